@@ -1,0 +1,78 @@
+"""The ``kabar`` command line: thin click glue over the library.
+
+Each command lives in a small ``cli_*`` module and is registered at the bottom of this file. Library errors
+(:mod:`scraper.errors`) become one line on stderr and the exit code of SPEC.md.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from scraper import __version__
+from scraper.config import Config, load_config
+from scraper.errors import KabarError
+from scraper.logs import setup_logging
+
+
+@dataclass
+class AppContext:
+    """What every command gets: the validated config and the global options."""
+
+    config: Config
+    db_override: str | None
+    verbosity: int
+    log_format: str
+
+    @property
+    def db_path(self) -> str:
+        return self.db_override or self.config.storage.path
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="Config file (default: ./config.toml when it exists, else built-in defaults).")
+@click.option("--db", "db_path", default=None, help="SQLite database path (overrides [storage].path).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", count=True, help="Less output: errors only.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Log line format on stderr.")
+@click.version_option(__version__, prog_name="kabar")
+@click.pass_context
+def main_group(ctx: click.Context, config_path: Path | None, db_path: str | None, verbose: int,
+               quiet: int, log_format: str) -> None:
+    """kabar: a local, queryable archive of Indonesian news portals."""
+    verbosity = verbose - quiet
+    setup_logging(verbosity, log_format)
+    config = load_config(config_path, explicit=config_path is not None)
+    ctx.obj = AppContext(config=config, db_override=db_path, verbosity=verbosity, log_format=log_format)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: maps errors to exit codes."""
+    try:
+        rv = main_group.main(args=argv, prog_name="kabar", standalone_mode=False)
+    except KabarError as exc:
+        click.echo(f"kabar: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("kabar: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if exc.exit_code == 2 else exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("kabar: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+# ---- command registration (one line per command module) ------------------------------------------
