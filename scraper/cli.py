@@ -7,32 +7,17 @@ Each command lives in a small ``cli_*`` module and is registered at the bottom o
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from scraper import __version__
-from scraper.config import Config, load_config
+from scraper.config import load_config
+from scraper.context import AppContext
 from scraper.errors import KabarError
 from scraper.logs import setup_logging
 
 
-@dataclass
-class AppContext:
-    """What every command gets: the validated config and the global options."""
-
-    config: Config
-    db_override: str | None
-    verbosity: int
-    log_format: str
-
-    @property
-    def db_path(self) -> str:
-        return self.db_override or self.config.storage.path
-
-
-pass_app = click.make_pass_decorator(AppContext)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
