@@ -18,8 +18,6 @@ from scraper.errors import KabarError
 from scraper.logs import setup_logging
 
 
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
               help="Config file (default: ./config.toml when it exists, else built-in defaults).")
