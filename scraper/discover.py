@@ -25,10 +25,12 @@ import re
 import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from xml.etree import ElementTree as ET
 
 from selectolax.lexbor import LexborHTMLParser
+
+from scraper.urls import absolutize, host_allowed
 
 log = logging.getLogger(__name__)
 
@@ -80,37 +82,16 @@ _FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "applica
 
 # ---- helpers -------------------------------------------------------------------------------------
 
-def _host_allowed(url: str, allowed_domains: Iterable[str]) -> bool:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return False
-    host = (parts.hostname or "").lower().rstrip(".")
-    if not host:
-        return False
-    domains = [d.lower().rstrip(".") for d in allowed_domains]
-    if not domains:
-        return True
-    return any(host == d or host.endswith("." + d) for d in domains)
+def _host_ok(url: str, allowed_domains: tuple[str, ...]) -> bool:
+    """``host_allowed``, with an empty ``allowed_domains`` meaning any http(s) host."""
+    if not allowed_domains:
+        return urlsplit(url).scheme in ("http", "https")
+    return host_allowed(url, allowed_domains)
 
 
 def _is_social(url: str) -> bool:
     host = (urlsplit(url).hostname or "").lower()
     return any(host == h or host.endswith("." + h) for h in SOCIAL_HOSTS)
-
-
-def _absolutize(href: str, base_url: str) -> str | None:
-    """Resolve ``href`` against ``base_url``; None for non-http(s) links. The fragment is dropped."""
-    href = href.strip()
-    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:", "whatsapp:")):
-        return None
-    try:
-        url = urljoin(base_url, href)
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
 
 
 def _dedupe(urls: Iterable[str]) -> list[str]:
@@ -230,7 +211,7 @@ def _base_href(tree: LexborHTMLParser, base_url: str) -> str:
     if node is not None:
         href = node.attributes.get("href")
         if href:
-            resolved = _absolutize(href, base_url)
+            resolved = absolutize(base_url, href)
             if resolved:
                 return resolved
     return base_url
@@ -259,8 +240,8 @@ def links_from_listing(html: bytes | str, base_url: str, *,
         href = attrs.get("href")
         if not href:
             continue
-        url = _absolutize(href, base)
-        if url is None or not _host_allowed(url, domains) or _is_social(url):
+        url = absolutize(base, href)
+        if url is None or not _host_ok(url, domains) or _is_social(url):
             continue
         rel = (attrs.get("rel") or "").lower().split()
         if node.tag == "link":
@@ -291,7 +272,7 @@ def feed_links(html: bytes | str, base_url: str) -> list[str]:
         rel = (attrs.get("rel") or "").lower().split()
         ctype = (attrs.get("type") or "").lower().split(";")[0].strip()
         if "alternate" in rel and ctype in _FEED_TYPES:
-            url = _absolutize(attrs.get("href") or "", base)
+            url = absolutize(base, attrs.get("href") or "")
             if url:
                 out.append(url)
     return _dedupe(out)
