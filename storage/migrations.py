@@ -1,0 +1,219 @@
+"""The database schema as a list of named sqlite-utils migrations.
+
+Each migration is applied once, in order, and recorded in ``_sqlite_migrations`` (sqlite-utils'
+``Migrations`` table); opening an older database applies the missing ones, applying twice is a no-op. Never
+edit a migration that has shipped: add a new one. The public tables are those of SPEC.md; the
+``story_features``/``minhash_bands``/``story_keys`` tables are the story-cluster index (internal, rebuilt
+from ``articles`` by nothing else, documented in the README).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+logger = logging.getLogger(__name__)
+
+MIGRATION_SET = "kabar"
+migrations = Migrations(MIGRATION_SET)
+
+
+@migrations(name="0001_core_tables")
+def _core_tables(db: Database) -> None:
+    db.executescript("""
+CREATE TABLE sources (
+    name TEXT PRIMARY KEY,
+    created_at TEXT,
+    last_run_at TEXT,
+    next_run_at TEXT,
+    last_status TEXT,            -- a runs.status value
+    interval_s INTEGER,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE articles (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    canonical_url TEXT NOT NULL UNIQUE,
+    title TEXT,
+    published_at TEXT,
+    modified_at TEXT,
+    authors TEXT,                -- JSON array
+    section TEXT,
+    tags TEXT,                   -- JSON array
+    lang TEXT,
+    image TEXT,
+    dateline TEXT,
+    text TEXT,
+    content_hash TEXT NOT NULL,
+    cluster_id INTEGER,          -- id of the first article of the story
+    revision INTEGER NOT NULL DEFAULT 1,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL
+);
+CREATE INDEX articles_latest ON articles (published_at DESC, first_seen_at DESC);
+CREATE INDEX articles_source_latest ON articles (source, published_at DESC, first_seen_at DESC);
+CREATE INDEX articles_content_hash ON articles (content_hash);
+CREATE INDEX articles_cluster ON articles (cluster_id);
+
+CREATE TABLE segments (
+    article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    headline TEXT,
+    text TEXT NOT NULL,          -- the paragraphs, one per line
+    PRIMARY KEY (article_id, position)
+);
+
+CREATE TABLE article_urls (
+    url TEXT PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX article_urls_article ON article_urls (article_id);
+
+CREATE TABLE article_revisions (
+    article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    revision INTEGER NOT NULL,
+    seen_at TEXT NOT NULL,       -- when this version was last seen
+    title TEXT,
+    text TEXT,
+    content_hash TEXT NOT NULL,
+    PRIMARY KEY (article_id, revision)
+);
+
+CREATE TABLE pages (
+    url TEXT PRIMARY KEY,
+    source TEXT,
+    status INTEGER,              -- last HTTP status, NULL when none came back
+    etag TEXT,
+    last_modified TEXT,
+    content_hash TEXT,
+    fetched_at TEXT,
+    error TEXT                   -- reason of the last failure or skip
+);
+CREATE INDEX pages_errors ON pages (fetched_at DESC) WHERE error IS NOT NULL;
+
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL DEFAULT 'running',  -- running | ok | failed | interrupted
+    discovered INTEGER NOT NULL DEFAULT 0,
+    fetched INTEGER NOT NULL DEFAULT 0,
+    new INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    duplicate INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    error TEXT                   -- why a run failed or was interrupted (kabar extension)
+);
+CREATE INDEX runs_source_started ON runs (source, started_at DESC);
+CREATE INDEX runs_running ON runs (status) WHERE status = 'running';
+""")
+
+
+@migrations(name="0002_articles_fts")
+def _articles_fts(db: Database) -> None:
+    # External-content FTS5 index over articles(title, text). The update trigger fires only when the
+    # indexed columns change, so touching last_seen_at costs no FTS work.
+    db.executescript("""
+CREATE VIRTUAL TABLE articles_fts USING fts5 (
+    title, text, content='articles', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+    INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+END;
+CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text);
+END;
+CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, text ON articles BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text);
+    INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+END;
+INSERT INTO articles_fts (articles_fts) VALUES ('rebuild');
+""")
+
+
+@migrations(name="0003_story_clusters")
+def _story_clusters(db: Database) -> None:
+    # The near-duplicate index (see storage/dedupe.py): one MinHash signature and feature set per article,
+    # its LSH band buckets, and rare-token keys (numbers, names, quotes) for spun rewrites. Articles stored
+    # before this migration keep their own cluster and are simply not candidates for later matches.
+    db.executescript("""
+CREATE TABLE story_features (
+    article_id INTEGER PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+    signature BLOB,              -- MinHash signature, uint32 little-endian
+    features TEXT NOT NULL       -- JSON: numbers, names, title tokens, band buckets, keys
+);
+CREATE TABLE minhash_bands (
+    band INTEGER NOT NULL,
+    bucket INTEGER NOT NULL,
+    article_id INTEGER NOT NULL,
+    PRIMARY KEY (band, bucket, article_id)
+) WITHOUT ROWID;
+CREATE TABLE story_keys (
+    key INTEGER NOT NULL,
+    article_id INTEGER NOT NULL,
+    PRIMARY KEY (key, article_id)
+) WITHOUT ROWID;
+UPDATE articles SET cluster_id = id WHERE cluster_id IS NULL;
+""")
+
+
+@migrations(name="0004_stories_view")
+def _stories_view(db: Database) -> None:
+    # One row per story, represented by its first (lowest id = cluster_id) article.
+    db.executescript("""
+CREATE VIEW stories AS
+SELECT
+    c.cluster_id AS cluster_id,
+    a.id AS article_id,
+    a.title AS title,
+    a.published_at AS published_at,
+    a.first_seen_at AS first_seen_at,
+    c.copies AS copies,
+    c.sources AS sources
+FROM (
+    SELECT cluster_id, MIN(id) AS first_id, COUNT(*) AS copies,
+           (SELECT group_concat(source, ',') FROM (
+                SELECT DISTINCT x.source FROM articles x WHERE x.cluster_id = g.cluster_id ORDER BY x.source
+           )) AS sources
+    FROM articles g
+    GROUP BY cluster_id
+) c
+JOIN articles a ON a.id = c.first_id;
+""")
+
+
+def pending(db: Database) -> list[str]:
+    """Names of the migrations not yet applied (read-only)."""
+    return [m.name for m in migrations.pending(db)]
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply the pending migrations under one write lock; returns the names applied.
+
+    ``BEGIN IMMEDIATE`` serialises two processes opening a new database at once: the second waits (busy
+    timeout), then finds nothing pending. The connection must be in autocommit mode (``isolation_level=None``).
+    """
+    todo = pending(db)
+    if not todo:
+        return []
+    conn: sqlite3.Connection = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        todo = pending(db)
+        migrations.apply(db)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    if todo:
+        logger.info("database migrated: %s", ", ".join(todo))
+    return todo

@@ -1,0 +1,533 @@
+"""The SQLite store: one connection, migrations on open, dedupe and story clusters on save.
+
+The write path (:meth:`Store.save_article`) uses plain ``sqlite3`` statements in one ``BEGIN IMMEDIATE``
+transaction per article: the article row, its segments, every URL it was seen under, the previous revision
+and its story-cluster index rows commit together or not at all. sqlite-utils runs the migrations and backs
+the read helpers. Every ``sqlite3`` error is mapped to the storage error tree (:mod:`storage.errors`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from sqlite_utils import Database
+
+from storage import migrations
+from storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError, StorageError
+from storage.records import ArticleRecord, PageState, SaveResult
+from storage.urls import canonical_url
+from storage.util import to_utc_iso, utcnow_iso
+
+if TYPE_CHECKING:
+    from storage.dedupe import StoryFeatures
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BUSY_TIMEOUT = 10.0
+RUN_STATUSES = frozenset({"running", "ok", "failed", "interrupted"})
+RUN_COUNTS = ("discovered", "fetched", "new", "updated", "unchanged", "duplicate", "skipped", "failed")
+SOURCE_FIELDS = frozenset({"last_run_at", "next_run_at", "last_status", "interval_s", "consecutive_failures"})
+
+
+def map_sqlite_error(exc: sqlite3.Error, path: str) -> StorageError:
+    """The storage error (one line, naming the database) for a ``sqlite3`` error."""
+    msg = str(exc)
+    low = msg.lower()
+    code = getattr(exc, "sqlite_errorcode", None)
+    code = code & 0xFF if isinstance(code, int) else None
+    if "locked" in low or "busy" in low or code in (5, 6):
+        return DatabaseLockedError(f"{path}: database is locked by another process (gave up after the busy "
+                                   f"timeout)")
+    if "disk is full" in low or "disk full" in low or code == 13:
+        return DiskFullError(f"{path}: database or disk is full ({msg})")
+    if "readonly" in low or "read-only" in low or code == 8:
+        return ReadOnlyDatabaseError(f"{path}: database is read-only ({msg})")
+    if "unable to open" in low or code == 14:
+        if _unwritable(path):
+            return ReadOnlyDatabaseError(f"{path}: cannot open the database for writing ({msg})")
+        return StorageError(f"{path}: cannot open the database ({msg})")
+    if "not a database" in low or "malformed" in low or code in (11, 26):
+        return StorageError(f"{path}: not a usable SQLite database ({msg})")
+    return StorageError(f"{path}: {msg}")
+
+
+def _unwritable(path: str) -> bool:
+    if path == ":memory:":
+        return False
+    p = Path(path)
+    if p.exists():
+        return not os.access(p, os.W_OK)
+    parent = p.parent if str(p.parent) else Path(".")
+    return parent.exists() and not os.access(parent, os.W_OK)
+
+
+class Store:
+    """kabar's database. Open with :meth:`Store.open`; thread-safe (one lock around the connection)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str, *, readonly: bool) -> None:
+        self.conn = conn
+        self.path = path
+        self.readonly = readonly
+        self.db = Database(conn, execute_plugins=False)
+        self._lock = threading.RLock()
+
+    # ---- opening and closing -----------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str, *, readonly: bool = False, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Store:
+        """Open (and unless ``readonly`` create and migrate) the database at ``path``.
+
+        ``readonly`` opens ``file:PATH?mode=ro``: it never writes or migrates, a missing file is a
+        :class:`StorageError`. ``busy_timeout`` (seconds) is how long a statement waits for another
+        writer's lock before :class:`DatabaseLockedError`.
+        """
+        path = str(path)
+        if readonly and (path == ":memory:" or not Path(path).is_file()):
+            raise StorageError(f"{path}: database not found (run `kabar crawl` or `kabar demo` to create it)")
+        try:
+            if readonly:
+                uri = f"file:{quote(os.path.abspath(path))}?mode=ro"
+                conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False,
+                                       timeout=busy_timeout)
+            else:
+                if path != ":memory:" and not Path(path).parent.exists():
+                    raise StorageError(f"{path}: directory {str(Path(path).parent)!r} does not exist")
+                conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                       timeout=busy_timeout)
+        except sqlite3.Error as exc:
+            raise map_sqlite_error(exc, path) from exc
+        store = cls(conn, path, readonly=readonly)
+        try:
+            store._configure(busy_timeout)
+            if readonly:
+                store._check_readable()
+            else:
+                migrations.migrate(store.db)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise map_sqlite_error(exc, path) from exc
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    def _configure(self, busy_timeout: float) -> None:
+        c = self.conn
+        c.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        c.execute("PRAGMA foreign_keys = ON")
+        c.execute("PRAGMA cache_size = -32768")
+        c.execute("PRAGMA temp_store = MEMORY")
+        if self.readonly:
+            c.execute("PRAGMA query_only = ON")
+            return
+        if self.path != ":memory:":
+            mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                logger.warning("%s: journal_mode is %s, not WAL", self.path, mode)
+        c.execute("PRAGMA synchronous = NORMAL")
+
+    def _check_readable(self) -> None:
+        tables = set(self.db.table_names())
+        if "articles" not in tables:
+            raise StorageError(f"{self.path}: not a kabar database (no articles table)")
+        todo = migrations.pending(self.db)
+        if todo:
+            raise StorageError(f"{self.path}: database schema is older than this kabar (missing "
+                               f"{', '.join(todo)}); open it once for writing, e.g. with `kabar crawl`, "
+                               "to upgrade it")
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self.conn.close()
+            except sqlite3.Error as exc:
+                raise map_sqlite_error(exc, self.path) from exc
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # ---- plumbing ----------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise map_sqlite_error(exc, self.path) from exc
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` under the store lock; rolls back on any exception."""
+        with self._lock, self._errors():
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        logger.exception("rollback failed")
+                raise
+            else:
+                try:
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+
+    def _read(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock, self._errors():
+            cur = self.conn.execute(sql, tuple(params))
+            cur.row_factory = sqlite3.Row
+            return cur.fetchall()
+
+    # ---- articles ----------------------------------------------------------------------------------
+    def save_article(self, rec: ArticleRecord, *, now: str | None = None) -> SaveResult:
+        """Store one parsed article (see SPEC.md's dedup rules) in one transaction.
+
+        * known canonical URL (or a URL already seen for it), same content hash: ``unchanged``, only
+          ``last_seen_at`` moves (new URL variants are still recorded);
+        * known, different hash: ``updated``, ``revision`` + 1, the previous version copied to
+          ``article_revisions``, segments replaced, the story features re-indexed;
+        * unknown URL whose content hash equals an article of the same source: ``duplicate``, the URLs
+          become aliases of that article;
+        * otherwise ``new`` (the same content from another source is a new row in the same cluster).
+        """
+        from storage import dedupe  # numpy only on the write path: query commands start faster
+
+        now = now or utcnow_iso()
+        canonical = canonical_url(rec.canonical_url or rec.url)
+        urls = _url_forms([rec.url, rec.canonical_url, *rec.aliases])
+        urls.discard("")
+        chash = dedupe.content_hash(rec.title, rec.segments)
+        with self.transaction() as conn:
+            row = conn.execute("SELECT id, content_hash, cluster_id, revision FROM articles "
+                               "WHERE canonical_url = ?", (canonical,)).fetchone()
+            if row is None:
+                row = _find_by_urls(conn, urls, rec.source)
+            if row is not None:
+                article_id, old_hash, cluster_id, revision = row
+                _add_urls(conn, urls, article_id)
+                if old_hash == chash:
+                    conn.execute("UPDATE articles SET last_seen_at = ? WHERE id = ?", (now, article_id))
+                    return SaveResult("unchanged", article_id, cluster_id, revision)
+                return self._update(conn, rec, article_id, cluster_id, revision, chash, now)
+            dup = conn.execute("SELECT id, cluster_id, revision FROM articles WHERE content_hash = ? "
+                               "AND source = ? ORDER BY id LIMIT 1", (chash, rec.source)).fetchone()
+            if dup is not None:
+                article_id, cluster_id, revision = dup
+                _add_urls(conn, urls | {canonical}, article_id)
+                conn.execute("UPDATE articles SET last_seen_at = ? WHERE id = ?", (now, article_id))
+                return SaveResult("duplicate", article_id, cluster_id, revision)
+            return self._insert(conn, rec, canonical, urls, chash, now)
+
+    def _insert(self, conn: sqlite3.Connection, rec: ArticleRecord, canonical: str, urls: set[str],
+                chash: str, now: str) -> SaveResult:
+        from storage import dedupe
+
+        feats = dedupe.story_features(rec.title, rec.segments)
+        published = to_utc_iso(rec.published_at)
+        article_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM articles").fetchone()[0]
+        clusters = self._matching_clusters(conn, article_id, rec.source, feats, published or now)
+        same = conn.execute("SELECT MIN(cluster_id) FROM articles WHERE content_hash = ?", (chash,)).fetchone()
+        if same[0] is not None:
+            clusters.add(same[0])
+        cluster_id = min(clusters) if clusters else article_id
+        conn.execute(
+            "INSERT INTO articles (id, source, url, canonical_url, title, published_at, modified_at, authors, "
+            "section, tags, lang, image, dateline, text, content_hash, cluster_id, revision, first_seen_at, "
+            "last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+            (article_id, rec.source, rec.url, canonical, rec.title, published, to_utc_iso(rec.modified_at),
+             json.dumps(list(rec.authors), ensure_ascii=False), rec.section,
+             json.dumps(list(rec.tags), ensure_ascii=False), rec.lang, rec.image, rec.dateline, rec.text,
+             chash, cluster_id, now, now))
+        _write_segments(conn, article_id, rec)
+        _add_urls(conn, urls | {canonical}, article_id)
+        _index_features(conn, article_id, feats)
+        _merge_clusters(conn, cluster_id, clusters)
+        return SaveResult("new", article_id, cluster_id, 1)
+
+    def _update(self, conn: sqlite3.Connection, rec: ArticleRecord, article_id: int, cluster_id: int,
+                revision: int, chash: str, now: str) -> SaveResult:
+        from storage import dedupe
+
+        conn.execute(
+            "INSERT INTO article_revisions (article_id, revision, seen_at, title, text, content_hash) "
+            "SELECT id, revision, last_seen_at, title, text, content_hash FROM articles WHERE id = ?",
+            (article_id,))
+        revision += 1
+        published = to_utc_iso(rec.published_at)
+        conn.execute(
+            "UPDATE articles SET url = ?, title = ?, published_at = COALESCE(?, published_at), "
+            "modified_at = COALESCE(?, modified_at), authors = ?, section = ?, tags = ?, lang = ?, image = ?, "
+            "dateline = ?, text = ?, content_hash = ?, revision = ?, last_seen_at = ? WHERE id = ?",
+            (rec.url, rec.title, published, to_utc_iso(rec.modified_at),
+             json.dumps(list(rec.authors), ensure_ascii=False), rec.section,
+             json.dumps(list(rec.tags), ensure_ascii=False), rec.lang, rec.image, rec.dateline, rec.text,
+             chash, revision, now, article_id))
+        conn.execute("DELETE FROM segments WHERE article_id = ?", (article_id,))
+        _write_segments(conn, article_id, rec)
+        # Re-index the story features; the article stays in its cluster and may join others.
+        _unindex_features(conn, article_id)
+        feats = dedupe.story_features(rec.title, rec.segments)
+        pub = conn.execute("SELECT COALESCE(published_at, first_seen_at) FROM articles WHERE id = ?",
+                           (article_id,)).fetchone()[0]
+        clusters = self._matching_clusters(conn, article_id, rec.source, feats, pub)
+        clusters.add(cluster_id)
+        new_cluster = min(clusters)
+        _index_features(conn, article_id, feats)
+        _merge_clusters(conn, new_cluster, clusters)
+        return SaveResult("updated", article_id, new_cluster, revision)
+
+    def _matching_clusters(self, conn: sqlite3.Connection, article_id: int, source: str,
+                           feats: StoryFeatures, when: str) -> set[int]:
+        """Cluster ids of stored articles that carry the same story (LSH + rare keys, then verified)."""
+        from storage import dedupe
+
+        votes: Counter[int] = Counter()
+        buckets = feats.buckets()
+        if buckets:
+            params: list[int] = []
+            for band, bucket in enumerate(buckets):
+                params += [band, bucket]
+            for (other,) in conn.execute(_band_lookup_sql(len(buckets)), params):
+                if other != article_id:
+                    votes[other] += 2
+        key_votes: Counter[int] = Counter()
+        for key in feats.keys():
+            ids = [r[0] for r in conn.execute("SELECT article_id FROM story_keys WHERE key = ? LIMIT ?",
+                                              (key, dedupe.KEY_POSTINGS_CAP + 1))]
+            if len(ids) > dedupe.KEY_POSTINGS_CAP:
+                continue
+            key_votes.update(i for i in ids if i != article_id)
+        for other, n in key_votes.items():
+            if n >= dedupe.MIN_SHARED_KEYS:
+                votes[other] += n
+        if not votes:
+            return set()
+        chosen = [i for i, _ in votes.most_common(dedupe.MAX_CANDIDATES)]
+        marks = ",".join("?" * len(chosen))
+        rows = conn.execute(
+            "SELECT f.article_id, f.signature, f.features, a.source, a.cluster_id, "
+            f"COALESCE(a.published_at, a.first_seen_at) FROM story_features f JOIN articles a "
+            f"ON a.id = f.article_id WHERE f.article_id IN ({marks})", chosen).fetchall()
+        found: set[int] = set()
+        for _other, sig, features, other_source, other_cluster, other_when in rows:
+            if other_cluster in found:
+                continue
+            other_feats = dedupe.StoryFeatures.from_stored(sig, features)
+            if dedupe.match(feats, other_feats, same_source=other_source == source,
+                            days=dedupe.days_apart(when, other_when)):
+                found.add(other_cluster)
+        return found
+
+    def touch_url(self, url: str, *, now: str | None = None) -> int | None:
+        """A 304 or unchanged page: move the owning article's ``last_seen_at``; its id, or None if unknown."""
+        now = now or utcnow_iso()
+        with self.transaction() as conn:
+            found = _lookup_url(conn, url)
+            if found is None:
+                return None
+            conn.execute("UPDATE articles SET last_seen_at = ? WHERE id = ?", (now, found[0]))
+            return int(found[0])
+
+    def article_for_url(self, url: str) -> tuple[int, str] | None:
+        """``(article_id, first_seen_at)`` of the article known under ``url`` (raw or canonical), or None."""
+        with self._lock, self._errors():
+            found = _lookup_url(self.conn, url)
+            return (int(found[0]), str(found[1])) if found else None
+
+    # ---- pages -------------------------------------------------------------------------------------
+    def page_state(self, url: str) -> PageState | None:
+        """The fetch state stored for exactly this URL (as fetched, not canonicalised)."""
+        rows = self._read("SELECT url, source, status, etag, last_modified, content_hash, fetched_at, error "
+                          "FROM pages WHERE url = ?", (url,))
+        if not rows:
+            return None
+        r = rows[0]
+        return PageState(url=r["url"], source=r["source"], status=r["status"], etag=r["etag"],
+                         last_modified=r["last_modified"], content_hash=r["content_hash"],
+                         fetched_at=r["fetched_at"], error=r["error"])
+
+    def record_page(self, url: str, source: str, *, status: int | None, etag: str | None = None,
+                    last_modified: str | None = None, content_hash: str | None = None,
+                    error: str | None = None, now: str | None = None) -> None:
+        """Upsert the fetch state of ``url``. Validators and hash missing from this answer (a failure, a
+        304 without headers) keep their stored values; status, error and ``fetched_at`` are replaced."""
+        now = now or utcnow_iso()
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO pages (url, source, status, etag, last_modified, content_hash, fetched_at, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET source = excluded.source, "
+                "status = excluded.status, etag = COALESCE(excluded.etag, pages.etag), "
+                "last_modified = COALESCE(excluded.last_modified, pages.last_modified), "
+                "content_hash = COALESCE(excluded.content_hash, pages.content_hash), "
+                "fetched_at = excluded.fetched_at, error = excluded.error",
+                (url, source, status, etag, last_modified, content_hash, now, error))
+
+    # ---- runs --------------------------------------------------------------------------------------
+    def start_run(self, source: str, *, now: str | None = None) -> int:
+        now = now or utcnow_iso()
+        with self.transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO sources (name, created_at) VALUES (?, ?)", (source, now))
+            cur = conn.execute("INSERT INTO runs (source, started_at, status) VALUES (?, ?, 'running')",
+                               (source, now))
+            return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, counts: Mapping[str, int], *, now: str | None = None,
+                   error: str | None = None) -> None:
+        """Close a run: its status, finish time and summary counts; also the source's last_run_at/status.
+
+        ``error`` (optional, a kabar extension of the design API) records why a run failed or stopped.
+        """
+        if status not in RUN_STATUSES - {"running"}:
+            raise ValueError(f"run status must be ok, failed or interrupted, not {status!r}")
+        unknown = set(counts) - set(RUN_COUNTS)
+        if unknown:
+            raise ValueError(f"unknown run counts: {', '.join(sorted(unknown))}")
+        now = now or utcnow_iso()
+        values = [int(counts.get(name, 0)) for name in RUN_COUNTS]
+        sets = ", ".join(f"{name} = ?" for name in RUN_COUNTS)
+        with self.transaction() as conn:
+            cur = conn.execute(f"UPDATE runs SET status = ?, finished_at = ?, error = ?, {sets} WHERE id = ?",
+                               (status, now, error, *values, run_id))
+            if cur.rowcount == 0:
+                raise ValueError(f"no run with id {run_id}")
+            conn.execute("UPDATE sources SET last_run_at = ?, last_status = ? WHERE name = "
+                         "(SELECT source FROM runs WHERE id = ?)", (now, status, run_id))
+
+    def recover_interrupted_runs(self, *, now: str | None = None) -> int:
+        """Mark runs left ``running`` by a killed process as ``interrupted``; returns how many."""
+        now = now or utcnow_iso()
+        with self.transaction() as conn:
+            cur = conn.execute("UPDATE runs SET status = 'interrupted', finished_at = COALESCE(finished_at, ?), "
+                               "error = COALESCE(error, 'process ended while running') WHERE status = 'running'",
+                               (now,))
+            if cur.rowcount:
+                logger.info("%d interrupted run(s) recovered", cur.rowcount)
+            return int(cur.rowcount)
+
+    # ---- sources -----------------------------------------------------------------------------------
+    def ensure_sources(self, names: Iterable[str], *, now: str | None = None) -> None:
+        now = now or utcnow_iso()
+        with self.transaction() as conn:
+            conn.executemany("INSERT OR IGNORE INTO sources (name, created_at) VALUES (?, ?)",
+                             [(name, now) for name in names])
+
+    def update_source(self, name: str, **fields: Any) -> None:
+        """Set scheduling fields of a source (created when missing): last_run_at, next_run_at,
+        last_status, interval_s, consecutive_failures."""
+        unknown = set(fields) - SOURCE_FIELDS
+        if unknown:
+            raise ValueError(f"unknown source fields: {', '.join(sorted(unknown))}")
+        if "last_status" in fields and fields["last_status"] not in RUN_STATUSES | {None}:
+            raise ValueError(f"last_status must be a run status, not {fields['last_status']!r}")
+        with self.transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO sources (name, created_at) VALUES (?, ?)", (name, utcnow_iso()))
+            if fields:
+                names = sorted(fields)
+                conn.execute(f"UPDATE sources SET {', '.join(f'{n} = ?' for n in names)} WHERE name = ?",
+                             (*[fields[n] for n in names], name))
+
+    def sources(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._read("SELECT * FROM sources ORDER BY name")]
+
+
+@functools.cache
+def _band_lookup_sql(bands: int) -> str:
+    return "SELECT DISTINCT article_id FROM minhash_bands WHERE " + " OR ".join(
+        ["(band = ? AND bucket = ?)"] * bands)
+
+
+def _url_forms(urls: Iterable[str]) -> set[str]:
+    """Each URL as given and canonicalised."""
+    out: set[str] = set()
+    for url in urls:
+        if url:
+            url = url.strip()
+            out.add(url)
+            out.add(canonical_url(url))
+    return out
+
+
+def _find_by_urls(conn: sqlite3.Connection, urls: set[str], source: str) -> tuple[Any, ...] | None:
+    if not urls:
+        return None
+    marks = ",".join("?" * len(urls))
+    row = conn.execute(
+        f"SELECT a.id, a.content_hash, a.cluster_id, a.revision FROM article_urls u JOIN articles a "
+        f"ON a.id = u.article_id WHERE u.url IN ({marks}) AND a.source = ? ORDER BY a.id LIMIT 1",
+        (*sorted(urls), source)).fetchone()
+    return tuple(row) if row else None
+
+
+def _lookup_url(conn: sqlite3.Connection, url: str) -> tuple[Any, ...] | None:
+    forms = sorted(_url_forms([url]))
+    marks = ",".join("?" * len(forms))
+    row = conn.execute(f"SELECT a.id, a.first_seen_at FROM article_urls u JOIN articles a ON a.id = u.article_id "
+                       f"WHERE u.url IN ({marks}) ORDER BY a.id LIMIT 1", forms).fetchone()
+    if row is None:
+        row = conn.execute(f"SELECT id, first_seen_at FROM articles WHERE canonical_url IN ({marks}) "
+                           f"ORDER BY id LIMIT 1", forms).fetchone()
+    return tuple(row) if row else None
+
+
+def _add_urls(conn: sqlite3.Connection, urls: set[str], article_id: int) -> None:
+    conn.executemany("INSERT OR IGNORE INTO article_urls (url, article_id) VALUES (?, ?)",
+                     [(u, article_id) for u in sorted(urls) if u])
+
+
+def _write_segments(conn: sqlite3.Connection, article_id: int, rec: ArticleRecord) -> None:
+    conn.executemany("INSERT INTO segments (article_id, position, headline, text) VALUES (?, ?, ?, ?)",
+                     [(article_id, i, headline, "\n".join(paragraphs))
+                      for i, (headline, paragraphs) in enumerate(rec.segments)])
+
+
+def _index_features(conn: sqlite3.Connection, article_id: int, feats: StoryFeatures) -> None:
+    conn.execute("INSERT OR REPLACE INTO story_features (article_id, signature, features) VALUES (?, ?, ?)",
+                 (article_id, feats.signature_blob(), feats.features_json()))
+    conn.executemany("INSERT OR IGNORE INTO minhash_bands (band, bucket, article_id) VALUES (?, ?, ?)",
+                     [(band, bucket, article_id) for band, bucket in enumerate(feats.buckets())])
+    conn.executemany("INSERT OR IGNORE INTO story_keys (key, article_id) VALUES (?, ?)",
+                     [(key, article_id) for key in feats.keys()])
+
+
+def _unindex_features(conn: sqlite3.Connection, article_id: int) -> None:
+    from storage import dedupe
+
+    row = conn.execute("SELECT signature, features FROM story_features WHERE article_id = ?",
+                       (article_id,)).fetchone()
+    if row is None:
+        return
+    old = dedupe.StoryFeatures.from_stored(row[0], row[1])
+    conn.executemany("DELETE FROM minhash_bands WHERE band = ? AND bucket = ? AND article_id = ?",
+                     [(band, bucket, article_id) for band, bucket in enumerate(old.buckets())])
+    conn.executemany("DELETE FROM story_keys WHERE key = ? AND article_id = ?",
+                     [(key, article_id) for key in old.keys()])
+    conn.execute("DELETE FROM story_features WHERE article_id = ?", (article_id,))
+
+
+def _merge_clusters(conn: sqlite3.Connection, winner: int, clusters: set[int]) -> None:
+    """Move every article of the other matched clusters into ``winner`` (the smallest id)."""
+    losers = sorted(c for c in clusters if c != winner)
+    if losers:
+        marks = ",".join("?" * len(losers))
+        conn.execute(f"UPDATE articles SET cluster_id = ? WHERE cluster_id IN ({marks})", (winner, *losers))
+        logger.debug("clusters %s merged into %d", losers, winner)

@@ -1,0 +1,67 @@
+"""Small helpers shared by the storage modules: times and ``--since`` values."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, date, datetime, timedelta
+
+from storage.errors import QueryError
+
+logger = logging.getLogger(__name__)
+
+_RELATIVE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def utcnow_iso() -> str:
+    """Now as ISO 8601 UTC text with ``+00:00`` (seconds precision), the form of every stored time."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def to_utc_iso(value: str | None) -> str | None:
+    """Normalise an ISO 8601 date or date-time to UTC text with ``+00:00``.
+
+    Offsets are converted (``2025-06-01T10:00:00+07:00`` -> ``2025-06-01T03:00:00+00:00``), so that text
+    order is time order in the database. A value without an offset is taken as UTC; a bare date is its
+    midnight UTC. Unreadable values give ``None`` (and a debug log line): a wrong date must not stop a save.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
+        else:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        logger.debug("unreadable date %r dropped", value)
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def parse_since(value: str, *, now: datetime | None = None) -> str:
+    """Turn a ``--since`` value into the UTC ISO text it stands for.
+
+    Accepts a relative age (``30m``, ``6h``, ``2d``, ``1w``, ``90s``) counted back from ``now``, or an
+    ISO 8601 date (``2025-06-01``) or date-time (``2025-06-01T08:00``, with or without offset; without one
+    it is UTC). Anything else raises :class:`QueryError` (exit code 2).
+    """
+    match = _RELATIVE_RE.match(value)
+    if match:
+        amount = float(match.group(1))
+        seconds = amount * _UNIT_SECONDS[match.group(2).lower()]
+        base = now or datetime.now(UTC)
+        try:
+            return (base - timedelta(seconds=seconds)).astimezone(UTC).isoformat(timespec="seconds")
+        except OverflowError as exc:
+            raise QueryError(f"--since {value!r} is too far back") from exc
+    converted = to_utc_iso(value) if value.strip() else None
+    if converted is None:
+        raise QueryError(f"--since {value!r}: expected an ISO date/time (2025-06-01, 2025-06-01T08:00) "
+                         "or an age such as 30m, 6h, 2d")
+    return converted
