@@ -190,6 +190,23 @@ JOIN articles a ON a.id = c.first_id;
 """)
 
 
+@migrations(name="0005_daemon_heartbeat")
+def _daemon_heartbeat(db: Database) -> None:
+    # One row (id = 1) rewritten by `kabar daemon` every heartbeat interval; `kabar stats --health` reads it.
+    db.executescript("""
+CREATE TABLE daemon_heartbeat (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    pid INTEGER NOT NULL,
+    host TEXT,
+    state TEXT NOT NULL,         -- running | stopping | stopped
+    started_at TEXT NOT NULL,
+    beat_at TEXT NOT NULL,
+    interval_s REAL NOT NULL,    -- seconds between beats
+    running TEXT                 -- comma-separated sources crawling at the last beat
+);
+""")
+
+
 def pending(db: Database) -> list[str]:
     """Names of the migrations not yet applied (read-only)."""
     return [m.name for m in migrations.pending(db)]
