@@ -4,7 +4,9 @@ One :class:`Fetcher` serves a whole run from several threads. For every URL, and
 hop, it:
 
 1. checks the host against ``allowed_domains`` and robots.txt (``http.respect_robots``; see
-   ``scraper/robots.py``: a 5xx or unreachable robots.txt closes the host for the run);
+   ``scraper/robots.py``): a 5xx robots.txt closes the host for the run (URLs *skipped*); a robots.txt
+   that gives no answer at all (DNS, refused, timeout; retried like any request) closes it too, and its
+   URLs count as *failed* because the host is down;
 2. waits for its turn on the host (``host:port``): at most ``per_host_concurrency`` requests in flight,
    ``per_host_delay`` seconds between request starts (robots.txt ``Crawl-delay`` wins when larger), no
    request while the host is paused by a ``Retry-After``; and at most ``concurrency`` requests in flight in
@@ -289,6 +291,26 @@ class _Inflater:
         return tail
 
 
+class _NoCookies(httpx.Cookies):
+    """News pages are public: no cookie jar, so every request stands alone (and skips the jar's cost)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class _Client(httpx.Client):
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        pass
+
+
+_NO_COOKIES = _NoCookies()
+
+
 class Fetcher:
     """Thread-safe polite fetcher. Make one per run; ``close()`` it (or use it as a context manager).
 
@@ -320,15 +342,23 @@ class Fetcher:
         self._slots_lock = threading.Lock()
         self._capped_delay_warned: set[str] = set()
         keepalive = max(20, 2 * http.concurrency)
-        self._client = httpx.Client(
+        timeout = httpx.Timeout(self._timeout)  # per phase; the total per attempt is enforced while reading
+        self._client = _Client(
             transport=transport,
             follow_redirects=False,
-            timeout=httpx.Timeout(self._timeout),
+            timeout=timeout,
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=keepalive),
-            headers={"User-Agent": http.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             event_hooks={"response": [_hide_location]},
         )
+        # Requests are built here rather than by client.build_request (which merges URL, headers, cookies
+        # and params on every call): on loopback that bookkeeping is a visible share of each request.
+        self._base_headers = {"User-Agent": http.user_agent, "Accept-Encoding": ACCEPT_ENCODING,
+                              "Connection": "keep-alive"}
+        self._timeout_ext = timeout.as_dict()
         self._robots_headers = {"Accept": "text/plain,*/*;q=0.5"}
+        if logging.getLogger("httpx").level == logging.NOTSET:
+            # httpx logs every request at INFO; a crawl logs its own outcomes.
+            logging.getLogger("httpx").setLevel(logging.WARNING)
 
     # -- public API ----------------------------------------------------------------------------------
 
@@ -429,6 +459,13 @@ class Fetcher:
         if rules.unreachable is not None:
             if self._stop is not None and self._stop.is_set():
                 raise FetchStopped("stopped before the request was sent", url=url)
+            if rules.no_answer:
+                # The host itself is down (DNS, refused, timeout): a failure, not a deliberate skip.
+                exc = RobotsDisallowedError(_one_line(
+                    f"{rules.unreachable}; robots.txt unreachable, host treated as disallowed for this run"),
+                    url=url)
+                exc.outcome = "failed"
+                raise exc
             raise RobotsDisallowedError(f"{rules.unreachable}: host treated as disallowed for this run",
                                         url=url)
         if rules.crawl_delay is not None:
@@ -447,15 +484,28 @@ class Fetcher:
         slot.delay = max(float(self.http.per_host_delay), min(crawl_delay, cap))
 
     def _fetch_robots(self, url: str) -> RobotsResponse:
-        """One robots.txt request (no retries, no redirects followed), for RobotsCache."""
+        """One robots.txt request for RobotsCache (redirects not followed). Timeouts and connection
+        errors are retried like any request; an HTTP status, 5xx included, is returned as it came."""
         limit = min(self._max_bytes, MAX_ROBOTS_BYTES)
-        with self._turn(self._slot(host_key(url))):
-            try:
-                answer = self._attempt(url, self._robots_headers, None, limit, truncate=True)
-            except _AttemptTimeout:
-                raise FetchError(f"timed out after {self._timeout:g}s", url=url) from None
-            except (httpx.TransportError, httpx.InvalidURL) as exc:
-                raise FetchError(_transport_message(exc), url=url) from None
+        slot = self._slot(host_key(url))
+        retries = max(0, int(self.http.retries))
+        attempt = 0
+        while True:
+            with self._turn(slot, url):
+                try:
+                    answer = self._attempt(url, self._robots_headers, None, limit, truncate=True)
+                    break
+                except _AttemptTimeout:
+                    failure = f"timed out after {self._timeout:g}s"
+                except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+                    raise FetchError(_transport_message(exc), url=url) from None
+                except httpx.TransportError as exc:
+                    failure = _transport_message(exc)
+            if attempt >= retries:
+                raise FetchError(_one_line(failure + (f" (after {attempt + 1} attempts)" if attempt else "")),
+                                 url=url)
+            self._wait(self._backoff(attempt), url)
+            attempt += 1
         location = answer.headers.get(_LOCATION)
         return RobotsResponse(status=answer.status, body=answer.body or b"",
                               location=_header_text(location) if location else None)
@@ -568,7 +618,8 @@ class Fetcher:
                  truncate: bool = False) -> _Answer:
         """One GET. Reads the body only for a 2xx (``accept_html_only`` None: any content type)."""
         deadline = self._clock() + self._timeout
-        request = self._client.build_request("GET", url, headers=headers)
+        request = httpx.Request("GET", url, headers={**self._base_headers, **headers},
+                                extensions={"timeout": self._timeout_ext})
         response = self._client.send(request, stream=True)
         try:
             if self._clock() > deadline:

@@ -65,6 +65,7 @@ class RobotsRules:
     fetched_at: float
     parser: Protego | None = None           # None: everything allowed (no usable file)
     unreachable: str | None = None          # set: everything disallowed for this run
+    no_answer: bool = False                 # unreachable because no HTTP answer came (DNS, refused, timeout)
     crawl_delay: float | None = None
     sitemaps: tuple[str, ...] = ()
 
@@ -159,7 +160,7 @@ class RobotsCache:
             try:
                 resp = fetch(current)
             except FetchError as exc:
-                return self._unreachable(key, f"robots.txt unreachable ({exc})")
+                return self._unreachable(key, str(exc), no_answer=True)
             status = resp.status
             if 200 <= status < 300:
                 return self._parse(key, resp.body, current)
@@ -189,6 +190,7 @@ class RobotsCache:
     def _allow_all(self, key: str) -> RobotsRules:
         return RobotsRules(host_key=key, fetched_at=self._clock())
 
-    def _unreachable(self, key: str, reason: str) -> RobotsRules:
-        logger.warning("%s: host %s treated as disallowed for this run", reason, key)
-        return RobotsRules(host_key=key, fetched_at=self._clock(), unreachable=reason)
+    def _unreachable(self, key: str, reason: str, *, no_answer: bool = False) -> RobotsRules:
+        """``reason``: ``robots.txt unavailable (HTTP 503)``, or the fetch error when no answer came."""
+        logger.warning("robots.txt of %s: %s: host treated as disallowed for this run", key, reason)
+        return RobotsRules(host_key=key, fetched_at=self._clock(), unreachable=reason, no_answer=no_answer)

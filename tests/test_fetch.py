@@ -217,10 +217,16 @@ def test_robots_unreachable_disallows_host() -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
 
-    f, _ = make(Site({"/robots.txt": refuse}), respect_robots=True)
-    with pytest.raises(RobotsDisallowedError, match=r"^robots.txt unreachable \(cannot connect: \[Errno 111\] "
-                                                    r"Connection refused\): host treated as disallowed"):
-        f.fetch("https://news.example/a", allowed_domains=SITE)
+    site = Site({"/robots.txt": refuse})
+    f, ft = make(site, respect_robots=True, retries=2)
+    for path in ("/a", "/b"):
+        with pytest.raises(RobotsDisallowedError) as ei:
+            f.fetch("https://news.example" + path, allowed_domains=SITE)
+        assert str(ei.value) == ("cannot connect: [Errno 111] Connection refused (after 3 attempts); "
+                                 "robots.txt unreachable, host treated as disallowed for this run")
+        assert ei.value.outcome == "failed"   # the host is down: counted failed, not a deliberate skip
+    assert site.urls() == ["https://news.example/robots.txt"] * 3   # retried once per run, then cached
+    assert ft.sleeps == [0.375, 0.75]
 
 
 def test_robots_4xx_allows_all_and_respect_robots_off_skips_it() -> None:

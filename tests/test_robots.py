@@ -93,7 +93,7 @@ def test_5xx_and_429_disallow_the_host(status: int) -> None:
     cache, fetch, _ = make({"http://a.example/robots.txt": RobotsResponse(status)})
     rules = cache.rules("http://a.example/x", fetch)
     assert not rules.ok
-    assert rules.unreachable == f"robots.txt unavailable (HTTP {status})"
+    assert rules.unreachable == f"robots.txt unavailable (HTTP {status})" and not rules.no_answer
     assert not rules.allows("http://a.example/x", cache.token)
     assert cache.sitemaps("a.example:80") == []
 
@@ -101,7 +101,7 @@ def test_5xx_and_429_disallow_the_host(status: int) -> None:
 def test_unreachable_robots_disallows_with_reason() -> None:
     cache, fetch, _ = make({"http://a.example/robots.txt": FetchError("cannot connect: refused")})
     rules = cache.rules("http://a.example/x", fetch)
-    assert rules.unreachable == "robots.txt unreachable (cannot connect: refused)"
+    assert rules.unreachable == "cannot connect: refused" and rules.no_answer
     assert not rules.allows("http://a.example/", cache.token)
 
 
