@@ -500,7 +500,7 @@ class Fetcher:
                 except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
                     raise FetchError(_transport_message(exc), url=url) from None
                 except httpx.TransportError as exc:
-                    failure = _transport_message(exc)
+                    failure = _transport_message(exc, self._timeout)
             if attempt >= retries:
                 raise FetchError(_one_line(failure + (f" (after {attempt + 1} attempts)" if attempt else "")),
                                  url=url)
@@ -580,7 +580,7 @@ class Fetcher:
                 except httpx.UnsupportedProtocol as exc:
                     raise FetchError(_transport_message(exc), url=url) from None
                 except httpx.TransportError as exc:
-                    failure = _transport_message(exc)
+                    failure = _transport_message(exc, self._timeout)
                 except httpx.InvalidURL as exc:
                     raise FetchError(_one_line(f"invalid URL: {exc}"), url=url) from None
                 else:
@@ -618,12 +618,16 @@ class Fetcher:
                  truncate: bool = False) -> _Answer:
         """One GET. Reads the body only for a 2xx (``accept_html_only`` None: any content type)."""
         deadline = self._clock() + self._timeout
+        timeouts = dict(self._timeout_ext)
         request = httpx.Request("GET", url, headers={**self._base_headers, **headers},
-                                extensions={"timeout": self._timeout_ext})
+                                extensions={"timeout": timeouts})
         response = self._client.send(request, stream=True)
         try:
-            if self._clock() > deadline:
+            remaining = deadline - self._clock()
+            if remaining < 0:
                 raise _AttemptTimeout
+            # httpcore reads the body's read timeout when the body starts: only what is left may be waited.
+            timeouts["read"] = max(0.001, min(self._timeout, remaining))
             status = response.status_code
             answer = _Answer(status, response.headers)
             if not 200 <= status < 300:
@@ -721,7 +725,7 @@ def _hide_location(response: httpx.Response) -> None:
         del response.headers["location"]
 
 
-def _transport_message(exc: Exception) -> str:
+def _transport_message(exc: Exception, timeout: float = 0.0) -> str:
     """One line for a transport failure: ``cannot connect: ...``, ``timed out: ...``, ``connection error: ...``."""
     detail = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.ConnectTimeout):
@@ -729,7 +733,7 @@ def _transport_message(exc: Exception) -> str:
     if isinstance(exc, httpx.ConnectError):
         return _one_line(f"cannot connect: {detail}")
     if isinstance(exc, httpx.TimeoutException):
-        return _one_line(f"timed out: {detail}")
+        return f"timed out after {timeout:g}s" if timeout else _one_line(f"timed out: {detail}")
     if isinstance(exc, httpx.UnsupportedProtocol):
         return _one_line(f"unsupported URL: {detail}")
     if isinstance(exc, httpx.InvalidURL):

@@ -503,6 +503,28 @@ def test_timeout_exception_retried() -> None:
     f, ft = make(site)
     assert f.fetch("https://news.example/a", allowed_domains=SITE).content == HTML
     assert ft.sleeps == [0.375]
+    site.routes["/b"] = slow
+    f2, _ = make(site, retries=1)
+    with pytest.raises(FetchError, match=r"^timed out after 10s \(after 2 attempts\)$"):
+        f2.fetch("https://news.example/b", allowed_domains=SITE)
+
+
+def test_read_timeout_shrunk_to_what_is_left_of_the_deadline() -> None:
+    ft = FakeTime()
+    seen: list[float] = []
+
+    def slow_headers(request: httpx.Request) -> httpx.Response:
+        ft.now += 7.5   # headers after 7.5 s of a 10 s budget
+        def body() -> Iterator[bytes]:
+            seen.append(request.extensions["timeout"]["read"])
+            yield HTML
+        return httpx.Response(200, headers={"Content-Type": "text/html"}, content=body())
+
+    f, _ = make(Site({"/a": slow_headers}), ft, timeout=10.0)
+    f.fetch("https://news.example/a", allowed_domains=SITE)
+    assert seen == [2.5]
+    f.fetch("https://news.example/a", allowed_domains=SITE)
+    assert seen == [2.5, 2.5]   # per request, not shrinking a shared setting
 
 
 def test_reset_mid_body_retried() -> None:
