@@ -1,0 +1,359 @@
+"""Promo, ad, dateline and sign-off removal over blocks of text (pure; the rules live in :mod:`rules`).
+
+A *block* is one paragraph, list item, headline or table row as the walker in :mod:`scraper.parse` found it,
+with its whitespace-normalised text and a few facts about its markup (link and bold coverage, tag). Every
+decision here is taken per block, never by a regex over the joined article, and every removal is returned
+as a :class:`~scraper.article.Removed` with its kind.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+from scraper import rules
+from scraper.article import Removed, Segment
+
+
+@dataclass(slots=True)
+class Block:
+    """One block of body text and what its markup said about it."""
+
+    tag: str                     # "p", "h" (h2-h6), "li", "quote", "pre", "row", "div"
+    text: str                    # whitespace-normalised
+    links: list[tuple[int, int]] = field(default_factory=list)   # link spans in ``text``
+    link_chars: int = 0
+    bold_chars: int = 0
+    chars: int = 0               # non-space characters
+    lead_bold: int = 0           # end offset of a bold run that opens the block (0: none)
+    list_id: int = 0             # the enclosing list (li blocks of one <ul> share it)
+    href: str | None = None      # the only link of a block that is one link
+
+    @property
+    def link_density(self) -> float:
+        return self.link_chars / self.chars if self.chars else 0.0
+
+    @property
+    def bold_only(self) -> bool:
+        return self.chars > 0 and self.bold_chars >= self.chars
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The block rules in force for one parse: the built-ins plus a source profile's additions."""
+
+    promo_start: re.Pattern[str]
+    dateline: re.Pattern[str] | None
+
+
+@functools.lru_cache(maxsize=64)
+def make_rules(promo_phrases: tuple[str, ...] = (), dateline: str | None = None) -> Rules:
+    """Compile the built-in rules with a profile's extra promo phrases and dateline regex."""
+    promo = rules.PROMO_START_RE
+    if promo_phrases:
+        extra = "|".join(re.escape(p.strip()).replace(r"\ ", r"\s+") for p in promo_phrases if p.strip())
+        if extra:
+            promo = re.compile(r"^[\s\W_]{0,3}(?:" + rules._PROMO_BODY + "|" + extra + r")", re.IGNORECASE)
+    dl = None
+    if dateline:
+        try:
+            dl = re.compile(dateline)
+        except re.error:
+            dl = None
+    return Rules(promo_start=promo, dateline=dl)
+
+
+DEFAULT_RULES = make_rules()
+
+# ---------------------------------------------------------------------------------------------------
+# Single-line classification
+# ---------------------------------------------------------------------------------------------------
+
+
+def line_kind(text: str, r: Rules = DEFAULT_RULES) -> str | None:
+    """The boilerplate kind of a whole block by its text alone, or None for (possible) content."""
+    n = len(text)
+    if n == 0:
+        return None
+    if n <= 120 and rules.AD_LINE_RE.match(text):
+        return "ad"
+    if rules.EMBED_LINE_RE.match(text):
+        return "embed"
+    if r.promo_start.match(text):
+        return "promo"
+    if n <= 80 and rules.RELATED_LINE_RE.match(text):
+        return "related"
+    if n <= 340 and rules.SIGNOFF_LINE_RE.match(text):
+        return "signoff"
+    if n <= 80 and rules.SHARE_LINE_RE.match(text):
+        return "share"
+    if n <= 360 and rules.NAV_LINE_RE.match(text):
+        return "nav"
+    if n <= rules.CAPTION_MAX and rules.CAPTION_LINE_RE.match(text):
+        return "caption"
+    return None
+
+
+def is_bold_headline(b: Block) -> bool:
+    """A standalone short bold paragraph that reads like a sub-headline, not a sentence."""
+    if b.tag not in ("p", "div") or not b.bold_only or b.link_density > 0.5:
+        return False
+    t = b.text
+    if len(t) > rules.BOLD_HEADLINE_MAX_CHARS or len(t) < 3:
+        return False
+    if len(t.split()) > rules.BOLD_HEADLINE_MAX_WORDS:
+        return False
+    if rules.SENTENCE_END_RE.search(t):
+        return False
+    return any(c.isalpha() for c in t)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Datelines
+# ---------------------------------------------------------------------------------------------------
+_AGENCY_RE = re.compile(r"\([^)]*\)")
+_PART_SPLIT_RE = re.compile(r"\s*[,/]\s*")
+
+
+def _dateline_ok(dl: str, sep: str) -> bool:
+    """Does this prefix look like a city/brand dateline rather than the start of a sentence?"""
+    if len(dl) > rules.DATELINE_MAX_CHARS or len(dl.split()) > rules.DATELINE_MAX_WORDS:
+        return False
+    if rules.BRAND_DOMAIN_RE.search(dl) or "(" in dl:
+        return True
+    parts = [p for p in _PART_SPLIT_RE.split(_AGENCY_RE.sub("", dl)) if p]
+    if not parts:
+        return False
+    known = [p.lower() in rules.KNOWN_CITIES or p.lower() in rules.KNOWN_BRANDS for p in parts]
+    caps = [sum(c.isalpha() for c in p) >= 2 and p.upper() == p for p in parts]
+    digit_brand = [any(c.isdigit() for c in p) and any(c.isalpha() for c in p) and " " not in p for p in parts]
+    colon = ":" in sep or "：" in sep
+    glued_hyphen = sep == "-"
+    if len(parts) >= 2:
+        return any(known) or any(caps) or any(digit_brand)
+    if known[0] or digit_brand[0]:
+        return True
+    if colon:
+        return False
+    if caps[0]:
+        return True
+    if glued_hyphen:
+        return False
+    # one title-case word before a dash: "Portalkota—", "Jakarta -"
+    return " " not in parts[0] and parts[0][:1].isupper()
+
+
+def strip_dateline(text: str, r: Rules = DEFAULT_RULES) -> tuple[str, str | None, str | None]:
+    """Split a leading dateline off a paragraph: (rest, dateline without separator, removed prefix)."""
+    if r.dateline is not None:
+        m = r.dateline.match(text)
+        if m and m.end() > 0:
+            prefix = m.group(0)
+            dl = prefix.strip().rstrip("-–—|:： ").strip()
+            rest = text[m.end():].lstrip()
+            if dl and rest:
+                return rest, dl, prefix.strip()
+    m2 = rules.DATELINE_RE.match(text)
+    if not m2:
+        return text, None, None
+    dl, sep = m2.group("dl").strip(), m2.group("sep")
+    if not _dateline_ok(dl, sep.strip() or sep):
+        return text, None, None
+    rest = text[m2.end():].lstrip()
+    if not rest:
+        return text, None, None
+    return rest, dl, text[:m2.end()].strip()
+
+
+def strip_bold_dateline(b: Block) -> tuple[str, str | None]:
+    """A bold brand/city run that opens a paragraph without a separator (``<b>Liputan6.com, Jakarta</b>``)."""
+    if b.lead_bold <= 0 or b.lead_bold >= len(b.text):
+        return b.text, None
+    lead = b.text[:b.lead_bold].strip().rstrip("-–—|:： ").strip()
+    if not lead or len(lead) > rules.DATELINE_MAX_CHARS:
+        return b.text, None
+    m = rules.DATELINE_RE.match(lead + " - x")
+    if not m or m.group("dl").strip() != lead:
+        return b.text, None
+    strong = bool(rules.BRAND_DOMAIN_RE.search(lead)) or "(" in lead
+    if not strong:
+        parts = [p for p in _PART_SPLIT_RE.split(lead) if p]
+        strong = len(parts) >= 1 and all(
+            p.upper() == p or p.lower() in rules.KNOWN_CITIES or p.lower() in rules.KNOWN_BRANDS for p in parts)
+    if not strong:
+        return b.text, None
+    return b.text[b.lead_bold:].lstrip(" -–—|:："), lead
+
+
+# ---------------------------------------------------------------------------------------------------
+# Inline promo and embeds inside prose
+# ---------------------------------------------------------------------------------------------------
+
+
+def split_inline_promo(b: Block) -> tuple[str, str] | None:
+    """Cut a ``Baca juga: <link>`` part that leads or trails a paragraph of real prose.
+
+    Returns (kept prose, removed promo text) or None when the paragraph has no such part.
+    """
+    t = b.text
+    if not b.links:
+        return None
+    for m in rules.INLINE_PROMO_RE.finditer(t):
+        start, end = m.start(), m.end()
+        # the label must be followed (after spaces/colons) by a link
+        nxt = [s for s in b.links if s[0] >= end and not t[end:s[0]].strip(" :：-–\u00a0")]
+        if not nxt:
+            continue
+        link_end = nxt[0][1]
+        # consecutive links after the label belong to it (several titles in one line)
+        for s in b.links:
+            if s[0] >= link_end and not t[link_end:s[0]].strip(" ,;|•·-–\u00a0"):
+                link_end = s[1]
+        before, after = t[:start].strip(), t[link_end:].strip(" \u00a0")
+        if after and len(after) <= 3 and not any(c.isalnum() for c in after):
+            after = ""
+        if not before and not after:
+            return None
+        if before and after:
+            kept = before + " " + after
+        else:
+            kept = before or after
+        return kept, t[start:link_end].strip()
+    return None
+
+
+def strip_embeds(text: str) -> tuple[str, list[str]]:
+    """Remove ``[Gambas:Video CNN]``-style placeholders inside a paragraph."""
+    found = rules.EMBED_RE.findall(text)
+    if not found:
+        return text, []
+    return " ".join(rules.EMBED_RE.sub(" ", text).split()), found
+
+
+# ---------------------------------------------------------------------------------------------------
+# The block pass
+# ---------------------------------------------------------------------------------------------------
+
+
+def _is_list_item_of_links(b: Block) -> bool:
+    return b.link_density >= 0.6 or (b.tag == "li" and b.link_chars > 0 and b.link_density >= 0.3)
+
+
+def _title_like(b: Block) -> bool:
+    """A short line without sentence punctuation: a headline-only teaser in a promo list."""
+    t = b.text
+    return len(t) <= 150 and not rules.SENTENCE_END_RE.search(t) and b.tag in ("p", "div", "li", "h")
+
+
+def clean_blocks(blocks: list[Block], r: Rules = DEFAULT_RULES, *, title: str | None = None
+                 ) -> tuple[list[Block], list[Removed]]:
+    """Drop promo, ad, share, nav, caption, embed and sign-off blocks, and the link lists promos introduce."""
+    kept: list[Block] = []
+    removed: list[Removed] = []
+    list_mode: str | None = None   # kind of the promo/related list being consumed
+    list_id = 0                    # the <ul>/<ol> that list mode swallows whole
+    title_norm = " ".join(title.split()).lower() if title else None
+    n = len(blocks)
+    for i in range(n):
+        b = blocks[i]
+        t = b.text
+        if not t:
+            continue
+        if list_mode is not None:
+            if (list_id and b.list_id == list_id) or _is_list_item_of_links(b):
+                removed.append(Removed(list_mode, t))
+                continue
+            # a plain title line right after the label, when the list is the end of the article
+            if _title_like(b) and all(_title_like(x) or _is_list_item_of_links(x) or line_kind(x.text, r)
+                                      for x in blocks[i:i + 6]):
+                removed.append(Removed(list_mode, t))
+                continue
+            list_mode, list_id = None, 0
+        if title_norm and b.tag in ("h", "p") and t.lower() == title_norm:
+            continue  # the title repeated in the body
+        kind = line_kind(t, r)
+        if kind is None and b.tag == "h" and b.link_density >= 0.8:
+            kind = "related"
+        if kind in ("promo", "related"):
+            removed.append(Removed(kind, t))
+            # a label alone on its line (or a label with one link): the links that follow go with it
+            label_only = len(t) <= rules.PROMO_INTRO_MAX and b.link_chars == 0
+            if label_only or b.tag == "h" or t.rstrip().endswith((":", "：")):
+                list_mode = kind
+                nxt = blocks[i + 1] if i + 1 < n else None
+                list_id = nxt.list_id if nxt is not None and nxt.tag == "li" and nxt.list_id else 0
+            continue
+        if kind is not None:
+            removed.append(Removed(kind, t))
+            continue
+        if (b.link_density >= rules.LINK_DENSITY_REMOVE and len(t) <= rules.LINK_BLOCK_MAX_CHARS
+                and b.tag != "h"):
+            removed.append(Removed("related", t))
+            continue
+        split = split_inline_promo(b)
+        if split is not None:
+            kept_text, promo_text = split
+            removed.append(Removed("promo", promo_text))
+            b.text = kept_text
+            b.links = []
+        if "[" in b.text:
+            new_text, embeds = strip_embeds(b.text)
+            if embeds:
+                removed.extend(Removed("embed", e) for e in embeds)
+                b.text = new_text
+                if not new_text:
+                    continue
+        if rules.AD_MARKER_RE.search(b.text):
+            new_text = " ".join(rules.AD_MARKER_RE.sub(" ", b.text).split())
+            removed.append(Removed("ad", "ADVERTISEMENT"))
+            b.text = new_text
+            if not new_text:
+                continue
+        kept.append(b)
+    return kept, removed
+
+
+def segment_blocks(blocks: list[Block], r: Rules = DEFAULT_RULES
+                   ) -> tuple[list[Segment], str | None, list[Removed]]:
+    """Split kept blocks into segments at sub-headlines; strip datelines and the trailing sign-off."""
+    segments: list[Segment] = []
+    removed: list[Removed] = []
+    dateline: str | None = None
+    current = Segment(None, [])
+    first_para_pending = True          # the next paragraph opens a segment: check its dateline
+    for b in blocks:
+        if b.tag == "h" or is_bold_headline(b):
+            if current.headline is not None or current.paragraphs:
+                segments.append(current)
+            current = Segment(b.text, [])
+            first_para_pending = True
+            continue
+        text = b.text
+        if first_para_pending:
+            first_para_pending = False
+            rest, dl, prefix = strip_dateline(text, r)
+            if dl is None:
+                rest, dl = strip_bold_dateline(b)
+                prefix = dl
+            if dl is not None and prefix is not None:
+                removed.append(Removed("dateline", prefix))
+                if dateline is None:
+                    dateline = dl
+                text = rest
+        if text:
+            current.paragraphs.append(text)
+    if current.headline is not None or current.paragraphs:
+        segments.append(current)
+    # a trailing headline with nothing under it is a label of something we removed
+    while segments and not segments[-1].paragraphs and segments[-1].headline:
+        removed.append(Removed("nav", segments[-1].headline))
+        segments.pop()
+    # reporter initials at the end of the last paragraph
+    if segments and segments[-1].paragraphs:
+        last = segments[-1].paragraphs[-1]
+        m = rules.TRAILING_SIGNOFF_RE.search(last)
+        if m and m.start() > 0:
+            removed.append(Removed("signoff", last[m.start():].strip()))
+            segments[-1].paragraphs[-1] = last[:m.start()].rstrip()
+    return segments, dateline, removed

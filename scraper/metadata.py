@@ -1,0 +1,535 @@
+"""Article metadata from one parsed document: title, dates, authors, section, tags, language, image, URL.
+
+Sources, strongest first: JSON-LD, ``<meta>`` (Open Graph, article:*, Dublin Core, news_keywords),
+``<link rel=canonical>``, visible markup (``<h1>``, ``<time>``, bylines, breadcrumbs, tag links) and finally
+Indonesian date text such as ``Kamis, 20 November 2025 09:15 WIB``. Pure functions over a Lexbor tree.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser
+
+from scraper import rules
+from storage.urls import same_site
+
+log = logging.getLogger(__name__)
+
+_ARTICLE_TYPES = ("article", "newsarticle", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
+                  "opinionnewsarticle", "backgroundnewsarticle", "liveblogposting", "report", "webpage",
+                  "scholarlyarticle", "techarticle")
+
+
+@dataclass
+class Meta:
+    """What the head of a page (and its JSON-LD) says, before the body is looked at."""
+
+    props: dict[str, list[str]] = field(default_factory=dict)   # meta name/property/itemprop -> contents
+    ld: dict[str, Any] = field(default_factory=dict)            # the article's JSON-LD object
+    canonical: str | None = None
+    html_lang: str | None = None
+    doc_title: str | None = None
+
+    def first(self, *keys: str) -> str | None:
+        for k in keys:
+            for v in self.props.get(k, ()):
+                v = " ".join(v.split())
+                if v:
+                    return v
+        return None
+
+    def all(self, key: str) -> list[str]:
+        return [" ".join(v.split()) for v in self.props.get(key, ()) if v.strip()]
+
+
+def norm_space(text: str | None) -> str:
+    return " ".join(text.split()) if text else ""
+
+
+def _iter_ld(obj: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    if depth > 6:
+        return
+    if isinstance(obj, list):
+        for x in obj:
+            yield from _iter_ld(x, depth + 1)
+    elif isinstance(obj, dict):
+        yield obj
+        graph = obj.get("@graph")
+        if graph is not None:
+            yield from _iter_ld(graph, depth + 1)
+        main = obj.get("mainEntity")
+        if isinstance(main, dict | list):
+            yield from _iter_ld(main, depth + 1)
+
+
+def _ld_types(obj: dict[str, Any]) -> list[str]:
+    t = obj.get("@type")
+    if isinstance(t, str):
+        return [t.lower()]
+    if isinstance(t, list):
+        return [x.lower() for x in t if isinstance(x, str)]
+    return []
+
+
+def read_head(tree: LexborHTMLParser) -> Meta:
+    """Collect ``<meta>``, canonical link, ``<html lang>``, ``<title>`` and the article's JSON-LD."""
+    meta = Meta()
+    props = meta.props
+    head = tree.head
+    scope = head if head is not None and head.css_first("meta") is not None else tree
+    for node in scope.css("meta"):
+        attrs = node.attributes
+        content = attrs.get("content")
+        if content is None:
+            continue
+        for key_attr in ("property", "name", "itemprop", "http-equiv"):
+            key = attrs.get(key_attr)
+            if key:
+                props.setdefault(key.strip().lower(), []).append(content)
+    for node in scope.css("link[rel]"):
+        rel = (node.attributes.get("rel") or "").lower().split()
+        if "canonical" in rel and meta.canonical is None:
+            href = (node.attributes.get("href") or "").strip()
+            if href:
+                meta.canonical = href
+    html = tree.css_first("html")
+    if html is not None:
+        lang = html.attributes.get("lang") or html.attributes.get("xml:lang")
+        if lang and lang.strip():
+            meta.html_lang = lang.strip()
+    title = tree.css_first("title")
+    if title is not None:
+        meta.doc_title = norm_space(title.text()) or None
+    best: dict[str, Any] | None = None
+    best_rank = 99
+    for node in tree.css('script[type="application/ld+json"]'):
+        raw = node.text()
+        if not raw or len(raw) > 500_000:
+            continue
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            try:  # a common breakage: raw newlines inside strings
+                data = json.loads(raw.replace("\n", " ").replace("\r", " "))
+            except ValueError:
+                continue
+        for obj in _iter_ld(data):
+            types = _ld_types(obj)
+            rank = min((_ARTICLE_TYPES.index(t) for t in types if t in _ARTICLE_TYPES), default=99)
+            if rank < 99 and "headline" not in obj and "datePublished" not in obj and types == ["webpage"]:
+                rank = 98
+            if rank < best_rank:
+                best, best_rank = obj, rank
+    if best is not None:
+        meta.ld = best
+    return meta
+
+
+# ---------------------------------------------------------------------------------------------------
+# Dates
+# ---------------------------------------------------------------------------------------------------
+_TZ_COMPACT_RE = re.compile(r"([+-]\d{2})(\d{2})$")
+
+
+def _fmt(dt: datetime) -> str:
+    return dt.replace(microsecond=0).isoformat()
+
+
+def _with_offset(dt: datetime, default_offset: str) -> datetime:
+    if dt.tzinfo is not None:
+        return dt
+    sign = 1 if default_offset[0] == "+" else -1
+    hh, mm = default_offset[1:].split(":")
+    return dt.replace(tzinfo=timezone(sign * timedelta(hours=int(hh), minutes=int(mm))))
+
+
+def _offset_tz(offset: str) -> timezone:
+    sign = 1 if offset[0] == "+" else -1
+    hh, mm = offset[1:].split(":")
+    return timezone(sign * timedelta(hours=int(hh), minutes=int(mm)))
+
+
+def parse_date(value: str | None, default_offset: str = rules.DEFAULT_OFFSET_ID) -> str | None:
+    """An ISO 8601 timestamp with offset from ISO, RFC 2822 or Indonesian date text, else None."""
+    if not value:
+        return None
+    s = value.strip()
+    if not s or len(s) > 200:
+        return None
+    if s[:4].isdigit() and len(s) >= 8:
+        iso = s.replace(" ", "T", 1) if len(s) > 10 and s[10] == " " else s
+        iso = iso.replace(" ", "")
+        if iso.endswith(("z", "Z")):
+            iso = iso[:-1] + "+00:00"
+        iso = _TZ_COMPACT_RE.sub(r"\1:\2", iso) if re.search(r"T\d.*[+-]\d{4}$", iso) else iso
+        try:
+            dt = datetime.fromisoformat(iso)
+        except ValueError:
+            dt = None
+        if dt is not None and 1990 <= dt.year <= 2100:
+            return _fmt(_with_offset(dt, default_offset))
+    if "," in s[:5] or re.match(r"^[A-Za-z]{3},? \d", s):
+        try:
+            dt2 = email.utils.parsedate_to_datetime(s)
+        except (TypeError, ValueError, IndexError):
+            dt2 = None
+        if dt2 is not None and 1990 <= dt2.year <= 2100:
+            return _fmt(_with_offset(dt2, default_offset))
+    return parse_date_text(s, default_offset)
+
+
+def parse_date_text(text: str, default_offset: str = rules.DEFAULT_OFFSET_ID) -> str | None:
+    """Indonesian (or English) date text: ``Kamis, 20 November 2025 09:15 WIB``, ``19/06/2015 11:58``."""
+    for m in rules.INDO_DATE_RE.finditer(text):
+        month = rules.MONTHS.get(m.group("m").lower().rstrip("."))
+        if month is None:
+            continue
+        out = _build(m, month, default_offset)
+        if out:
+            return out
+    m2 = rules.NUMERIC_DATE_RE.search(text)
+    if m2:
+        try:
+            month = int(m2.group("m"))
+        except ValueError:
+            return None
+        return _build(m2, month, default_offset)
+    return None
+
+
+def _build(m: re.Match[str], month: int, default_offset: str) -> str | None:
+    try:
+        year, day = int(m.group("y")), int(m.group("d"))
+        hour = int(m.group("H") or 0)
+        minute = int(m.group("M") or 0)
+        second = int(m.group("S") or 0)
+        tzname = (m.group("tz") or "").lower()
+        offset = rules.TIMEZONES.get(tzname, default_offset)
+        dt = datetime(year, month, day, hour, minute, second, tzinfo=_offset_tz(offset))
+    except (ValueError, TypeError):
+        return None
+    if not 1990 <= dt.year <= 2100:
+        return None
+    return _fmt(dt)
+
+
+def _ld_str(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and value:
+        return _ld_str(value[0])
+    if isinstance(value, dict):
+        for k in ("name", "url", "@id", "contentUrl"):
+            v = value.get(k)
+            if isinstance(v, str):
+                return v
+    return None
+
+
+def find_dates(tree: LexborHTMLParser, meta: Meta, default_offset: str) -> tuple[str | None, str | None]:
+    """(published_at, modified_at)."""
+    published = parse_date(_ld_str(meta.ld.get("datePublished")), default_offset)
+    modified = parse_date(_ld_str(meta.ld.get("dateModified")), default_offset)
+    if published is None:
+        for key in ("article:published_time", "og:published_time", "article:published", "datepublished",
+                    "pubdate", "publishdate", "publish-date", "publish_date", "date", "dc.date.issued",
+                    "dc.date", "dcterms.created", "sailthru.date", "parsely-pub-date", "content_publisheddate",
+                    "dtm_publish", "article_date_original", "original-publish-date", "publication_date",
+                    "release_date", "cxenseparse:recs:publishtime"):
+            published = parse_date(meta.first(key), default_offset)
+            if published:
+                break
+    if modified is None:
+        for key in ("article:modified_time", "og:updated_time", "article:updated_time", "datemodified",
+                    "last-modified", "dcterms.modified", "lastmod", "dc.date.modified"):
+            modified = parse_date(meta.first(key), default_offset)
+            if modified:
+                break
+    if published is None:
+        for node in tree.css("time[datetime], [itemprop=datePublished]")[:10]:
+            attrs = node.attributes
+            published = parse_date(attrs.get("datetime") or attrs.get("content"), default_offset)
+            if published:
+                break
+    if published is None:
+        seen = 0
+        for node in tree.css(_DATE_TEXT_SELECTOR):
+            text = node.text(separator=" ")
+            if not text or len(text) > 300:
+                continue
+            seen += 1
+            published = parse_date_text(norm_space(text), default_offset)
+            if published or seen > 30:
+                break
+    return published, modified
+
+
+_DATE_TEXT_SELECTOR = ", ".join(rules.DATE_TEXT_SELECTORS)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Title
+# ---------------------------------------------------------------------------------------------------
+_WORD_RE = re.compile(r"\w+")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD_RE.findall(text.lower())
+
+
+def _site_keys(site_name: str | None, url: str | None) -> list[str]:
+    keys: list[str] = []
+    if site_name:
+        k = re.sub(r"\W+", "", site_name.lower())
+        if k:
+            keys.append(k)
+    if url:
+        host = (urlsplit(url).hostname or "").lower()
+        for label in host.split("."):
+            if len(label) >= 4 and label not in ("www", "com", "news", "berita", "html"):
+                keys.append(label)
+    return keys
+
+
+def _is_site_part(part: str, keys: list[str]) -> bool:
+    squashed = re.sub(r"\W+", "", part.lower())
+    if not squashed:
+        return True
+    return any(k in squashed or (len(squashed) >= 4 and squashed in k) for k in keys)
+
+
+def strip_site_name(title: str, site_name: str | None, url: str | None) -> str:
+    """Drop `` - SiteName`` / ``SiteName | `` parts of a document title."""
+    title = norm_space(title)
+    seps = list(rules.TITLE_SEP_RE.finditer(title))
+    if not seps:
+        return title
+    keys = _site_keys(site_name, url)
+    if not keys:
+        return title
+    bounds = [0] + [x for m in seps for x in (m.start(), m.end())] + [len(title)]
+    parts = [(bounds[i], bounds[i + 1]) for i in range(0, len(bounds), 2)]
+    lo, hi = 0, len(parts)
+    dropped = False
+    while hi - lo > 1 and _is_site_part(title[parts[hi - 1][0]:parts[hi - 1][1]], keys):
+        hi -= 1
+        dropped = True
+    while hi - lo > 1 and _is_site_part(title[parts[lo][0]:parts[lo][1]], keys):
+        lo += 1
+        dropped = True
+    # "Title - Section :: Site": a short section name left at the end after the site went
+    if dropped and hi - lo > 1:
+        last = title[parts[hi - 1][0]:parts[hi - 1][1]]
+        first = title[parts[lo][0]:parts[hi - 2][1]]
+        if len(last.split()) <= 2 and len(first.split()) >= 4:
+            hi -= 1
+    return title[parts[lo][0]:parts[hi - 1][1]].strip()
+
+
+def _similar(a: str, b: str) -> float:
+    wa, wb = _words(a), _words(b)
+    if not wa or not wb:
+        return 0.0
+    sb = set(wb)
+    common = sum(1 for w in wa if w in sb)
+    return common / max(len(wa), len(wb))
+
+
+def find_title(tree: LexborHTMLParser, meta: Meta, url: str | None, selector: str | None = None) -> str | None:
+    """The headline: a profile selector, else the ``<h1>`` that matches the page's meta title, else meta."""
+    if selector:
+        try:
+            node = tree.css_first(selector)
+        except Exception:  # an invalid selector in a profile must not break parsing
+            node = None
+        if node is not None:
+            text = norm_space(node.text(separator=" "))
+            if text:
+                return text
+    site_name = meta.first("og:site_name", "application-name", "apple-mobile-web-app-title")
+    candidates = [meta.first("og:title", "twitter:title"), _ld_str(meta.ld.get("headline")),
+                  meta.first("title", "dc.title", "sailthru.title", "parsely-title"), meta.doc_title]
+    meta_titles = [strip_site_name(c, site_name, url) for c in candidates if c]
+    h1s = [norm_space(h.text(separator=" ")) for h in tree.css("h1")[:12]]
+    h1s = [h for h in h1s if 3 <= len(h) <= 400]
+    if meta_titles:
+        best, best_score = None, 0.0
+        for h in h1s:
+            score = max(_similar(h, m) for m in meta_titles)
+            if score > best_score:
+                best, best_score = h, score
+        if best is not None and best_score >= 0.5:
+            return best
+        # the headline may be an h2/h3 on older templates
+        wanted = {m.lower() for m in meta_titles}
+        for node in tree.css("h2, h3, .title, .judul")[:40]:
+            text = norm_space(node.text(separator=" "))
+            if text and text.lower() in wanted:
+                return text
+        if h1s and len(h1s) == 1 and len(h1s[0].split()) >= 4 and not _is_site_part(
+                h1s[0], _site_keys(site_name, url)):
+            return h1s[0]
+        return meta_titles[0] or None
+    for h in h1s:
+        if len(h.split()) >= 2:
+            return h
+    return h1s[0] if h1s else None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Authors, section, tags, language, image, canonical URL
+# ---------------------------------------------------------------------------------------------------
+
+
+def _clean_authors(raw: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for value in raw:
+        value = norm_space(value)
+        if not value or value.startswith(("http://", "https://", "/")):
+            continue
+        value = rules.AUTHOR_PREFIX_RE.sub("", value)
+        for name in rules.AUTHOR_SPLIT_RE.split(value):
+            name = name.strip(" .-–|:")
+            name = rules.AUTHOR_PREFIX_RE.sub("", name).strip()
+            if not name or len(name) > 60 or len(name.split()) > 6 or "@" in name:
+                continue
+            if any(c.isdigit() for c in name):
+                continue
+            if name.lower() not in (x.lower() for x in out):
+                out.append(name)
+    return out[:10]
+
+
+def find_authors(tree: LexborHTMLParser, meta: Meta) -> list[str]:
+    author = meta.ld.get("author")
+    raw: list[str] = []
+    if author is not None:
+        for a in author if isinstance(author, list) else [author]:
+            s = _ld_str(a)
+            if s:
+                raw.append(s)
+    authors = _clean_authors(raw)
+    if authors:
+        return authors
+    authors = _clean_authors(meta.all("author") + meta.all("article:author") + meta.all("dc.creator")
+                             + meta.all("sailthru.author") + meta.all("parsely-author"))
+    if authors:
+        return authors
+    texts = [n.text(separator=" ") for n in tree.css(_AUTHOR_SELECTOR)[:4]]
+    return _clean_authors(t for t in texts if t and len(t) < 120)
+
+
+_AUTHOR_SELECTOR = ", ".join(rules.AUTHOR_SELECTORS)
+
+
+def find_section(tree: LexborHTMLParser, meta: Meta, title: str | None) -> str | None:
+    section = meta.first("article:section", "section", "category")
+    if section:
+        return section
+    ld_sec = meta.ld.get("articleSection")
+    s = _ld_str(ld_sec)
+    if s and s.strip():
+        return norm_space(s)
+    items = [norm_space(n.text(separator=" ")) for n in tree.css(_BREADCRUMB_SELECTOR)[:12]]
+    items = [i for i in items if i and i.lower() not in rules.BREADCRUMB_SKIP and len(i) <= 60
+             and (not title or i.lower() != title.lower())]
+    return items[-1] if items else None
+
+
+_BREADCRUMB_SELECTOR = ", ".join(rules.BREADCRUMB_SELECTORS)
+
+
+def _split_keywords(value: str) -> list[str]:
+    return [norm_space(k) for k in value.split(",") if norm_space(k)]
+
+
+_TAG_LINK_SELECTOR = ", ".join(rules.TAG_LINK_SELECTORS)
+
+
+def find_tags(tree: LexborHTMLParser, meta: Meta) -> list[str]:
+    tags: list[str] = []
+    for v in meta.all("article:tag"):
+        tags.extend(_split_keywords(v))
+    if not tags:
+        for key in ("news_keywords", "keywords"):
+            for v in meta.all(key):
+                tags.extend(_split_keywords(v))
+            if tags:
+                break
+    if not tags:
+        kw = meta.ld.get("keywords")
+        if isinstance(kw, str):
+            tags.extend(_split_keywords(kw))
+        elif isinstance(kw, list):
+            tags.extend(norm_space(k) for k in kw if isinstance(k, str) and k.strip())
+    if not tags:
+        found = [norm_space(n.text(separator=" ")) for n in tree.css(_TAG_LINK_SELECTOR)[:30]]
+        tags.extend(f.lstrip("#").strip() for f in found if f and len(f) <= 60)
+    out: list[str] = []
+    seen: set[str] = set()
+    for t in tags:
+        if t and t.lower() not in seen and len(t) <= 80:
+            seen.add(t.lower())
+            out.append(t)
+    return out[:50]
+
+
+def find_lang(meta: Meta) -> str | None:
+    lang = meta.html_lang or meta.first("content-language", "language", "dc.language")
+    if not lang:
+        locale = meta.first("og:locale")
+        lang = locale if locale else _ld_str(meta.ld.get("inLanguage"))
+    if not lang:
+        return None
+    lang = lang.strip().replace("_", "-").split(",")[0].strip()
+    if not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", lang):
+        return None
+    head, _, rest = lang.partition("-")
+    return head.lower() + ("-" + rest.upper() if rest and len(rest) == 2 else ("-" + rest if rest else ""))
+
+
+def _absolute(href: str | None, base: str | None) -> str | None:
+    if not href:
+        return None
+    href = href.strip()
+    if not href or href.startswith(("data:", "javascript:")):
+        return None
+    if base:
+        try:
+            href = urljoin(base, href)
+        except ValueError:
+            return None
+    if href.startswith("//"):
+        href = "https:" + href
+    return href
+
+
+def find_image(meta: Meta, base: str | None) -> str | None:
+    img = meta.first("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src",
+                     "thumbnailurl", "image")
+    if not img:
+        img = _ld_str(meta.ld.get("image")) or _ld_str(meta.ld.get("thumbnailUrl"))
+    return _absolute(img, base)
+
+
+def find_canonical(meta: Meta, url: str | None) -> str | None:
+    """``rel=canonical``, else ``og:url``, made absolute; ignored when it points to another site."""
+    for cand in (meta.canonical, meta.first("og:url"), _ld_str(meta.ld.get("url"))):
+        absolute = _absolute(cand, url)
+        if not absolute or not absolute.startswith(("http://", "https://")):
+            continue
+        if url and not same_site(url, absolute):
+            continue
+        return absolute
+    return url
+
+

@@ -1,0 +1,881 @@
+"""HTML in, :class:`~scraper.article.Article` out: the segmenting parser (pure functions).
+
+The flow of :func:`parse_html`, each step a small function below:
+
+1. decode (:mod:`scraper.encoding`) and parse once with Lexbor;
+2. read the head (:mod:`scraper.metadata`): JSON-LD, ``<meta>``, canonical link;
+3. drop scripts, styles and other never-text elements;
+4. find the article container: a profile selector, else the known containers of
+   :data:`scraper.rules.CONTAINER_SELECTORS`, else a text-density score over block elements;
+5. walk the container (iteratively: no recursion, so 100,000-deep markup is fine) into *blocks*, leaving
+   out boilerplate elements (share bars, ads, related lists, captions, embeds) by tag and class;
+6. clean the blocks (:mod:`scraper.clean`): promo, ad, sign-off and navigation lines and the link lists
+   they introduce;
+7. split segments at sub-headlines, strip datelines, find the article's further pages.
+
+Every removal lands in ``Article.removed`` with its kind. Nothing here raises on bad input: an article
+without a body carries a warning instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from scraper import rules
+from scraper.article import Article, Removed, Segment
+from scraper.clean import Block, Rules, clean_blocks, make_rules, segment_blocks
+from scraper.config import ParseProfile
+from scraper.encoding import decode_html
+from scraper.metadata import (Meta, find_authors, find_canonical, find_dates, find_image, find_lang,
+                              find_section, find_tags, find_title, norm_space, read_head)
+from storage.urls import same_site
+
+log = logging.getLogger(__name__)
+
+NO_BODY_WARNING = "no article body found"
+
+# Lexbor's tree building is quadratic in the depth of nested block elements; pages deeper than this are
+# flattened before parsing (no real page comes near it).
+MAX_DEPTH = 512
+_DEPTH_CHECK_TAGS = 20_000       # only documents with this many '<' are scanned for depth
+_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)[^>]*?(/?)>")
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+                   "source", "track", "wbr"})
+_ZERO_WIDTH = str.maketrans({"\u200b": None, "\u200c": None, "\u200d": None, "\u200e": None,
+                             "\u200f": None, "\ufeff": None, "\x00": None, "\u00ad": None})
+
+
+# ---------------------------------------------------------------------------------------------------
+# Input
+# ---------------------------------------------------------------------------------------------------
+
+
+def flatten_deep_nesting(html: str, max_depth: int = MAX_DEPTH) -> str:
+    """Drop the opening and closing tags that sit deeper than ``max_depth`` (their text is kept)."""
+    if html.count("<") < _DEPTH_CHECK_TAGS:
+        return html
+    depth = 0
+    deepest = 0
+    for m in _TAG_RE.finditer(html):
+        name = m.group(2).lower()
+        if name in _VOID or m.group(3):
+            continue
+        if m.group(1):
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    if deepest <= max_depth:
+        return html
+    out: list[str] = []
+    pos = 0
+    depth = 0
+    skipped: list[int] = []          # depths at which an opening tag was dropped
+    for m in _TAG_RE.finditer(html):
+        name = m.group(2).lower()
+        if name in _VOID or m.group(3):
+            continue
+        if m.group(1):
+            if skipped and skipped[-1] == depth:
+                skipped.pop()
+                out.append(html[pos:m.start()])
+                pos = m.end()
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            if depth > max_depth:
+                skipped.append(depth)
+                out.append(html[pos:m.start()])
+                pos = m.end()
+    out.append(html[pos:])
+    return "".join(out)
+
+
+def _to_text(html: bytes | str | None, charset: str | None) -> str:
+    if html is None:
+        return ""
+    if isinstance(html, bytes | bytearray | memoryview):
+        return decode_html(bytes(html), charset)
+    return html if "\x00" not in html else html.replace("\x00", "")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Container
+# ---------------------------------------------------------------------------------------------------
+
+
+def _css(node: LexborNode | LexborHTMLParser, selector: str) -> list[LexborNode]:
+    try:
+        return list(node.css(selector))
+    except Exception:  # an invalid selector from a profile
+        log.debug("invalid selector %r", selector)
+        return []
+
+
+def _ancestor_ids(node: LexborNode, limit: int = 200) -> set[int]:
+    out = set()
+    cur = node.parent
+    while cur is not None and limit > 0:
+        out.add(cur.mem_id)
+        cur = cur.parent
+        limit -= 1
+    return out
+
+
+def _outermost(nodes: list[LexborNode]) -> list[LexborNode]:
+    """Drop nodes nested inside other nodes of the list (document order kept)."""
+    if len(nodes) <= 1:
+        return nodes
+    ids = {n.mem_id for n in nodes}
+    return [n for n in nodes if not (_ancestor_ids(n) & ids)]
+
+
+def _text_len(node: LexborNode) -> int:
+    return len(node.text().strip())
+
+
+# A tiny matcher for the container selectors of :mod:`rules` (tag, #id, .class, [attr=value], descendant):
+# the container is looked for among the ancestors of the page's paragraphs, in Python, instead of running
+# dozens of selectors over the whole document.
+_COMPOUND_RE = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)|#([\w-]+)|\.([\w-]+)|\[([\w-]+)=['\"]?([^'\"\]]+)['\"]?\]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Compound:
+    tag: str | None
+    ident: str | None
+    classes: frozenset[str]
+    attr: tuple[str, str] | None
+
+
+def _parse_selector(sel: str) -> tuple[_Compound, ...]:
+    chain = []
+    for part in sel.split():
+        tag = ident = None
+        classes: set[str] = set()
+        attr = None
+        for m in _COMPOUND_RE.finditer(part):
+            if m.group(1):
+                tag = m.group(1).lower()
+            elif m.group(2):
+                ident = m.group(2)
+            elif m.group(3):
+                classes.add(m.group(3))
+            else:
+                attr = (m.group(4).lower(), m.group(5))
+        chain.append(_Compound(tag, ident, frozenset(classes), attr))
+    return tuple(chain)
+
+
+_CONTAINER_CHAINS: tuple[tuple[_Compound, ...], ...] = tuple(_parse_selector(s) for s in rules.CONTAINER_SELECTORS)
+
+
+class _NodeInfo:
+    """Tag, classes, id and itemprop of one element, read once."""
+
+    __slots__ = ("node", "tag", "classes", "ident", "attrs", "para", "score", "depth")
+
+    def __init__(self, node: LexborNode) -> None:
+        self.node = node
+        self.tag = node.tag or ""
+        attrs = node.attributes if self.tag not in ("body", "html") else {}
+        self.attrs = attrs
+        cls = attrs.get("class") if attrs else None
+        self.classes = frozenset(cls.split()) if cls else frozenset()
+        self.ident = attrs.get("id") if attrs else None
+        self.para = 0            # characters of the paragraphs below
+        self.score = 0.0         # readability score
+        self.depth = 0
+
+
+def _compound_ok(info: _NodeInfo, c: _Compound) -> bool:
+    if c.tag is not None and info.tag != c.tag:
+        return False
+    if c.ident is not None and info.ident != c.ident:
+        return False
+    if c.classes and not c.classes <= info.classes:
+        return False
+    if c.attr is not None and (info.attrs.get(c.attr[0]) if info.attrs else None) != c.attr[1]:
+        return False
+    return True
+
+
+def _selector_rank(info: _NodeInfo) -> int:
+    """Index of the first container selector this element matches (a large number when none)."""
+    for i, chain in enumerate(_CONTAINER_CHAINS):
+        if not _compound_ok(info, chain[-1]):
+            continue
+        if len(chain) == 1:
+            return i
+        k = len(chain) - 2
+        cur = info.node.parent
+        hops = 0
+        while cur is not None and k >= 0 and hops < 40:
+            if _compound_ok(_NodeInfo(cur), chain[k]):
+                k -= 1
+            cur = cur.parent
+            hops += 1
+        if k < 0:
+            return i
+    return 1 << 30
+
+
+_TAG_BASE = {"div": 5.0, "article": 8.0, "main": 5.0, "section": 3.0, "td": 3.0, "blockquote": 3.0,
+             "pre": 3.0, "form": -3.0, "ul": -3.0, "ol": -3.0, "li": -3.0, "dl": -3.0, "th": -5.0,
+             "header": -5.0, "footer": -8.0, "aside": -8.0, "nav": -10.0, "p": 0.0}
+
+
+def _class_weight(info: _NodeInfo) -> float:
+    weight = 0.0
+    for v in (" ".join(info.classes), info.ident):
+        if v:
+            if rules.NEGATIVE_CLASS_RE.search(v):
+                weight -= 25
+            if rules.POSITIVE_CLASS_RE.search(v):
+                weight += 25
+    return weight
+
+
+def _link_len(node: LexborNode) -> int:
+    return sum(len(a.text()) for a in node.css("a"))
+
+
+def _score_paragraphs(body: LexborNode) -> dict[int, _NodeInfo]:
+    """One pass over the paragraphs: each votes for its ancestors (readability) and adds its length to
+    every ancestor's paragraph total."""
+    infos: dict[int, _NodeInfo] = {}
+
+    def vote(start: LexborNode, points: float, length: int) -> None:
+        cur: LexborNode | None = start
+        level = 0
+        while cur is not None:
+            tag = cur.tag
+            if tag is None or tag == "html" or tag[0] in "-#":
+                break
+            key = cur.mem_id
+            info = infos.get(key)
+            if info is None:
+                info = _NodeInfo(cur)
+                info.score = _TAG_BASE.get(info.tag, 0.0) + _class_weight(info)
+                infos[key] = info
+            info.para += length
+            if level < 4:
+                info.score += points / (1 if level == 0 else 2 if level == 1 else level * 3)
+            cur = cur.parent
+            level += 1
+
+    seen_br_parents: set[int] = set()
+    for p in body.css(rules.DENSITY_TEXT_SELECTOR):
+        if p.tag == "br":
+            parent = p.parent
+            if parent is None or parent.mem_id in seen_br_parents or parent.tag in ("p", "pre"):
+                continue
+            seen_br_parents.add(parent.mem_id)
+            text = parent.text(deep=False)
+            ln = len(text.strip())
+            if ln < 100:
+                continue
+            # the text sits directly in this element: it is both the paragraph and its holder
+            points = 1 + text.count(",") + min(ln / 100, 12.0)
+            vote(parent, points, ln)
+            continue
+        text = p.text()
+        ln = len(text.strip())
+        if ln < rules.MIN_DENSITY_PARAGRAPH:
+            continue
+        if p.css_first("a") is not None and _link_len(p) > ln * 0.5:
+            continue
+        vote(p.parent, 1 + text.count(",") + min(ln / 100, 3.0), ln)
+    return infos
+
+
+def _siblings_of(best: _NodeInfo, infos: dict[int, _NodeInfo], best_score: float) -> list[LexborNode]:
+    """Readability's sibling step: neighbours that carry more of the same article."""
+    node = best.node
+    parent = node.parent
+    if parent is None or best.tag == "body":
+        return [node]
+    threshold = max(10.0, best_score * 0.2)
+    roots: list[LexborNode] = []
+    for sib in parent.iter():
+        if sib.mem_id == node.mem_id:
+            roots.append(sib)
+            continue
+        info = infos.get(sib.mem_id)
+        if info is not None:
+            bonus = best_score * 0.2 if best.classes and info.classes == best.classes else 0.0
+            if info.score + bonus >= threshold:
+                total = len(sib.text())
+                if total and _link_len(sib) / total < 0.33:
+                    roots.append(sib)
+                    continue
+        if sib.tag == "p":
+            text = sib.text().strip()
+            ln = len(text)
+            if not ln:
+                continue
+            ld = _link_len(sib) / ln
+            if (ln > 80 and ld < 0.25) or (ln <= 80 and ld == 0 and text.endswith(".")):
+                roots.append(sib)
+    return roots or [node]
+
+
+def _pick_container(infos: dict[int, _NodeInfo]) -> list[LexborNode] | None:
+    if not infos:
+        return None
+    total = max(i.para for i in infos.values())
+    # 1. a known container among the ancestors of the paragraphs
+    best: _NodeInfo | None = None
+    best_rank = 1 << 30
+    floor = max(rules.MIN_CONTAINER_TEXT, 0.25 * total)
+    for info in infos.values():
+        if info.para < floor or info.tag in ("body", "html"):
+            continue
+        rank = _selector_rank(info)
+        if rank < best_rank or (rank == best_rank and best is not None and info.para > best.para):
+            best, best_rank = info, rank
+    if best is not None and best_rank < (1 << 30):
+        same = [i for i in infos.values() if i is not best and _selector_rank(i) == best_rank
+                and i.para >= 80 and _near(i.node, best.node)]
+        if same:
+            nodes = [best.node] + [i.node for i in same]
+            return _in_document_order(_outermost(nodes))
+        return [best.node]
+    # 2. text density
+    ranked = sorted(infos.values(), key=lambda i: i.score, reverse=True)[:6]
+    top: _NodeInfo | None = None
+    top_score = float("-inf")
+    for info in ranked:
+        length = len(info.node.text())
+        if not length:
+            continue
+        final = info.score * (1 - min(1.0, _link_len(info.node) / length))
+        if final > top_score:
+            top, top_score = info, final
+    if top is None or top_score <= 0:
+        return None
+    return _siblings_of(top, infos, top_score)
+
+
+def _near(a: LexborNode, b: LexborNode) -> bool:
+    """Same parent or same grandparent."""
+    pa, pb = a.parent, b.parent
+    if pa is None or pb is None:
+        return False
+    if pa.mem_id == pb.mem_id:
+        return True
+    ga, gb = pa.parent, pb.parent
+    return ga is not None and gb is not None and ga.mem_id == gb.mem_id
+
+
+def _in_document_order(nodes: list[LexborNode]) -> list[LexborNode]:
+    if len(nodes) <= 1:
+        return nodes
+    parent = nodes[0].parent
+    if parent is not None and all(n.parent is not None and n.parent.mem_id == parent.mem_id for n in nodes):
+        order = {c.mem_id: i for i, c in enumerate(parent.iter())}
+        return sorted(nodes, key=lambda n: order.get(n.mem_id, 0))
+    # cousins: order by the position of their parents under the common grandparent
+    keyed = []
+    for n in nodes:
+        p = n.parent
+        g = p.parent if p is not None else None
+        if g is None or p is None:
+            return nodes
+        order = {c.mem_id: i for i, c in enumerate(g.iter())}
+        keyed.append((order.get(p.mem_id, 0), n))
+    keyed.sort(key=lambda x: x[0])
+    return [n for _, n in keyed]
+
+
+def _known_container_slow(tree: LexborHTMLParser) -> list[LexborNode] | None:
+    """The selector-by-selector search, for pages whose text is not in paragraphs at all."""
+    for sel in rules.CONTAINER_SELECTORS:
+        matches = tree.css(sel)
+        if not matches:
+            continue
+        scored = [(_text_len(n), n) for n in _outermost(list(matches))]
+        best_len, best = max(scored, key=lambda x: x[0])
+        if best_len >= rules.MIN_CONTAINER_TEXT:
+            return [best]
+    return None
+
+
+def find_container(tree: LexborHTMLParser, body_selector: str | None = None) -> list[LexborNode]:
+    """The element(s) holding the article text, in document order (empty when nothing fits)."""
+    if body_selector:
+        found = _outermost([n for n in _css(tree, body_selector) if _text_len(n) > 0])
+        if found:
+            return found
+    body = tree.body
+    if body is None:
+        return []
+    picked = _pick_container(_score_paragraphs(body))
+    if picked:
+        return picked
+    return _known_container_slow(tree) or []
+
+
+# ---------------------------------------------------------------------------------------------------
+# Walking the container into blocks
+# ---------------------------------------------------------------------------------------------------
+_EXIT_BLOCK, _EXIT_LINK, _EXIT_BOLD, _EXIT_LIST = 0, 1, 2, 3
+
+
+def _guess_kind(selector: str) -> str:
+    s = selector.lower()
+    if re.search(r"(?:^|[^a-z])(?:ads?|adv\w*|iklan|banner|sponsor\w*)(?:$|[^a-z])", s):
+        return "ad"
+    if re.search(r"share|social|sosmed|comment|komentar", s):
+        return "share"
+    if re.search(r"related|terkait|rekomendasi|populer|popular|baca-?juga", s):
+        return "related"
+    if re.search(r"tag|breadcrumb|pagination|paging|nav", s):
+        return "nav"
+    if re.search(r"caption|credit|foto|photo", s):
+        return "caption"
+    if re.search(r"video|embed|iframe", s):
+        return "embed"
+    return "promo"
+
+
+class _Walker:
+    """Turns container elements into :class:`Block` objects without recursion."""
+
+    def __init__(self, forced: dict[int, str], root_len: int) -> None:
+        self.forced = forced
+        self.root_len = root_len
+        self.blocks: list[Block] = []
+        self.removed: list[Removed] = []
+        self._reset()
+        self.block_tags: list[str] = ["div"]
+        self.list_ids: list[int] = [0]
+        self.link_depth = 0
+        self.bold_depth = 0
+        self.link_href: str | None = None
+
+    def _reset(self) -> None:
+        self.buf: list[str] = []
+        self.pos = 0
+        self.pending_space = False
+        self.links: list[tuple[int, int]] = []
+        self.link_start = -1
+        self.link_chars = 0
+        self.bold_chars = 0
+        self.chars = 0
+        self.lead_bold = 0
+        self.lead_open = True
+        self.hrefs: list[str] = []
+
+    def text(self, s: str) -> None:
+        if not s:
+            return
+        if not s[0].isspace() and not s[-1].isspace() and " " not in s and "\n" not in s and "\t" not in s \
+                and "\u00a0" not in s:
+            core = s
+            lead = trail = False
+        else:
+            lead, trail = s[0].isspace(), s[-1].isspace()
+            core = " ".join(s.split())
+        if core and not core.isprintable():
+            core = core.translate(_ZERO_WIDTH)
+        if not core:
+            if self.buf:
+                self.pending_space = True
+            return
+        if self.buf and (self.pending_space or lead):
+            self.buf.append(" ")
+            self.pos += 1
+        start = self.pos
+        self.buf.append(core)
+        self.pos += len(core)
+        n = len(core) - core.count(" ")
+        self.chars += n
+        if self.bold_depth:
+            self.bold_chars += n
+            if self.lead_open:
+                self.lead_bold = self.pos
+        else:
+            self.lead_open = False
+        if self.link_depth:
+            self.link_chars += n
+            if self.link_start < 0:
+                self.link_start = start
+        self.pending_space = trail
+
+    def flush(self) -> None:
+        if self.link_depth and self.link_start >= 0:
+            self.links.append((self.link_start, self.pos))
+            self.link_start = -1
+        if self.chars:
+            text = "".join(self.buf).rstrip()
+            kind = self.block_tags[-1]
+            b = Block(kind, text, self.links, min(self.link_chars, self.chars), self.bold_chars, self.chars,
+                      self.lead_bold if self.lead_bold < len(text) else 0,
+                      self.list_ids[-1] if kind == "li" else 0,
+                      self.hrefs[0] if len(self.hrefs) == 1 else None)
+            self.blocks.append(b)
+        self._reset()
+        if self.link_depth:
+            self.link_start = -1
+
+    def remove(self, node: LexborNode, kind: str, text: str | None = None) -> None:
+        if not kind:
+            return
+        if text is None:
+            text = norm_space(node.text(separator=" "))
+        if not text and kind == "embed":
+            text = (node.attributes.get("src") or node.attributes.get("data-src") or "").strip()
+        if text:
+            self.removed.append(Removed(kind, text))
+
+    def _boilerplate(self, node: LexborNode, tag: str) -> str | None:
+        """The kind of boilerplate this element is, or None to walk into it."""
+        attrs = node.attributes
+        if not attrs:
+            return None
+        if "hidden" in attrs or attrs.get("aria-hidden") == "true" and tag not in ("p", "div", "span"):
+            return ""
+        style = attrs.get("style")
+        if style and rules.HIDDEN_STYLE_RE.search(style):
+            return ""
+        cls = attrs.get("class") or ""
+        ident = attrs.get("id") or ""
+        key = cls + " " + ident if ident else cls
+        if not key or not rules.BOILERPLATE_ANY_RE.search(key):
+            if cls and rules.HIDDEN_CLASS_RE.search(cls):
+                return ""
+            return None
+        kind = "promo"
+        for k, rx in rules.BOILERPLATE_CLASS_RE:
+            if rx.search(key):
+                kind = k
+                break
+        # guard: a misfiring class word on the article itself (WordPress "tag-x", "has-video")
+        size = len(node.text())
+        if size > 0.6 * self.root_len and self.root_len > 200:
+            return None
+        if rules.CONTENT_CLASS_RE.search(key) and size > 0.35 * self.root_len and self.root_len > 200:
+            return None
+        return kind
+
+    def walk(self, roots: Iterable[LexborNode]) -> None:
+        stack: list = []
+        for r in reversed(list(roots)):
+            stack.append((_EXIT_BLOCK, None))
+            stack.append(r)
+            stack.append((-1, "div"))
+        pop, push = stack.pop, stack.append
+        forced = self.forced
+        block_tags = rules.BLOCK_TAGS
+        drop = rules.DROP_TAGS
+        while stack:
+            item = pop()
+            if type(item) is tuple:
+                kind, val = item
+                if kind == _EXIT_BLOCK:
+                    self.flush()
+                    if len(self.block_tags) > 1:
+                        self.block_tags.pop()
+                elif kind == -1:
+                    self.flush()
+                    self.block_tags.append(val)
+                elif kind == _EXIT_LINK:
+                    self.link_depth -= 1
+                    if self.link_start >= 0:
+                        self.links.append((self.link_start, self.pos))
+                        self.link_start = -1
+                elif kind == _EXIT_BOLD:
+                    self.bold_depth -= 1
+                elif kind == _EXIT_LIST:
+                    self.list_ids.pop()
+                continue
+            node: LexborNode = item
+            tag = node.tag
+            if tag == "-text":
+                self.text(node.text_content or "")
+                continue
+            if tag is None or tag[0] in "-!#" or tag in drop:
+                continue
+            if forced and node.mem_id in forced:
+                self.flush()
+                self.remove(node, forced[node.mem_id])
+                continue
+            rk = rules.REMOVE_TAGS.get(tag)
+            if rk is not None:
+                if tag == "figure" and node.css_first("img, picture, video, iframe") is None \
+                        and _text_len(node) > 200:
+                    pass  # a figure that is really a text box (pull quote, table)
+                else:
+                    self.flush()
+                    if tag == "figure":
+                        cap = node.css_first("figcaption")
+                        self.remove(node, rk, norm_space(cap.text(separator=" ")) if cap is not None else "")
+                    else:
+                        self.remove(node, rk)
+                    continue
+            if tag == "br":
+                self.flush()
+                continue
+            bk = self._boilerplate(node, tag)
+            if bk is not None:
+                self.flush()
+                self.remove(node, bk)
+                continue
+            children = list(node.iter(include_text=True))
+            if tag in block_tags:
+                self.flush()
+                if tag == "p":
+                    kind_name = "p"
+                elif tag in rules.HEADING_TAGS:
+                    kind_name = "h"
+                elif tag in ("li", "dt", "dd"):
+                    kind_name = "li"
+                elif tag == "tr":
+                    kind_name = "row"
+                elif tag == "blockquote":
+                    kind_name = "quote"
+                elif tag == "pre":
+                    kind_name = "pre"
+                else:
+                    kind_name = "div"
+                self.block_tags.append(kind_name)
+                push((_EXIT_BLOCK, None))
+                if tag in rules.LIST_TAGS:
+                    self.list_ids.append(node.mem_id)
+                    push((_EXIT_LIST, None))
+            elif tag == "a":
+                self.link_depth += 1
+                href = node.attributes.get("href")
+                if href:
+                    self.hrefs.append(href)
+                push((_EXIT_LINK, None))
+            elif tag in rules.BOLD_TAGS:
+                self.bold_depth += 1
+                push((_EXIT_BOLD, None))
+            elif tag in rules.CELL_TAGS:
+                if self.buf:
+                    self.pending_space = True
+            for child in reversed(children):
+                push(child)
+        self.flush()
+
+
+def _forced_removals(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> dict[int, str]:
+    forced: dict[int, str] = {}
+    for sel in selectors:
+        kind = _guess_kind(sel)
+        for node in _css(tree, sel):
+            forced.setdefault(node.mem_id, kind)
+    return forced
+
+
+def extract_blocks(roots: list[LexborNode], forced: dict[int, str] | None = None
+                   ) -> tuple[list[Block], list[Removed]]:
+    """The blocks of text under the container roots, and the elements left out as boilerplate."""
+    root_len = sum(_text_len(r) for r in roots)
+    walker = _Walker(forced or {}, root_len)
+    walker.walk(roots)
+    return walker.blocks, walker.removed
+
+
+# ---------------------------------------------------------------------------------------------------
+# Pagination
+# ---------------------------------------------------------------------------------------------------
+_TRAILING_NUM_RE = re.compile(r"^(?P<base>.*?)/(?P<n>\d{1,3})$")
+
+
+def _page_of(url: str, base_path: str, base_host: str) -> tuple[str, int] | None:
+    """('all', 0) / ('n', page) when ``url`` is a page of the article at base_path, else None."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or (parts.hostname or "").lower() != base_host:
+        return None
+    path = parts.path.rstrip("/") or "/"
+    query = parts.query
+    if path == base_path:
+        if query and rules.SHOW_ALL_QUERY_RE.search(query):
+            return ("all", 0)
+        for k, v in parse_qsl(query):
+            if k.lower() in rules.PAGE_PARAMS and v.isdigit():
+                return ("n", int(v))
+        return None
+    if path.startswith(base_path + "/"):
+        tail = path[len(base_path) + 1:]
+        if tail.isdigit() and 1 <= int(tail) <= 200:
+            return ("n", int(tail))
+        if tail in ("all", "full", "semua", "lengkap"):
+            return ("all", 0)
+    return None
+
+
+_PAGINATION_SELECTOR = ", ".join(rules.PAGINATION_SELECTORS)
+
+
+def find_next_pages(tree: LexborHTMLParser, roots: list[LexborNode], base_url: str | None) -> list[str]:
+    """URLs of the further pages of this article (a single "show all" URL when the page offers one)."""
+    if not base_url:
+        return []
+    try:
+        cur = urlsplit(base_url)
+    except ValueError:
+        return []
+    host = (cur.hostname or "").lower()
+    path = cur.path.rstrip("/") or "/"
+    current_page = 1
+    for k, v in parse_qsl(cur.query):
+        if k.lower() in rules.PAGE_PARAMS and v.isdigit():
+            current_page = int(v)
+    m = _TRAILING_NUM_RE.match(path)
+    base_paths = [path]
+    if m and m.group("base") and int(m.group("n")) <= 50:
+        base_paths.append(m.group("base"))
+    anchors: list[LexborNode] = []
+    for r in roots:
+        anchors.extend(r.css("a[href]"))
+        nxt = r.next
+        hops = 0
+        while nxt is not None and hops < 4:
+            if nxt.is_element_node:
+                anchors.extend(nxt.css("a[href]"))
+                hops += 1
+            nxt = nxt.next
+    anchors.extend(_css(tree, _PAGINATION_SELECTOR))
+    show_all: str | None = None
+    numbered: dict[int, str] = {}
+    seen: set[str] = set()
+    cur_norm = urlunsplit((cur.scheme, cur.netloc, cur.path, cur.query, ""))
+    for a in anchors:
+        href = (a.attributes.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:")) or href in seen:
+            continue
+        seen.add(href)
+        if not rules.PAGE_HREF_RE.search(href):
+            text = a.text()
+            if not text or len(text) > 60 or not rules.SHOW_ALL_TEXT_RE.match(norm_space(text)):
+                continue
+        try:
+            absolute = urljoin(base_url, href)
+        except ValueError:
+            continue
+        absolute = absolute.split("#", 1)[0]
+        if absolute == cur_norm:
+            continue
+        found = None
+        for bp in base_paths:
+            found = _page_of(absolute, bp, host)
+            if found:
+                break
+        if found is None:
+            text = norm_space(a.text())
+            if text and rules.SHOW_ALL_TEXT_RE.match(text) and same_site(absolute, base_url) and any(
+                    urlsplit(absolute).path.rstrip("/").startswith(bp) for bp in base_paths if bp != "/"):
+                found = ("all", 0)
+            else:
+                continue
+        kind, n = found
+        if kind == "all":
+            show_all = show_all or absolute
+        elif n > current_page and n not in numbered and (n > 1 or current_page > 1):
+            numbered[n] = absolute
+    if show_all:
+        return [show_all]
+    return [numbered[k] for k in sorted(numbered)][:rules.MAX_NEXT_PAGES]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The parser
+# ---------------------------------------------------------------------------------------------------
+
+
+def _indonesian(meta: Meta, url: str | None) -> bool:
+    lang = (meta.html_lang or meta.first("og:locale", "content-language", "language") or "").lower()
+    if lang.startswith(("id", "in")):
+        return True
+    if lang.startswith("en"):
+        return False
+    host = (urlsplit(url).hostname or "") if url else ""
+    return host.endswith(".id") or not host
+
+
+def parse_html(html: bytes | str | None, url: str | None = None, *, profile: ParseProfile | None = None,
+               charset: str | None = None) -> Article:
+    """Parse one article page into an :class:`Article`. Never raises on bad input."""
+    try:
+        return _parse(html, url, profile, charset)
+    except RecursionError:  # pragma: no cover - the walk is iterative; kept as a last line of defence
+        return Article(url=url, warnings=["document too deeply nested", NO_BODY_WARNING])
+    except Exception as exc:  # pragma: no cover - a bug must not stop a crawl; it is logged and reported
+        log.exception("parser failed on %s", url)
+        return Article(url=url, warnings=[f"parser error: {type(exc).__name__}: {exc}", NO_BODY_WARNING])
+
+
+def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | None,
+           charset: str | None) -> Article:
+    text = _to_text(html, charset)
+    art = Article(url=url)
+    if not text.strip():
+        art.warnings.append("empty document")
+        art.warnings.append(NO_BODY_WARNING)
+        return art
+    text = flatten_deep_nesting(text)
+    tree = LexborHTMLParser(text)
+    meta = read_head(tree)
+    r: Rules = make_rules(profile.promo_phrases if profile else (), profile.dateline if profile else None)
+    offset = rules.DEFAULT_OFFSET_ID if _indonesian(meta, url) else "+00:00"
+
+    art.canonical_url = find_canonical(meta, url)
+    base = url or art.canonical_url
+    art.title = find_title(tree, meta, base, profile.title if profile else None)
+    art.published_at, art.modified_at = find_dates(tree, meta, offset)
+    art.authors = find_authors(tree, meta)
+    art.section = find_section(tree, meta, art.title)
+    art.tags = find_tags(tree, meta)
+    art.lang = find_lang(meta)
+    art.image = find_image(meta, base)
+
+    roots = find_container(tree, profile.body if profile else None)
+    if not roots:
+        art.warnings.append(NO_BODY_WARNING)
+        return art
+    forced = _forced_removals(tree, profile.remove) if profile and profile.remove else {}
+    blocks, removed = extract_blocks(roots, forced)
+    kept, removed2 = clean_blocks(blocks, r, title=art.title)
+    segments, dateline, removed3 = segment_blocks(kept, r)
+    art.segments = segments
+    art.dateline = dateline
+    art.removed = removed + removed2 + removed3
+    art.next_pages = find_next_pages(tree, roots, base)
+    if not segments:
+        art.warnings.append(NO_BODY_WARNING)
+    return art
+
+
+def merge_pages(first: Article, rest: list[Article]) -> Article:
+    """Stitch the pages of a multi-page article into one (segments in order, removals united)."""
+    segments = [Segment(s.headline, list(s.paragraphs)) for s in first.segments]
+    removed = list(first.removed)
+    warnings = list(first.warnings)
+    for page in rest:
+        for i, seg in enumerate(page.segments):
+            if i == 0 and seg.headline is None and segments:
+                segments[-1].paragraphs.extend(seg.paragraphs)   # the page break fell inside a section
+            else:
+                segments.append(Segment(seg.headline, list(seg.paragraphs)))
+        removed.extend(page.removed)
+        for w in page.warnings:
+            if w not in warnings and w != NO_BODY_WARNING:
+                warnings.append(w)
+    if segments and NO_BODY_WARNING in warnings:
+        warnings.remove(NO_BODY_WARNING)
+    return replace(first, segments=segments, removed=removed, pages=1 + len(rest), next_pages=[],
+                   warnings=warnings, dateline=first.dateline or next((p.dateline for p in rest if p.dateline),
+                                                                      None))

@@ -1,0 +1,429 @@
+"""The parser's knowledge as named data: selectors, phrases and patterns (trafilatura's ``xpaths.py`` idea).
+
+The cleaning and parsing code only *applies* what is listed here, so teaching kabar a new portal or a new
+promo wording is an edit of this module (or a ``[sources.parse]`` profile), never new code.
+
+Every pattern is compiled once at import. Text patterns run on whitespace-normalised block text (one
+paragraph, list item or headline), never on the joined article.
+"""
+
+from __future__ import annotations
+
+import re
+
+# --------------------------------------------------------------------------------------------------
+# Document structure
+# --------------------------------------------------------------------------------------------------
+
+#: Elements whose content is never article text: the walker never enters them.
+DROP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "math", "canvas", "head", "link",
+                       "meta", "select", "option", "textarea", "input", "object", "param", "map", "title"})
+
+#: Article containers of WordPress themes and the big Indonesian CMSs, most specific first. The first
+#: selector that matches an element holding enough text wins; matches of that selector that sit beside
+#: the best one (split bodies) are taken too. Everything else goes to the text-density fallback.
+CONTAINER_SELECTORS: tuple[str, ...] = (
+    # national CMSs
+    ".detail__body-text",                       # detik network
+    "#detikdetailtext",                         # detik / cnnindonesia (older)
+    ".read__content",                           # kompas, PRMN network
+    ".side-article.txt-article",                # tribun network
+    ".txt-article",                             # tribun network (other templates)
+    ".detail-text",                             # cnnindonesia
+    ".detail_text",                             # cnbcindonesia
+    ".article-content-body__item-content",      # liputan6
+    ".read-page__content-body",                 # liputan6 (older)
+    ".read-content",                            # okezone
+    "#article-content",                         # okezone, idntimes
+    "#contentx",                                # okezone (older)
+    ".detail-in",                               # tempo
+    "#isi",                                     # tempo (older)
+    ".itp_bodycontent",                         # inews
+    ".content_detail",                          # various
+    ".detail-desc",                             # sindonews
+    ".detail_content",
+    ".detail-content",
+    ".detail__content",
+    ".detail-konten",
+    ".isi-berita",
+    ".isi_berita",
+    ".artikel",                                 # republika (older)
+    "#content_news",                            # antara (older)
+    ".news-content",
+    ".post-content",                            # antara, many WordPress themes
+    ".article-content",                         # republika, many
+    ".article__content",
+    ".article-body",
+    ".article__body",
+    ".articleBody",
+    ".article-text",
+    ".article_body",
+    ".content-article",
+    ".body-content",
+    ".story-body",
+    ".story-content",
+    ".story__content",
+    # WordPress themes
+    ".td-post-content",                         # Newspaper / Newsmag (tagDiv)
+    ".entry-content.single-content",
+    ".jeg_inner_content .content-inner",        # JNews
+    ".penci-entry-content",
+    ".single-post-content",
+    ".entry-content",
+    ".post-entry",
+    ".post-body",
+    ".single-content",
+    ".entry",
+    # schema.org and generic HTML5
+    "[itemprop=articleBody]",
+    "article .content",
+    "article",
+    "main",
+)
+
+#: Minimum text (characters) a known container must hold to be trusted.
+MIN_CONTAINER_TEXT = 200
+
+#: Block-level elements: each starts and ends a block of text.
+BLOCK_TAGS = frozenset({
+    "p", "div", "section", "article", "main", "header", "footer", "aside", "nav", "blockquote", "pre",
+    "ul", "ol", "li", "dl", "dt", "dd", "table", "tbody", "thead", "tfoot", "tr", "caption", "figure",
+    "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "address", "center", "details", "summary", "form",
+    "fieldset", "hr", "body", "html", "hgroup", "dialog", "menu", "legend", "iframe", "video", "audio",
+})
+HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+BOLD_TAGS = frozenset({"b", "strong"})
+LIST_TAGS = frozenset({"ul", "ol", "dl"})
+CELL_TAGS = frozenset({"td", "th"})
+
+#: Elements inside the body that are removed whole, with the ``removed.kind`` they are reported as.
+REMOVE_TAGS: dict[str, str] = {
+    "nav": "nav",
+    "aside": "related",
+    "figure": "caption",
+    "figcaption": "caption",
+    "iframe": "embed",
+    "video": "embed",
+    "audio": "embed",
+    "embed": "embed",
+    "form": "share",
+    "button": "share",
+    "h1": "",          # the title: not body text, not reported
+    "img": "",
+    "picture": "",
+    "source": "",
+}
+
+# Class/id words that mark boilerplate containers inside the body. Matched as whole words of the class or
+# id attribute (words are separated by spaces, ``-`` and ``_``), most telling kind first.
+_BOILER_WORDS: tuple[tuple[str, str], ...] = (
+    ("embed", r"twitter-tweet|instagram-media|tiktok-embed|fb-post|fb-video|embed-responsive|video-?embed"
+              r"|embedded-video|video-?player|video-?wrap(?:per)?|jwplayer|youtube|wp-block-embed|gambas"),
+    ("ad", r"ads?|adv|adverts?|advertisement|advertorial|iklan|banner|sponsor(?:ed)?|dfp|gpt|adsbygoogle"
+           r"|ad-?slot|ad-?unit|ad-?container|ad-?wrap(?:per)?|adsense|parallax|billboard|leaderboard"
+           r"|skyscraper|mgid|outstream|inarticle-ad|inread"),
+    ("related", r"related(?:[-_]?(?:posts?|articles?|news|stories|content|links?))?|terkait|berita-?terkait"
+                r"|artikel-?terkait|rekomendasi|recommend(?:ed|ations?)?|yarpp|jp-relatedposts|crp_related"
+                r"|outbrain|taboola|more-?stories|read-?more-?links|baca-?juga|bacajuga|also-?read"
+                r"|read-?also|readalso|inline-?related|box-?related|list-?berita|populer|popular|terpopuler"
+                r"|most-?popular|trending|latest-?news|berita-?lainnya|more-?news|next-?article"),
+    ("share", r"share|sharing|shares|sharebar|share-?buttons?|social|socials|social-?share|sosmed|socmed"
+              r"|addthis|sharethis|sharedaddy|share-?tools|comments?|comment-?count|komentar|disqus|respond"
+              r"|reactions?|print-?button|newsletter|subscribe|subscription|signup|follow-?us"),
+    ("nav", r"breadcrumbs?|pagination|pager|paging|page-?numbers|page-?links|post-?nav(?:igation)?"
+            r"|navigation|nav-?links|tags|tagcloud|tag-?cloud|tag-?list|tags?-?links|post-?tags|entry-?tags"
+            r"|article-?tags|tag-?box|tag-?wrap|topik|topics|kata-?kunci|keywords|menu"),
+    ("caption", r"wp-caption-text|caption|captions|figcaption|photo-?caption|img-?caption|image-?caption"
+                r"|credit|credits|photo-?credit|keterangan-?foto|ket-?foto|caption-?img"),
+    ("signoff", r"author-?bio|about-?author|author-?box|byline|editor-?box|penulis-?box|copyright"),
+)
+BOILERPLATE_CLASS_RE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(r"(?:^|[\s_-])(?:" + words + r")(?=$|[\s_-])", re.IGNORECASE))
+    for kind, words in _BOILER_WORDS
+)
+#: Cheap pre-check before the per-kind patterns (one search instead of seven).
+BOILERPLATE_ANY_RE = re.compile(
+    r"(?:^|[\s_-])(?:" + "|".join(words for _, words in _BOILER_WORDS) + r")(?=$|[\s_-])", re.IGNORECASE)
+#: Class words of the article itself (WordPress puts ``tag-x`` and ``category-x`` on it): an element
+#: carrying one of these is only removed when it is small.
+CONTENT_CLASS_RE = re.compile(
+    r"(?:^|[\s_-])(?:content|entry|article|post|body|text|story|main|detail|isi|hentry|single)(?=$|[\s_-])",
+    re.IGNORECASE)
+#: Hidden elements (screen-reader text, inline ``display:none``) are dropped without a report.
+HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+HIDDEN_CLASS_RE = re.compile(r"(?:^|\s)(?:screen-reader-text|sr-only|visually-hidden|hidden|hide)(?=$|\s)",
+                             re.IGNORECASE)
+
+# --------------------------------------------------------------------------------------------------
+# Density fallback (readability's scoring, as data)
+# --------------------------------------------------------------------------------------------------
+POSITIVE_CLASS_RE = re.compile(
+    r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|detail|isi|berita|artikel",
+    re.IGNORECASE)
+NEGATIVE_CLASS_RE = re.compile(
+    r"hidden|^hid$|banner|combx|comment|com-|contact|foot|footer|footnote|masthead|media|meta|outbrain"
+    r"|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|tool|widget|terkait"
+    r"|populer|popular|komentar|iklan|menu|nav|breadcrumb|teaser|recommend|rekomendasi",
+    re.IGNORECASE)
+#: Elements that can hold the article in the density fallback.
+CANDIDATE_TAGS = frozenset({"div", "section", "article", "main", "td", "body", "span", "font", "center"})
+DENSITY_TEXT_SELECTOR = "p, pre, br"
+MIN_DENSITY_PARAGRAPH = 25
+
+# --------------------------------------------------------------------------------------------------
+# Block text rules
+# --------------------------------------------------------------------------------------------------
+
+#: Promo lines: a block that starts with one of these is promo (with the links it introduces).
+PROMO_PHRASES: tuple[str, ...] = (
+    r"baca\s+juga", r"baca\s+pula", r"baca\s+lagi", r"baca(?=\s*[:：])", r"baca\s+selengkapnya",
+    r"lihat\s+juga", r"simak\s+juga", r"simak\s+(?:juga\s+)?video", r"saksikan\s+(?:juga\s+)?video",
+    r"tonton\s+(?:juga\s+)?video", r"simak\s+(?:berita|artikel|selengkapnya)", r"jangan\s+lewatkan",
+    r"artikel\s+ini\s+telah\s+(?:tayang|terbit)", r"berita\s+ini\s+telah\s+(?:tayang|terbit)",
+    r"berita\s+terpercaya", r"ikuti\s+(?:kami|kanal|saluran|akun|berita|update)\b.{0,80}?\b(?:di|on)\b",
+    r"(?:dapatkan|update)\s+(?:update\s+|berita\s+|info\s+|informasi\s+)"
+    r".{0,160}?(?:google\s+news|whats\s?app|telegram|channel|saluran|aplikasi)",
+    r"(?:klik|download|unduh)\s+(?:di\s*sini|aplikasi)\b.{0,120}",
+    r"read\s+(?:also|more)\s*[:：]", r"also\s+read\s*[:：]?", r"see\s+also\s*[:：]", r"recommended\s*[:：]",
+    r"(?:watch|listen)\s*[:：]", r"related\s*[:：]", r"more\s+(?:on|from)\s+this\s+story",
+    r"sign\s+up\s+for\b", r"subscribe\s+(?:to|now|here)\b", r"click\s+here\s+to\b",
+)
+
+#: Headings/lines that introduce a related-article list.
+RELATED_PHRASES: tuple[str, ...] = (
+    r"berita\s+terkait", r"artikel\s+terkait", r"baca\s+berita\s+terkait", r"topik\s+terkait",
+    r"berita\s+lainnya", r"berita\s+lain", r"artikel\s+lainnya", r"berita\s+terbaru", r"berita\s+populer",
+    r"terpopuler", r"rekomendasi(?:\s+berita|\s+untuk\s+anda)?", r"pilihan\s+editor", r"editor'?s\s+picks?",
+    r"related(?:\s+(?:articles?|posts?|stories|news|coverage|content|links|topics))?",
+    r"you\s+(?:may|might)\s+(?:also\s+)?like", r"more\s+(?:stories|news|from\s+\w+)",
+    r"recommended(?:\s+for\s+you)?", r"most\s+(?:read|popular|viewed)", r"trending(?:\s+now)?",
+    r"populer", r"terkini", r"latest\s+news",
+)
+
+_PROMO_BODY = "|".join(PROMO_PHRASES)
+PROMO_START_RE = re.compile(r"^[\s\W_]{0,3}(?:" + _PROMO_BODY + r")", re.IGNORECASE)
+#: A promo phrase inside a paragraph (used to split a trailing ``Baca juga`` off real prose). Case
+#: sensitive on the first letter so that ordinary lower-case words are not taken for a label.
+INLINE_PROMO_RE = re.compile(
+    r"(?:(?<=\s)|^)(?:Baca|BACA|Lihat|LIHAT|Simak|SIMAK)\s+(?:[Jj]uga|JUGA|[Pp]ula)\b\s*[:：]?|"
+    r"(?:(?<=\s)|^)(?:Baca|BACA)\s*[:：]|(?:(?<=\s)|^)(?:Read|READ)\s+(?:also|more|ALSO)\s*[:：]")
+RELATED_LINE_RE = re.compile(r"^[\s\W_]{0,3}(?:" + "|".join(RELATED_PHRASES) + r")\s*[:：.!-]*\s*$",
+                             re.IGNORECASE)
+#: The intro alone on its line ("Baca juga:", "Berita Terpercaya :"): the links that follow go with it.
+PROMO_INTRO_MAX = 60
+
+#: Ad markers: a block made only of these words is an ad.
+AD_LINE_RE = re.compile(
+    r"^(?:[\s\W_]*(?:advertisement|advertisment|advertising|adverts?|scroll\s+to\s+(?:continue|resume)"
+    r"(?:\s+with)?(?:\s+content)?|continue\s+reading\s+below|iklan|ads?|sponsored(?:\s+content)?"
+    r"|konten\s+bersponsor|promoted|paid\s+content|story\s+continues\s+below(?:\s+advertisement)?"
+    r"|article\s+continues\s+below(?:\s+this\s+ad)?|gulir\s+untuk\s+melanjutkan|ads\s+by\s+\w+)[\s\W_]*)+$",
+    re.IGNORECASE)
+AD_MARKER_RE = re.compile(r"\b(?:ADVERTISEMENT|SCROLL TO (?:CONTINUE|RESUME)(?: WITH)?(?: CONTENT)?)\b")
+
+#: Embedded media placeholders.
+EMBED_RE = re.compile(r"\[\s*Gambas\s*:[^\]]{0,80}\]", re.IGNORECASE)
+EMBED_LINE_RE = re.compile(
+    r"^(?:\[\s*Gambas\s*:[^\]]*\]|\[\s*(?:video|embed|youtube|instagram|twitter|tiktok)[^\]]{0,80}\]"
+    r"|(?:video|embed)\s*:\s*$|pic\.twitter\.com/\S+|https?://(?:www\.)?(?:youtube\.com|youtu\.be|"
+    r"instagram\.com|twitter\.com|x\.com|tiktok\.com)/\S*|a post shared by .{0,80}|"
+    r"view this post on instagram|lihat postingan ini di instagram|"
+    r"your browser does not support the video tag\.?)\s*$", re.IGNORECASE)
+
+#: Sign-offs: reporter initials, editor/reporter lines, copyright, "read more on Google News".
+SIGNOFF_LINE_RE = re.compile(
+    r"^(?:\(\s*[A-Za-z*][A-Za-z.*\- ]{0,20}(?:\s*/\s*[A-Za-z][A-Za-z.\- ]{0,20}){0,3}\s*\)\.?"
+    r"|\(\s*\*+\s*\)"
+    r"|[\[(]?\s*(?:editor|editing|pewarta|reporter|reporting|penulis|penyunting|redaktur|wartawan"
+    r"|kontributor|koresponden|fotografer|videografer|produser|editing\s+by|reporting\s+by"
+    r"|written\s+by|additional\s+reporting(?:\s+by)?|laporan\s+wartawan|laporan)\b[^:]{0,30}[:：].{0,120}"
+    r"|(?:copyright|hak\s+cipta)\b.{0,200}|©.{0,200}|\(c\)\s*\d{4}.{0,200}"
+    r"|(?:baca|ikuti|follow)\s+(?:berita|artikel|update)\s+.{0,60}(?:google\s+news|whats\s?app|telegram)"
+    r".{0,60}"
+    r"|sumber\s*[:：].{0,80}|source\s*[:：].{0,80})$",
+    re.IGNORECASE)
+#: Reporter initials at the end of the last paragraph: ``... rumah. (Mvi/Ali)``, ``(ant)``, ``(*)``.
+TRAILING_SIGNOFF_RE = re.compile(
+    r"\s*(?:\(\s*(?:[A-Za-z]{1,8}\s*/\s*)+[A-Za-z]{1,8}\s*\)|\([a-z]{2,5}\)|\(\s*\*+\s*\)"
+    r"|\(\s*(?:ant|antara|rls|adv|red)\s*\))\s*\.?\s*$")
+
+#: Share bars, comment counters.
+SHARE_LINE_RE = re.compile(
+    r"^(?:share|bagikan(?:\s+artikel)?|share\s+this(?:\s+(?:article|story|post))?|share\s+on\s+\w+|tweet"
+    r"|email|print|cetak|copy\s+link|salin\s+tautan|\d+\s*(?:komentar|comments?|shares?|views?|dilihat)"
+    r"|(?:komentar|comments?)\s*\(?\d*\)?|lihat\s+komentar|tulis\s+komentar|kirim\s+komentar"
+    r"|(?:facebook|twitter|whatsapp|line|telegram|linkedin|pinterest|reddit|email|copy)"
+    r"(?:[\s,|/]+(?:facebook|twitter|whatsapp|line|telegram|linkedin|pinterest|reddit|email|copy))*"
+    r"|leave\s+a\s+(?:reply|comment)|\d+\s+(?:reply|replies)|like\s+this:?|share\s+this:?|suka\s+ini:?)"
+    r"[\s\W]*$",
+    re.IGNORECASE)
+
+#: Captions and photo credits.
+CAPTION_LINE_RE = re.compile(
+    r"^(?:[(\[]?\s*(?:foto|photo|image|gambar|sumber\s+foto|kredit\s+foto|credit|ilustrasi|dok(?:umentasi)?\.?)"
+    r"\s*[:：/].{0,200}|\(\s*(?:antara\s+foto|foto)\b[^)]{0,120}\)\.?|ilustrasi\b.{0,140}"
+    r"|.{0,200}\((?:foto|photo|ilustrasi)\s*[:：][^)]{0,100}\)\.?"
+    r"|(?:photo|image)\s+(?:by|courtesy|credit)\b.{0,120}|.{0,160}(?:getty\s+images|shutterstock|"
+    r"istock(?:photo)?|reuters/[a-z .]+|ap\s+photo/[a-z .]+|afp\s+photo)\s*\)?\.?)$",
+    re.IGNORECASE)
+CAPTION_MAX = 240
+
+#: Navigation inside the body: tags, page numbers, "next page".
+NAV_LINE_RE = re.compile(
+    r"^(?:(?:tags?|topik|topics?|kata\s+kunci|keywords?|label|kategori|category|categories|filed\s+under)"
+    r"\s*[:：].{0,300}"
+    r"|(?:halaman|page|hal\.?)\s*[:：]?\s*(?:\d+\s*(?:dari|of|/)\s*\d+|(?:\d+[\s,|]*){1,30}).{0,40}"
+    r"|(?:[«‹<]\s*)?(?:sebelumnya|selanjutnya|berikutnya|next|previous|prev|lanjut|lanjutkan|kembali"
+    r"|halaman\s+(?:selanjutnya|berikutnya|sebelumnya)|next\s+page|previous\s+page|tampilkan\s+semua"
+    r"|lihat\s+semua|show\s+all|load\s+more|muat\s+lebih\s+banyak|view\s+all|single\s+page|all\s+pages)"
+    r"(?:\s*[»›>])?"
+    r"|(?:[«‹<]\s*)?(?:\d+\s*){2,30}(?:[»›>]|next|selanjutnya)?"
+    r"|home(?:\s*[»›>/]\s*[^»›>/]{1,40}){1,6}|beranda(?:\s*[»›>/]\s*[^»›>/]{1,40}){1,6})[\s\W]*$",
+    re.IGNORECASE)
+#: Short lines that are only a date/time (a byline remnant inside the body).
+DATE_ONLY_RE = re.compile(
+    r"^(?:(?:senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|monday|tuesday|wednesday|thursday|friday"
+    r"|saturday|sunday),?\s*)?\d{1,2}\s+[a-z]{3,9}\.?\s+\d{4}(?:[,\s|-]+(?:pukul\s+)?\d{1,2}[:.]\d{2}"
+    r"(?:[:.]\d{2})?\s*(?:wib|wita|wit|[ap]\.?m\.?)?)?$",
+    re.IGNORECASE)
+
+#: Sub-headline made of a whole-bold paragraph: short, not a sentence.
+BOLD_HEADLINE_MAX_CHARS = 120
+BOLD_HEADLINE_MAX_WORDS = 16
+SENTENCE_END_RE = re.compile(r"[.,;:!…\"”'’)\]]$")
+
+#: A block that is mostly link text (a related list without a label).
+LINK_DENSITY_REMOVE = 0.75
+LINK_BLOCK_MAX_CHARS = 220
+
+# --------------------------------------------------------------------------------------------------
+# Datelines
+# --------------------------------------------------------------------------------------------------
+
+#: Cities and regions that may open a dateline in title case (``Jakarta -``). All-caps city words and
+#: brands are recognised by shape; this list only matters for the plain title-case form.
+KNOWN_CITIES = frozenset(w.lower() for w in (
+    "Jakarta", "Bandung", "Surabaya", "Medan", "Semarang", "Makassar", "Palembang", "Yogyakarta", "Jogja",
+    "Denpasar", "Mataram", "Kupang", "Banda Aceh", "Padang", "Pekanbaru", "Jambi", "Bengkulu",
+    "Bandar Lampung", "Bandarlampung", "Pangkalpinang", "Tanjungpinang", "Batam", "Pontianak",
+    "Palangka Raya", "Palangkaraya", "Banjarmasin", "Samarinda", "Balikpapan", "Tanjung Selor", "Manado",
+    "Gorontalo", "Palu", "Mamuju", "Kendari", "Ambon", "Sofifi", "Ternate", "Jayapura", "Manokwari",
+    "Sorong", "Merauke", "Serang", "Tangerang", "Bekasi", "Depok", "Bogor", "Cirebon", "Tasikmalaya",
+    "Solo", "Surakarta", "Malang", "Kediri", "Jember", "Banyuwangi", "Madiun", "Sidoarjo", "Gresik",
+    "Cilegon", "Lebak", "Pandeglang", "Karawang", "Purwakarta", "Sukabumi", "Garut", "Cianjur", "Tegal",
+    "Pekalongan", "Magelang", "Purwokerto", "Kudus", "Pati", "Jepara", "Batu", "Blitar", "Probolinggo",
+    "Pasuruan", "Mojokerto", "Lamongan", "Tuban", "Bojonegoro", "Ngawi", "Ponorogo", "Pacitan", "Tulungagung",
+    "Lumajang", "Situbondo", "Bondowoso", "Sumenep", "Pamekasan", "Sampang", "Bangkalan", "Singaraja",
+    "Gianyar", "Tabanan", "Bima", "Sumbawa", "Labuan Bajo", "Ende", "Maumere", "Atambua", "Bukittinggi",
+    "Payakumbuh", "Sibolga", "Pematangsiantar", "Binjai", "Lhokseumawe", "Langsa", "Dumai", "Lubuklinggau",
+    "Prabumulih", "Tarakan", "Bontang", "Singkawang", "Bitung", "Tomohon", "Parepare", "Palopo", "Bau-Bau",
+    "Baubau", "Timika", "Nabire", "Wamena", "Biak", "Fakfak", "Tual", "Tangsel", "Tangerang Selatan",
+    "Banten", "Bali", "Aceh", "Papua", "Jabar", "Jateng", "Jatim", "Sulsel", "Sumut", "Sumbar", "Sumsel",
+    "Kaltim", "Kalbar", "Kalsel", "Kalteng", "Kaltara", "Sulut", "Sulteng", "Sultra", "Sulbar", "Maluku",
+    "Lampung", "Riau", "Kepri", "Babel", "NTB", "NTT", "DIY", "Depok", "Puncak", "Washington", "London",
+    "Paris", "Tokyo", "Beijing", "Singapura", "Singapore", "Kuala Lumpur", "Bangkok", "Manila", "Sydney",
+    "Canberra", "Riyadh", "Mekkah", "Makkah", "Madinah", "Kairo", "Cairo", "Jeddah", "Doha", "Dubai",
+    "Moskow", "Berlin", "Roma", "Seoul", "New York", "Den Haag", "Brussel", "Jenewa", "Hong Kong", "Taipei",
+    "Istanbul", "Ankara", "Teheran", "Baghdad", "Gaza", "Yerusalem", "Kabul", "Islamabad", "New Delhi",
+    "Dhaka", "Hanoi", "Phnom Penh", "Yangon", "Dili", "Port Moresby", "Wellington", "Ottawa", "Brasilia",
+    "Buenos Aires", "Mexico City", "Los Angeles", "San Francisco", "Chicago", "Madrid", "Barcelona", "Milan",
+    "Manchester", "Liverpool", "Munich", "Amsterdam", "Wina", "Vienna", "Stockholm", "Oslo", "Kyiv",
+    "Kiev", "Warsawa", "Athena", "Lisbon", "Zurich",
+))
+#: Agencies and brands that may appear in a dateline in title case.
+KNOWN_BRANDS = frozenset(w.lower() for w in (
+    "Antara", "ANTARA News", "Kompas", "Tempo", "Liputan6", "Okezone", "Republika", "Bisnis", "Kontan",
+    "Detik", "Detikcom", "Tribun", "Tribunnews", "Suara", "Sindonews", "Merdeka", "Viva", "CNN Indonesia",
+    "CNBC Indonesia", "Jawapos", "JPNN", "Kumparan", "IDN Times", "Tirto", "Katadata", "Medcom", "Inews",
+    "iNews", "Beritasatu", "Pikiran Rakyat", "Portalkota", "Infofam68", "FAM68", "Reuters", "AFP", "AP",
+    "Xinhua", "Bernama", "Kyodo", "Yonhap", "Bloomberg", "Kapanlagi", "Okezone", "Surya", "Harian Jogja",
+    "Harianjogja", "Solopos", "Jatimnet", "Suaramerdeka", "Suara Merdeka", "Tribun Jateng", "Mediaindonesia",
+    "Media Indonesia", "Gatra", "Rakyat Merdeka", "RMOL", "Dream", "Fimela", "Bola", "Vivanews",
+))
+
+#: The separator between a dateline and the text.
+DATELINE_SEP = r"(?:\s*(?:--|[-–—‒―]{1,2}|\|)\s*|\s*[:：]\s+|\s+[:：]\s*)"
+# A dateline is a few comma-separated parts: city/region names, brands (``KOMPAS.com``, ``FAM68``), a
+# date (``23 Februari 2016``), optionally followed by an agency in brackets (``(ANTARA)``).
+_WORD = r"[A-Z0-9][\w.&'’]*"
+_PART = r"(?:" + _WORD + r"(?:[ ](?:" + _WORD + r"|de|di|van|da|al))*)"
+_DATE = r"(?:\d{1,2}\s+[A-Z][a-z]{2,8}\.?\s+\d{4}|\d{1,2}/\d{1,2}(?:/\d{2,4})?)"
+_AGENCY = r"\(\s*[A-Za-z][\w.&'’ /-]{1,40}\)"
+DATELINE_RE = re.compile(
+    r"^(?P<dl>(?:" + _PART + r"|" + _DATE + r")(?:\s*[,/]\s*(?:" + _PART + r"|" + _DATE + r")){0,3}"
+    r"(?:\s*" + _AGENCY + r")?)(?P<sep>" + DATELINE_SEP + r")(?=\S)")
+#: The longest dateline taken (characters, words).
+DATELINE_MAX_CHARS = 70
+DATELINE_MAX_WORDS = 8
+#: A domain-shaped brand: ``KOMPAS.com``, ``REPUBLIKA.CO.ID``, ``Liputan6.com``, ``TEMPO.CO``.
+BRAND_DOMAIN_RE = re.compile(r"\b[\w-]+\.(?:com|co\.id|co|id|net|org|news|tv|my\.id|web\.id|or\.id|go\.id)\b",
+                             re.IGNORECASE)
+
+# --------------------------------------------------------------------------------------------------
+# Metadata
+# --------------------------------------------------------------------------------------------------
+MONTHS: dict[str, int] = {
+    "januari": 1, "jan": 1, "january": 1,
+    "februari": 2, "feb": 2, "pebruari": 2, "peb": 2, "february": 2,
+    "maret": 3, "mar": 3, "march": 3,
+    "april": 4, "apr": 4,
+    "mei": 5, "may": 5,
+    "juni": 6, "jun": 6, "june": 6,
+    "juli": 7, "jul": 7, "july": 7,
+    "agustus": 8, "agu": 8, "agt": 8, "ags": 8, "agus": 8, "aug": 8, "august": 8,
+    "september": 9, "sep": 9, "sept": 9,
+    "oktober": 10, "okt": 10, "oct": 10, "october": 10,
+    "november": 11, "nov": 11, "nopember": 11, "nop": 11,
+    "desember": 12, "des": 12, "dec": 12, "december": 12,
+}
+TIMEZONES: dict[str, str] = {"wib": "+07:00", "wita": "+08:00", "wit": "+09:00", "utc": "+00:00",
+                             "gmt": "+00:00"}
+#: Offset assumed for naive times of Indonesian pages.
+DEFAULT_OFFSET_ID = "+07:00"
+INDO_DATE_RE = re.compile(
+    r"(?P<d>\d{1,2})\s+(?P<m>[A-Za-z]{3,9})\.?\s+(?P<y>\d{4})"
+    r"(?:[\s,|/-]+(?:pukul|jam|pkl\.?)?\s*(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?"
+    r"\s*(?P<tz>WIB|WITA|WIT|UTC|GMT)?)?",
+    re.IGNORECASE)
+NUMERIC_DATE_RE = re.compile(
+    r"(?P<d>\d{1,2})[/-](?P<m>\d{1,2})[/-](?P<y>\d{4})"
+    r"(?:[\s,|-]+(?:pukul\s*)?(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?\s*(?P<tz>WIB|WITA|WIT)?)?",
+    re.IGNORECASE)
+#: Where a page shows its date as text.
+DATE_TEXT_SELECTORS = ("time", "[itemprop=datePublished]", "[class*=date]", "[class*=time]", "[class*=tgl]",
+                       "[class*=tanggal]", "[class*=publish]")
+#: Title separators before a site name: ``Title - Site``, ``Title | Site``, ``Title :: Site``.
+TITLE_SEP_RE = re.compile(r"\s+(?:[-–—|:»·•]|::|\|\|)\s+")
+AUTHOR_PREFIX_RE = re.compile(
+    r"^(?:by|oleh|penulis|pewarta|reporter|author|editor|ditulis\s+oleh|written\s+by)\s*[:：]?\s*",
+    re.IGNORECASE)
+AUTHOR_SPLIT_RE = re.compile(r"\s*(?:,|&|\band\b|\bdan\b|;|\|)\s*")
+AUTHOR_SELECTORS = ("[rel~=author]", "[itemprop=author]", ".author-name", ".byline", ".author", ".penulis",
+                    ".reporter", ".detail__author", ".read__credit__item")
+BREADCRUMB_SELECTORS = ("[itemtype*=BreadcrumbList] [itemprop=name]", ".breadcrumb a", ".breadcrumbs a",
+                        "[class*=breadcrumb] a")
+BREADCRUMB_SKIP = frozenset({"home", "beranda", "index", "berita", "news", "homepage", "halaman utama"})
+TAG_LINK_SELECTORS = ("a[rel~=tag]", ".tags a", ".tag a", ".post-tags a", ".tag-list a", ".tags-links a",
+                      ".tagcloud a", ".detail__body-tag a", ".tag__article a", ".topik a")
+
+# --------------------------------------------------------------------------------------------------
+# Pagination
+# --------------------------------------------------------------------------------------------------
+#: Query parameters that number the pages of one article.
+PAGE_PARAMS = ("page", "hal", "halaman", "pg", "paged", "pagenum", "p_page")
+#: Query parameters/values that ask for the whole article on one page.
+SHOW_ALL_QUERY_RE = re.compile(
+    r"(?:^|&)(?:page=all|single=(?:1|true)|showall=(?:1|true)|show_all=(?:1|true)|all=1|view=all"
+    r"|halaman=all|hal=all)(?:&|$)", re.IGNORECASE)
+SHOW_ALL_TEXT_RE = re.compile(
+    r"^\W*(?:tampilkan\s+semua|lihat\s+semua(?:\s+halaman)?|baca\s+(?:dalam\s+)?satu\s+halaman|show\s+all"
+    r"|view\s+(?:as\s+)?(?:single|one)\s+page|single\s+page|all\s+pages?|full\s+(?:article|page))\W*$",
+    re.IGNORECASE)
+#: Blocks that hold an article's page links, in or right after the body.
+PAGINATION_SELECTORS = ("[class*=pagination] a[href]", "[class*=paging] a[href]", "[class*=page-links] a[href]",
+                        "[class*=halaman] a[href]", "a[href*='page=all']", "a[href*='single=1']")
+#: Cheap test on an href before it is resolved: could this link be a page of an article?
+PAGE_HREF_RE = re.compile(
+    r"[?&](?:page|hal|halaman|pg|paged|pagenum|p_page|single|showall|show_all|all|view)=|/\d{1,3}/?$"
+    r"|/(?:all|full|semua|lengkap)/?$", re.IGNORECASE)
+MAX_NEXT_PAGES = 20
