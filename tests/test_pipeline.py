@@ -1,0 +1,270 @@
+"""crawl_source() over httpx.MockTransport serving a tiny hand-built site."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from scraper.config import Config, config_from_dict
+from scraper.errors import DiskFullError
+from scraper.pipeline import RunSummary, crawl_source
+from storage.store import Store
+
+HOST = "http://site.test"
+
+PARAGRAPHS = [
+    "FAM68 – Imigrasi Banten dan Kepolisian Banten bekerja sama memerangi TPPO dan TPPM di seluruh "
+    "Provinsi Banten, kata pejabat setempat kepada wartawan pada hari Senin.",
+    "Berdasarkan data dari KP3MI, Banten merupakan salah satu wilayah utama tempat pekerja migran Indonesia "
+    "berangkat ke luar negeri, dengan puluhan ribu pekerja setiap tahun.",
+    "Program Desa Binaan Keimigrasian kini menjadi instrumen strategis untuk mencegah pelanggaran dan "
+    "bertukar data lintas negara, ujar kepala kantor wilayah.",
+]
+
+
+def article_html(title: str, topic: str, extra: str = "") -> str:
+    paras = "".join(f"<p>{p.replace('Banten', topic)}</p>" for p in PARAGRAPHS)
+    return (f"<!doctype html><html lang='id'><head><title>{title} - FAM68</title>"
+            f"<meta property='og:title' content='{title}'></head><body><article>"
+            f"<h1 class='entry-title'>{title}</h1><div class='entry-content'>{paras}"
+            f"<p>{extra}</p><p>Berita Terpercaya :</p><p><a href='/2025/11/lain-cerita-yang-tidak-terkait/'>"
+            f"Cerita lain</a></p></div></article></body></html>")
+
+
+@dataclass
+class Site:
+    """A dict of path -> body with ETags, conditional GET and a request log."""
+
+    pages: dict[str, tuple[int, str, dict[str, str]]] = field(default_factory=dict)
+    requests: list[httpx.Request] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def html(self, path: str, body: str) -> None:
+        self.pages[path] = (200, body, {"content-type": "text/html; charset=utf-8"})
+
+    def xml(self, path: str, body: str) -> None:
+        self.pages[path] = (200, body, {"content-type": "application/xml"})
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            self.requests.append(request)
+        path = request.url.raw_path.decode()
+        if request.url.host != "site.test":
+            return httpx.Response(200, text="elsewhere", headers={"content-type": "text/html"})
+        if path not in self.pages:
+            return httpx.Response(404, text="not found", headers={"content-type": "text/html"})
+        status, body, headers = self.pages[path]
+        headers = dict(headers)
+        if status == 200:
+            etag = '"' + hashlib.sha1(body.encode()).hexdigest()[:16] + '"'
+            headers["etag"] = etag
+            if request.headers.get("if-none-match") == etag:
+                return httpx.Response(304, headers={"etag": etag})
+        return httpx.Response(status, text=body, headers=headers)
+
+    def hits(self, path: str) -> list[httpx.Request]:
+        return [r for r in self.requests if r.url.raw_path.decode() == path]
+
+
+ARTICLES = {
+    "/2025/11/imigrasi-banten-perangi-tppo/": ("Imigrasi Banten Perangi TPPO", "Banten"),
+    "/2025/11/polda-jabar-gelar-razia/": ("Polda Jabar Gelar Razia", "Jabar"),
+    "/2025/11/banjir-bogor-rendam-rumah/": ("Banjir Bogor Rendam Rumah", "Bogor"),
+    "/2025/11/pasar-murah-di-serang/": ("Pasar Murah di Serang", "Serang"),
+    "/2025/11/festival-budaya-lampung/": ("Festival Budaya Lampung", "Lampung"),
+}
+
+
+def build_site() -> Site:
+    site = Site()
+    site.pages["/robots.txt"] = (200, "User-agent: *\nDisallow: /private/\n", {"content-type": "text/plain"})
+    listing = "".join(f"<a href='{p}'>{t}</a>" for p, (t, _) in list(ARTICLES.items())[:3])
+    listing += ("<a href='/private/2025/11/rahasia-dapur-redaksi/'>rahasia</a>"
+                "<a href='/2025/11/berita-yang-sudah-hilang/'>hilang</a>"
+                "<a href='/2025/11/pindah-ke-situs-lain/'>pindah</a>"
+                "<a href='/2025/11/halaman-kosong-tanpa-isi/'>kosong</a>"
+                "<a href='/2025/11/imigrasi-banten-perangi-tppo/?utm_source=fb'>tracking copy</a>"
+                "<a href='/category/daerah/'>Daerah</a><a href='/page/2/'>2</a>")
+    site.html("/", f"<html><body>{listing}</body></html>")
+    site.html("/page/2/", "<html><body><a href='/2025/11/pasar-murah-di-serang/'>x</a></body></html>")
+    site.xml("/feed/", "<rss version='2.0'><channel><item><link>http://site.test/2025/11/festival-budaya-lampung/"
+                       "</link></item></channel></rss>")
+    for path, (title, topic) in ARTICLES.items():
+        site.html(path, article_html(title, topic))
+    site.html("/private/2025/11/rahasia-dapur-redaksi/", article_html("Rahasia", "Dapur"))
+    site.pages["/2025/11/pindah-ke-situs-lain/"] = (301, "", {"location": "http://elsewhere.test/story"})
+    site.html("/2025/11/halaman-kosong-tanpa-isi/", "<html><body><h1>Kosong</h1><p>Segera.</p></body></html>")
+    return site
+
+
+def make_config(tmp_path: Path, **http: object) -> Config:
+    return config_from_dict({
+        "storage": {"path": str(tmp_path / "kabar.db")},
+        "http": {"per_host_delay": 0.0, "retries": 0, "concurrency": 4, "per_host_concurrency": 4, **http},
+        "sources": [{"name": "site", "start_urls": [f"{HOST}/"], "feeds": [f"{HOST}/feed/"]}],
+    })
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store.open(str(tmp_path / "kabar.db"))
+    yield s
+    s.close()
+
+
+def crawl(site: Site, config: Config, store: Store, **kw: object) -> RunSummary:
+    return crawl_source(config.sources[0], config, store, transport=httpx.MockTransport(site.handler),
+                        **kw)  # type: ignore[arg-type]
+
+
+def db(tmp_path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(tmp_path / "kabar.db"))
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def test_first_crawl_counts_every_outcome_once(tmp_path: Path, store: Store) -> None:
+    site = build_site()
+    s = crawl(site, make_config(tmp_path), store)
+    assert s.status == "ok"
+    # 5 articles + private + 404 + off-site redirect + empty page
+    assert s.discovered == 9
+    assert (s.new, s.updated, s.unchanged, s.duplicate) == (5, 0, 0, 0)
+    assert s.skipped == 3          # robots disallow, off-site redirect, not an article
+    assert s.failed == 1           # 404
+    assert s.fetched == 9
+    assert s.new + s.updated + s.unchanged + s.duplicate + s.skipped + s.failed == s.fetched
+    conn = db(tmp_path)
+    run = conn.execute("SELECT * FROM runs WHERE id = ?", (s.run_id,)).fetchone()
+    assert run["status"] == "ok"
+    assert (run["discovered"], run["new"], run["skipped"], run["failed"]) == (9, 5, 3, 1)
+    assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 5
+    # robots.txt forbids /private/: never requested
+    assert not site.hits("/private/2025/11/rahasia-dapur-redaksi/")
+    # the tracking variant was folded into the article, fetched once, kept as an alias
+    assert len(site.hits("/2025/11/imigrasi-banten-perangi-tppo/")) == 1
+    alias = conn.execute("SELECT article_id FROM article_urls WHERE url LIKE '%utm_source=fb%'").fetchone()
+    assert alias is not None
+    errors = {r["url"]: (r["status"], r["error"]) for r in conn.execute("SELECT * FROM pages")}
+    assert errors[f"{HOST}/2025/11/berita-yang-sudah-hilang/"][0] == 404
+    assert "404" in errors[f"{HOST}/2025/11/berita-yang-sudah-hilang/"][1]
+    assert "robots" in errors[f"{HOST}/private/2025/11/rahasia-dapur-redaksi/"][1]
+    assert "off-site" in errors[f"{HOST}/2025/11/pindah-ke-situs-lain/"][1]
+    assert errors[f"{HOST}/2025/11/halaman-kosong-tanpa-isi/"][1].startswith("not an article")
+    # promo block is gone from the stored text
+    text = conn.execute("SELECT text FROM articles WHERE url LIKE '%imigrasi%'").fetchone()[0]
+    assert "Berita Terpercaya" not in text and "Imigrasi" in text
+    assert not any(r.url.host == "elsewhere.test" for r in site.requests)
+
+
+def test_second_crawl_is_conditional_and_unchanged(tmp_path: Path, store: Store) -> None:
+    site = build_site()
+    config = make_config(tmp_path)
+    crawl(site, config, store)
+    site.requests.clear()
+    s = crawl(site, config, store)
+    assert (s.new, s.updated, s.duplicate) == (0, 0, 0)
+    assert s.unchanged == 5
+    for path in ARTICLES:
+        hits = site.hits(path)
+        assert len(hits) == 1 and hits[0].headers.get("if-none-match"), path
+    conn = db(tmp_path)
+    assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 5
+    assert conn.execute("SELECT COUNT(*) FROM article_revisions").fetchone()[0] == 0
+    assert conn.execute("SELECT COUNT(*) FROM pages WHERE status = 304").fetchone()[0] == 5
+
+
+def test_old_articles_are_not_rechecked_without_a_newer_lastmod(tmp_path: Path, store: Store) -> None:
+    site = build_site()
+    crawl(site, make_config(tmp_path), store)
+    site.requests.clear()
+    s = crawl(site, make_config(tmp_path, recheck_days=0.0), store)
+    assert s.fetched == 4          # only the never-stored URLs are tried again
+    assert not any(site.hits(p) for p in ARTICLES)
+
+
+def test_edited_article_becomes_updated_with_a_revision(tmp_path: Path, store: Store) -> None:
+    site = build_site()
+    config = config_from_dict({
+        "http": {"per_host_delay": 0.0, "retries": 0, "recheck_days": 0.0},
+        "sources": [{"name": "site", "sitemaps": [f"{HOST}/sitemap.xml"]}],
+    })
+    paths = list(ARTICLES)
+
+    def sitemap(lastmod: dict[str, str]) -> None:
+        site.xml("/sitemap.xml", "<urlset>" + "".join(
+            f"<url><loc>{HOST}{p}</loc><lastmod>{lastmod.get(p, '2025-01-01')}</lastmod></url>" for p in paths)
+            + "</urlset>")
+
+    sitemap({})
+    first = crawl(site, config, store)
+    assert first.new == 5
+    title, topic = ARTICLES[paths[1]]
+    site.html(paths[1], article_html(title, topic, extra="Pembaruan: jumlah korban bertambah menjadi tiga orang."))
+    sitemap({paths[1]: "2099-01-01"})
+    site.requests.clear()
+    second = crawl(site, config, store)
+    assert (second.updated, second.new, second.fetched) == (1, 0, 1)
+    conn = db(tmp_path)
+    row = conn.execute("SELECT id, revision, text FROM articles WHERE url = ?", (f"{HOST}{paths[1]}",)).fetchone()
+    assert row["revision"] == 2 and "Pembaruan" in row["text"]
+    assert conn.execute("SELECT COUNT(*) FROM article_revisions WHERE article_id = ?", (row["id"],)).fetchone()[0] == 1
+
+
+def test_storage_error_stops_the_run(tmp_path: Path, store: Store) -> None:
+    site = build_site()
+    calls = 0
+    real_save = store.save_article
+
+    def failing_save(rec, **kw):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        if calls >= 2:
+            raise DiskFullError("disk full")
+        return real_save(rec, **kw)
+
+    store.save_article = failing_save  # type: ignore[method-assign]
+    with pytest.raises(DiskFullError):
+        crawl(site, make_config(tmp_path, concurrency=1), store)
+    conn = db(tmp_path)
+    assert conn.execute("SELECT status FROM runs").fetchone()[0] == "failed"
+    assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 1
+
+
+def test_stop_event_interrupts_and_keeps_finished_work(tmp_path: Path, store: Store) -> None:
+    site = build_site()
+    stop = threading.Event()
+    done: list[str] = []
+
+    def progress(event: str, n: int) -> None:
+        if event != "total":
+            done.append(event)
+            stop.set()
+
+    s = crawl(site, make_config(tmp_path, concurrency=1, per_host_concurrency=1), store, stop=stop,
+              progress=progress)
+    assert s.status == "interrupted"
+    assert 1 <= s.fetched < 9
+    conn = db(tmp_path)
+    assert conn.execute("SELECT status FROM runs WHERE id = ?", (s.run_id,)).fetchone()[0] == "interrupted"
+    assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == s.new
+
+
+def test_max_pages_limits_article_fetches(tmp_path: Path, store: Store) -> None:
+    site = build_site()
+    s = crawl(site, make_config(tmp_path), store, max_pages=2)
+    assert s.fetched == 2 and s.discovered == 9
+
+
+def test_unreachable_source_is_a_failed_run(tmp_path: Path, store: Store) -> None:
+    site = Site()   # everything 404, robots.txt included (= allow all)
+    s = crawl(site, make_config(tmp_path), store)
+    assert s.status == "failed"
+    assert s.failed == 2 and s.discovered == 0   # the start page and the feed
