@@ -59,3 +59,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # ---- command registration (one line per command module) ------------------------------------------
+from scraper.cli_crawl import crawl_cmd, demo_cmd  # noqa: E402
+main_group.add_command(crawl_cmd)
+main_group.add_command(demo_cmd)

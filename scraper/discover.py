@@ -7,6 +7,7 @@ documents and decides what to do with the URLs.
 ::
 
     links_from_listing(html, base_url, article_pattern=, allowed_domains=) -> (article_urls, listing_pages)
+    section_links(html, base_url, allowed_domains=) -> section front pages (/kategori/<name>/ ...)
     feed_links(html, base_url)            -> feed URLs announced with <link rel=alternate type=rss/atom>
     parse_feed(data)                      -> [(url, published_iso | None)]      RSS 2.0, Atom, RDF
     parse_sitemap(data)                   -> ([(url, lastmod_iso | None)], child_sitemaps)
@@ -51,6 +52,8 @@ NON_ARTICLE_SEGMENTS = frozenset({
     "terms", "syarat-dan-ketentuan", "iklan", "advertise", "karir", "career", "indeks", "index",
     "share", "sharer", "print", "cetak", "comment", "comments", "komentar", "amp-stories",
 })
+# First path segments of section (category) front pages.
+SECTION_PREFIXES = frozenset({"category", "kategori", "kanal", "rubrik", "rubrikasi", "section", "sections"})
 # File extensions that are never article pages.
 STATIC_EXTENSIONS = frozenset({
     "jpg", "jpeg", "png", "gif", "webp", "svg", "ico", "bmp", "avif", "css", "js", "mjs", "json", "xml",
@@ -258,6 +261,29 @@ def links_from_listing(html: bytes | str, base_url: str, *,
             articles.append(url)
     own = urlunsplit(urlsplit(base_url)._replace(fragment=""))
     return _dedupe(articles), [u for u in _dedupe(listings) if u != own]
+
+
+def section_links(html: bytes | str, base_url: str, *, allowed_domains: Iterable[str] = ()) -> list[str]:
+    """Section front pages linked from a page: ``/kategori/<name>/``, ``/category/<name>/``, ``/kanal/..``.
+
+    A portal's home page links its sections; their first pages list recent articles (and sometimes their
+    AMP variants) that the home page may no longer show. Tags, authors and pagination are not sections.
+    """
+    tree = _html_tree(html)
+    if tree is None:
+        return []
+    domains = tuple(allowed_domains)
+    base = _base_href(tree, base_url)
+    out: list[str] = []
+    for node in tree.css("a[href]"):
+        url = absolutize(base, node.attributes.get("href") or "")
+        if url is None or not _host_ok(url, domains) or is_pagination_url(url):
+            continue
+        parts = urlsplit(url)
+        segments = [seg.lower() for seg in parts.path.split("/") if seg]
+        if 2 <= len(segments) <= 3 and segments[0] in SECTION_PREFIXES and not parts.query:
+            out.append(url)
+    return _dedupe(out)
 
 
 def feed_links(html: bytes | str, base_url: str) -> list[str]:

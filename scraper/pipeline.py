@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 MAX_LISTING_PAGES = 5        # pages read per start URL, the start page included
 MAX_SITEMAPS = 50            # sitemap documents (indexes and children) read per run
 MAX_FEEDS = 10               # feed documents read per run (configured and announced)
+MAX_SECTIONS = 30            # section front pages (/kategori/<name>/) read per run, first page only
 MAX_NEXT_PAGES = 20          # further pages of one multi-page article
 MAX_ERRORS_KEPT = 50         # RunSummary.errors keeps the first ones
 MIN_ARTICLE_CHARS = 200      # shorter bodies are "not an article"
@@ -97,7 +98,7 @@ class RunSummary:
 
 # ---- discovery -----------------------------------------------------------------------------------
 
-DocKind = Literal["listing", "feed", "sitemap", "robots"]
+DocKind = Literal["listing", "section", "feed", "sitemap", "robots"]
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class _DocResult:
     error: FetchError | None = None
     articles: list[tuple[str, str | None]] = field(default_factory=list)   # (url, date)
     listings: list[str] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
     feeds: list[str] = field(default_factory=list)
     sitemaps: list[str] = field(default_factory=list)
     elapsed: float = 0.0
@@ -323,8 +325,12 @@ class _Run:
                 arts, listings = discover.links_from_listing(
                     res.content, base, article_pattern=self.pattern, allowed_domains=self.domains)
                 out.articles = [(u, None) for u in arts]
-                out.listings = listings
-                if not self.source.feeds:
+                if doc.kind == "listing":
+                    out.listings = listings
+                    # a portal's home page stands for the whole portal: its sections are in scope too
+                    if doc.root == doc.url and urlsplit(doc.url).path in ("", "/"):
+                        out.sections = discover.section_links(res.content, base, allowed_domains=self.domains)
+                if doc.kind == "listing" and not self.source.feeds:
                     out.feeds = [u for u in discover.feed_links(res.content, base) if "comments" not in u]
         except Exception:  # discover never raises by contract; belt and braces for the run
             log.debug("could not read %s %s", doc.kind, doc.url, exc_info=True)
@@ -337,7 +343,7 @@ class _Run:
         queue: list[_Doc] = []
         seen_docs: set[str] = set()
         listing_count: dict[str, int] = {}
-        counts = {"sitemap": 0, "feed": 0}
+        counts = {"sitemap": 0, "feed": 0, "section": 0}
         attempted = 0
         failed_docs = 0
 
@@ -351,7 +357,7 @@ class _Run:
                     return
                 listing_count[r] = listing_count.get(r, 0) + 1
             elif kind in counts:
-                limit = MAX_SITEMAPS if kind == "sitemap" else MAX_FEEDS
+                limit = {"sitemap": MAX_SITEMAPS, "feed": MAX_FEEDS, "section": MAX_SECTIONS}[kind]
                 if counts[kind] >= limit:
                     log.debug("%s limit reached, %s not read", kind, url)
                     return
@@ -421,6 +427,8 @@ class _Run:
                 enqueue(url, "sitemap")
             for url in res.feeds:
                 enqueue(url, "feed")
+            for url in res.sections:
+                enqueue(url, "section")
             # Pagination is followed only while it shows articles we do not have yet: older pages hold
             # older articles, already stored on an earlier run.
             if doc.kind == "listing" and (fresh or not res.articles):

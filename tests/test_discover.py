@@ -14,6 +14,7 @@ from scraper.discover import (
     links_from_listing,
     parse_feed,
     parse_sitemap,
+    section_links,
     sitemaps_from_robots,
 )
 
@@ -279,3 +280,13 @@ def test_sitemaps_from_robots() -> None:
 ])
 def test_iso_date(text: str | None, expected: str | None) -> None:
     assert iso_date(text) == expected
+
+
+def test_section_links() -> None:
+    html = """<a href="/kategori/hukum/">Hukum</a><a href="/category/daerah/banten/">Banten</a>
+    <a href="/kategori/hukum/page/2/">2</a><a href="/tag/imigrasi/">tag</a><a href="/author/redaksi/">a</a>
+    <a href="https://other.example/kategori/x/">off</a><a href="/kategori/">all</a>
+    <a href="/kanal/olahraga?ref=nav">query</a><a href="/kategori/hukum/">again</a>"""
+    assert section_links(html, BASE, allowed_domains=("fam68.example",)) == [
+        "https://fam68.example/kategori/hukum/", "https://fam68.example/category/daerah/banten/"]
+    assert section_links(b"\x00garbage", BASE) == []

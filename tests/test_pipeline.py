@@ -94,6 +94,7 @@ def build_site() -> Site:
                 "<a href='/category/daerah/'>Daerah</a><a href='/page/2/'>2</a>")
     site.html("/", f"<html><body>{listing}</body></html>")
     site.html("/page/2/", "<html><body><a href='/2025/11/pasar-murah-di-serang/'>x</a></body></html>")
+    site.html("/category/daerah/", "<html><body><a href='/2025/11/pasar-murah-di-serang/amp/'>amp</a></body></html>")
     site.xml("/feed/", "<rss version='2.0'><channel><item><link>http://site.test/2025/11/festival-budaya-lampung/"
                        "</link></item></channel></rss>")
     for path, (title, topic) in ARTICLES.items():
@@ -152,6 +153,11 @@ def test_first_crawl_counts_every_outcome_once(tmp_path: Path, store: Store) -> 
     assert len(site.hits("/2025/11/imigrasi-banten-perangi-tppo/")) == 1
     alias = conn.execute("SELECT article_id FROM article_urls WHERE url LIKE '%utm_source=fb%'").fetchone()
     assert alias is not None
+    # the section page linked from the home page was read; its AMP link folded into the article
+    assert site.hits("/category/daerah/") and not site.hits("/2025/11/pasar-murah-di-serang/amp/")
+    amp = conn.execute("SELECT a.url FROM article_urls u JOIN articles a ON a.id = u.article_id "
+                       "WHERE u.url LIKE '%/amp/'").fetchone()
+    assert amp is not None and amp[0] == f"{HOST}/2025/11/pasar-murah-di-serang/"
     errors = {r["url"]: (r["status"], r["error"]) for r in conn.execute("SELECT * FROM pages")}
     assert errors[f"{HOST}/2025/11/berita-yang-sudah-hilang/"][0] == 404
     assert "404" in errors[f"{HOST}/2025/11/berita-yang-sudah-hilang/"][1]

@@ -1,0 +1,243 @@
+"""``kabar crawl`` and ``kabar demo``: one-off crawls through :func:`scraper.pipeline.crawl_source`.
+
+Exit codes (SPEC.md): 0 every page fetched or deliberately skipped; 1 some page failed, a source could not
+be crawled or the database stopped the run; 2 bad usage or config; 130 interrupted by SIGINT/SIGTERM (what
+finished is kept, the run is recorded ``interrupted``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+import click
+import httpx
+
+from scraper.config import Config, SourceConfig
+from scraper.context import AppContext, pass_app
+from scraper.errors import UsageError
+from scraper.pipeline import RunSummary, crawl_source
+from storage.query import Filters, search
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+SUMMARY_COLUMNS = ("source", "discovered", "fetched", "new", "updated", "unchanged", "duplicate", "skipped",
+                   "failed", "status")
+DEMO_DB = "kabar-demo.db"
+# A fixed port keeps the demo's URLs stable, so a second `kabar demo` into the same database re-checks the
+# same articles (all unchanged) instead of finding them again under new URLs.
+DEMO_PORT = 6868
+DEMO_QUERY = "pasar"
+
+
+@dataclass
+class CrawlOutcome:
+    summaries: list[RunSummary] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
+        if any(s.status == "failed" or s.failed for s in self.summaries):
+            return 1
+        return 0
+
+
+def summary_table(summaries: Sequence[RunSummary]) -> str:
+    """The SPEC's summary: one row per source, right-aligned counts."""
+    rows = [list(SUMMARY_COLUMNS)]
+    for s in summaries:
+        rows.append([s.source, *(str(getattr(s, c)) for c in SUMMARY_COLUMNS[1:-1]), s.status])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(SUMMARY_COLUMNS))]
+    lines = []
+    for r in rows:
+        cells = [r[0].ljust(widths[0])]
+        cells += [r[i].rjust(widths[i]) for i in range(1, len(r) - 1)]
+        cells.append(r[-1])
+        lines.append("  ".join(cells))
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT/SIGTERM set ``stop`` (in-flight writes finish); a second signal exits at once with 130."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            # SQLite transactions keep the database valid; nothing else needs cleaning up.
+            os.write(2, b"kabar: interrupted again, exiting now\n")
+            os._exit(130)
+        stop.set()
+        os.write(2, b"\nkabar: stopping: finishing the pages in flight (signal again to exit now)\n")
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+class _Bar:
+    """A click progress bar per source, created when the crawl knows how many articles it will fetch."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.bar: Any = None
+
+    def __call__(self, event: str, n: int) -> None:
+        if event == "total":
+            if n > 0:
+                self.bar = click.progressbar(length=n, label=self.source, file=sys.stderr, show_pos=True)
+                self.bar.__enter__()
+        elif self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def run_crawl(config: Config, store: Store, sources: Sequence[SourceConfig], *, max_pages: int | None = None,
+              transport: httpx.BaseTransport | None = None, progress_bar: bool | None = None,
+              stop: threading.Event | None = None) -> CrawlOutcome:
+    """Crawl ``sources`` one after another into ``store``. A StorageError propagates (exit 1)."""
+    stop = stop or threading.Event()
+    if progress_bar is None:
+        progress_bar = sys.stderr.isatty()
+    outcome = CrawlOutcome()
+    with stop_on_signals(stop):
+        for source in sources:
+            if stop.is_set():
+                break
+            bar = _Bar(source.name) if progress_bar else None
+            log.info("crawling %s", source.name, extra={"source": source.name})
+            try:
+                summary = crawl_source(source, config, store, max_pages=max_pages, stop=stop,
+                                       transport=transport, progress=bar)
+            finally:
+                if bar is not None:
+                    bar.close()
+            outcome.summaries.append(summary)
+        outcome.interrupted = stop.is_set()
+    return outcome
+
+
+def _open_store(path: str) -> Store:
+    store = Store.open(path)
+    store.recover_interrupted_runs()
+    return store
+
+
+@click.command("crawl")
+@click.argument("sources", nargs=-1)
+@click.option("--max-pages", type=click.IntRange(min=1), default=None,
+              help="Article fetches per source for this run (overrides max_pages of the config).")
+@pass_app
+def crawl_cmd(app: AppContext, sources: tuple[str, ...], max_pages: int | None) -> int:
+    """Crawl the named sources once (default: all configured sources) and print a summary.
+
+    Shows a progress bar on a terminal. Exit 0 when every page was fetched or deliberately skipped, 1 when
+    some failed, 130 when interrupted (what finished is kept).
+    """
+    config = app.config
+    if not config.sources:
+        where = config.path or "no config file found"
+        raise UsageError(f"no sources configured ({where}): add a [[sources]] table to config.toml "
+                         "(see README.md), or try `kabar demo`")
+    selected = config.select_sources(list(dict.fromkeys(sources)))
+    store = _open_store(app.db_path)
+    try:
+        outcome = run_crawl(config, store, selected, max_pages=max_pages)
+    finally:
+        store.close()
+    click.echo(summary_table(outcome.summaries))
+    if outcome.interrupted:
+        click.echo("kabar: interrupted: finished pages were kept", err=True)
+    return outcome.exit_code
+
+
+# ---- demo --------------------------------------------------------------------------------------------
+
+def _search_rows(db_path: str, query: str, limit: int = 5) -> list[dict[str, Any]]:
+    """The demo's sample search (one row per story, with ``copies`` and ``sources``), read-only."""
+    with Store.open(db_path, readonly=True) as ro:
+        return search(ro, query, Filters(limit=limit))
+
+
+def _print_search(db_path: str, query: str) -> None:
+    rows = _search_rows(db_path, query)
+    click.echo(f"\nkabar search {query!r} (one row per story):")
+    if not rows:
+        click.echo("  (no match)")
+    for r in rows:
+        date = (r.get("published_at") or "")[:10] or "?"
+        copies = r.get("copies")
+        extra = f"  [{copies} copies]" if copies and int(copies) > 1 else ""
+        click.echo(f"  {date}  {r.get('sources') or r.get('source', '')}: {r.get('title')}{extra}")
+
+
+@contextlib.contextmanager
+def _serve_demo_stable() -> Iterator[str]:
+    """serve_demo() on DEMO_PORT, or on a free port when that one is taken."""
+    from scraper.demo import serve_demo
+
+    with contextlib.ExitStack() as stack:
+        try:
+            base_url = stack.enter_context(serve_demo(port=DEMO_PORT))
+        except OSError:
+            log.warning("port %d is busy: serving the demo on a free port (its URLs differ from those of "
+                        "earlier demo runs)", DEMO_PORT)
+            base_url = stack.enter_context(serve_demo())
+        yield base_url
+
+
+@click.command("demo")
+@click.option("--db", "demo_db", default=None,
+              help=f"Database to crawl into (default: the global --db, else {DEMO_DB}).")
+@click.option("--keep-serving", is_flag=True, help="Keep the demo site running after the crawl, until Ctrl-C.")
+@pass_app
+def demo_cmd(app: AppContext, demo_db: str | None, keep_serving: bool) -> int:
+    """Serve the bundled FAM68-style demo site on 127.0.0.1, crawl it, print the summary and a search.
+
+    Runs offline. A second run into the same database finds everything unchanged.
+    """
+    from scraper.demo import demo_config
+
+    db_path = demo_db or app.db_override or DEMO_DB
+    with _serve_demo_stable() as base_url:
+        config = demo_config(base_url, db_path)
+        click.echo(f"demo site serving at {base_url}; crawling into {db_path}", err=True)
+        store = _open_store(db_path)
+        try:
+            outcome = run_crawl(config, store, config.sources)
+        finally:
+            store.close()
+        click.echo(summary_table(outcome.summaries))
+        if outcome.interrupted:
+            click.echo("kabar: interrupted: finished pages were kept", err=True)
+            return outcome.exit_code
+        _print_search(db_path, DEMO_QUERY)
+        click.echo(f"\nTry: kabar --db {db_path} search banten    (or: sqlite-utils {db_path} "
+                   "\"select title from articles\")")
+        if keep_serving:
+            click.echo(f"demo site still serving at {base_url}; Ctrl-C to stop", err=True)
+            stop = threading.Event()
+            with stop_on_signals(stop):
+                while not stop.wait(0.5):
+                    pass
+    return outcome.exit_code
