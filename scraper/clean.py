@@ -86,6 +86,8 @@ def line_kind(text: str, r: Rules = DEFAULT_RULES) -> str | None:
         return "related"
     if n <= 340 and rules.SIGNOFF_LINE_RE.match(text):
         return "signoff"
+    if n <= rules.DATE_LINE_MAX and is_date_line(text):
+        return "signoff"
     if n <= 80 and rules.SHARE_LINE_RE.match(text):
         return "share"
     if n <= 360 and rules.NAV_LINE_RE.match(text):
@@ -93,6 +95,25 @@ def line_kind(text: str, r: Rules = DEFAULT_RULES) -> str | None:
     if n <= rules.CAPTION_MAX and rules.CAPTION_LINE_RE.match(text):
         return "caption"
     return None
+
+
+_WORDS_RE = re.compile(r"[^\W\d_]+")
+
+
+def is_date_line(text: str) -> bool:
+    """A short byline/date line: a date (with a time or a weekday) and at most a name beside it."""
+    m = rules.INDO_DATE_RE.search(text) or rules.NUMERIC_DATE_RE.search(text)
+    if m is None:
+        return False
+    if m.re is rules.INDO_DATE_RE and m.group("m").lower().rstrip(".") not in rules.MONTHS:
+        return False
+    if not (m.group("H") or rules.WEEKDAY_RE.search(text)):
+        return False
+    rest = rules.WEEKDAY_RE.sub(" ", text[:m.start()] + " " + text[m.end():])
+    words = [w for w in _WORDS_RE.findall(rest) if w.lower() not in ("wib", "wita", "wit", "pukul", "jam",
+                                                                     "updated", "diperbarui", "published",
+                                                                     "dipublikasikan", "oleh", "by")]
+    return len(words) <= rules.DATE_LINE_WORDS_LEFT
 
 
 def is_bold_headline(b: Block) -> bool:
@@ -134,10 +155,10 @@ def _dateline_ok(dl: str, sep: str) -> bool:
         return any(known) or any(caps) or any(digit_brand)
     if known[0] or digit_brand[0]:
         return True
+    if caps[0]:
+        return not colon or sum(c.isalpha() for c in parts[0]) >= 5
     if colon:
         return False
-    if caps[0]:
-        return True
     if glued_hyphen:
         return False
     # one title-case word before a dash: "Portalkota—", "Jakarta -"
@@ -151,19 +172,15 @@ def strip_dateline(text: str, r: Rules = DEFAULT_RULES) -> tuple[str, str | None
         if m and m.end() > 0:
             prefix = m.group(0)
             dl = prefix.strip().rstrip("-–—|:： ").strip()
-            rest = text[m.end():].lstrip()
-            if dl and rest:
-                return rest, dl, prefix.strip()
+            if dl:
+                return text[m.end():].lstrip(), dl, prefix.strip()
     m2 = rules.DATELINE_RE.match(text)
     if not m2:
         return text, None, None
     dl, sep = m2.group("dl").strip(), m2.group("sep")
     if not _dateline_ok(dl, sep.strip() or sep):
         return text, None, None
-    rest = text[m2.end():].lstrip()
-    if not rest:
-        return text, None, None
-    return rest, dl, text[:m2.end()].strip()
+    return text[m2.end():].lstrip(), dl, text[:m2.end()].strip()
 
 
 def strip_bold_dateline(b: Block) -> tuple[str, str | None]:
@@ -179,8 +196,8 @@ def strip_bold_dateline(b: Block) -> tuple[str, str | None]:
     strong = bool(rules.BRAND_DOMAIN_RE.search(lead)) or "(" in lead
     if not strong:
         parts = [p for p in _PART_SPLIT_RE.split(lead) if p]
-        strong = len(parts) >= 1 and all(
-            p.upper() == p or p.lower() in rules.KNOWN_CITIES or p.lower() in rules.KNOWN_BRANDS for p in parts)
+        known = [p.lower() in rules.KNOWN_CITIES or p.lower() in rules.KNOWN_BRANDS for p in parts]
+        strong = any(known) and (len(parts) >= 2 or lead.upper() == lead)
     if not strong:
         return b.text, None
     return b.text[b.lead_bold:].lstrip(" -–—|:："), lead
@@ -262,15 +279,19 @@ def clean_blocks(blocks: list[Block], r: Rules = DEFAULT_RULES, *, title: str | 
             continue
         if list_mode is not None:
             if (list_id and b.list_id == list_id) or _is_list_item_of_links(b):
-                removed.append(Removed(list_mode, t))
+                removed.append(Removed(line_kind(t, r) or list_mode, t))
                 continue
             # a plain title line right after the label, when the list is the end of the article
+            own = line_kind(t, r)
+            if own is not None and own not in ("promo", "related"):
+                removed.append(Removed(own, t))
+                continue
             if _title_like(b) and all(_title_like(x) or _is_list_item_of_links(x) or line_kind(x.text, r)
                                       for x in blocks[i:i + 6]):
                 removed.append(Removed(list_mode, t))
                 continue
             list_mode, list_id = None, 0
-        if title_norm and b.tag in ("h", "p") and t.lower() == title_norm:
+        if title_norm and t.lower() == title_norm:
             continue  # the title repeated in the body
         kind = line_kind(t, r)
         if kind is None and b.tag == "h" and b.link_density >= 0.8:
@@ -341,6 +362,8 @@ def segment_blocks(blocks: list[Block], r: Rules = DEFAULT_RULES
                 if dateline is None:
                     dateline = dl
                 text = rest
+                if not text:          # the dateline stood alone: the next paragraph opens the segment
+                    first_para_pending = True
         if text:
             current.paragraphs.append(text)
     if current.headline is not None or current.paragraphs:

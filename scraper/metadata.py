@@ -145,11 +145,12 @@ def _fmt(dt: datetime) -> str:
 
 
 def _with_offset(dt: datetime, default_offset: str) -> datetime:
-    if dt.tzinfo is not None:
-        return dt
-    sign = 1 if default_offset[0] == "+" else -1
-    hh, mm = default_offset[1:].split(":")
-    return dt.replace(tzinfo=timezone(sign * timedelta(hours=int(hh), minutes=int(mm))))
+    """Naive times get the site's offset; UTC stamps of a local site are shown in its local time."""
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=_offset_tz(default_offset))
+    if dt.utcoffset() == timedelta(0) and default_offset != "+00:00":
+        return dt.astimezone(_offset_tz(default_offset))
+    return dt
 
 
 def _offset_tz(offset: str) -> timezone:
@@ -187,22 +188,27 @@ def parse_date(value: str | None, default_offset: str = rules.DEFAULT_OFFSET_ID)
     return parse_date_text(s, default_offset)
 
 
-def parse_date_text(text: str, default_offset: str = rules.DEFAULT_OFFSET_ID) -> str | None:
-    """Indonesian (or English) date text: ``Kamis, 20 November 2025 09:15 WIB``, ``19/06/2015 11:58``."""
+def parse_date_text(text: str, default_offset: str = rules.DEFAULT_OFFSET_ID, *,
+                    need_time: bool = False) -> str | None:
+    """Indonesian (or English) date text: ``Kamis, 20 November 2025 09:15 WIB``, ``19/06/2015 11:58``.
+
+    With ``need_time`` only a date that carries a time of day counts.
+    """
     for m in rules.INDO_DATE_RE.finditer(text):
+        if need_time and not m.group("H"):
+            continue
         month = rules.MONTHS.get(m.group("m").lower().rstrip("."))
         if month is None:
             continue
         out = _build(m, month, default_offset)
         if out:
             return out
-    m2 = rules.NUMERIC_DATE_RE.search(text)
-    if m2:
-        try:
-            month = int(m2.group("m"))
-        except ValueError:
-            return None
-        return _build(m2, month, default_offset)
+    for m2 in rules.NUMERIC_DATE_RE.finditer(text):
+        if need_time and not m2.group("H"):
+            continue
+        out = _build(m2, int(m2.group("m")), default_offset)
+        if out:
+            return out
     return None
 
 
@@ -261,16 +267,40 @@ def find_dates(tree: LexborHTMLParser, meta: Meta, default_offset: str) -> tuple
             if published:
                 break
     if published is None:
-        seen = 0
-        for node in tree.css(_DATE_TEXT_SELECTOR):
-            text = node.text(separator=" ")
-            if not text or len(text) > 300:
-                continue
-            seen += 1
-            published = parse_date_text(norm_space(text), default_offset)
-            if published or seen > 30:
-                break
+        published = _date_from_text(tree, default_offset)
     return published, modified
+
+
+def _date_from_text(tree: LexborHTMLParser, default_offset: str) -> str | None:
+    """A date shown as text: date elements first, then the title's surroundings, then the page; a date
+    with a time of day beats a bare date (which is often today's date in a top bar)."""
+    date_only: str | None = None
+    texts = []
+    for node in tree.css(_DATE_TEXT_SELECTOR)[:30]:
+        text = node.text(separator=" ")
+        if text and len(text) <= 300:
+            texts.append(norm_space(text))
+    for text in texts:
+        found = parse_date_text(text, default_offset, need_time=True)
+        if found:
+            return found
+        if date_only is None:
+            date_only = parse_date_text(text, default_offset)
+    h1 = tree.css_first("h1")
+    region = h1.parent if h1 is not None else None
+    for _ in range(2):
+        if region is None:
+            break
+        found = parse_date_text(norm_space(region.text(separator=" ")[:4000]), default_offset, need_time=True)
+        if found:
+            return found
+        region = region.parent
+    body = tree.body
+    if body is not None:
+        found = parse_date_text(norm_space(body.text(separator=" ")[:200_000]), default_offset, need_time=True)
+        if found:
+            return found
+    return date_only
 
 
 _DATE_TEXT_SELECTOR = ", ".join(rules.DATE_TEXT_SELECTORS)
@@ -344,6 +374,9 @@ def _similar(a: str, b: str) -> float:
     return common / max(len(wa), len(wb))
 
 
+_TITLE_FALLBACK_SELECTOR = ", ".join(rules.TITLE_FALLBACK_SELECTORS)
+
+
 def find_title(tree: LexborHTMLParser, meta: Meta, url: str | None, selector: str | None = None) -> str | None:
     """The headline: a profile selector, else the ``<h1>`` that matches the page's meta title, else meta."""
     if selector:
@@ -369,11 +402,14 @@ def find_title(tree: LexborHTMLParser, meta: Meta, url: str | None, selector: st
                 best, best_score = h, score
         if best is not None and best_score >= 0.5:
             return best
-        # the headline may be an h2/h3 on older templates
-        wanted = {m.lower() for m in meta_titles}
-        for node in tree.css("h2, h3, .title, .judul")[:40]:
+        # the headline may be an h2/h3 or a styled div on older templates
+        wanted = [m.lower() for m in meta_titles if m]
+        for node in tree.css(_TITLE_FALLBACK_SELECTOR)[:60]:
             text = norm_space(node.text(separator=" "))
-            if text and text.lower() in wanted:
+            low = text.lower()
+            if not text or len(text) > 300:
+                continue
+            if any(w and low.endswith(w) and len(low) - len(w) <= 30 for w in wanted):
                 return text
         if h1s and len(h1s) == 1 and len(h1s[0].split()) >= 4 and not _is_site_part(
                 h1s[0], _site_keys(site_name, url)):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
@@ -32,8 +32,19 @@ from scraper.article import Article, Removed, Segment
 from scraper.clean import Block, Rules, clean_blocks, make_rules, segment_blocks
 from scraper.config import ParseProfile
 from scraper.encoding import decode_html
-from scraper.metadata import (Meta, find_authors, find_canonical, find_dates, find_image, find_lang,
-                              find_section, find_tags, find_title, norm_space, read_head)
+from scraper.metadata import (
+    Meta,
+    find_authors,
+    find_canonical,
+    find_dates,
+    find_image,
+    find_lang,
+    find_section,
+    find_tags,
+    find_title,
+    norm_space,
+    read_head,
+)
 from storage.urls import same_site
 
 log = logging.getLogger(__name__)
@@ -251,7 +262,7 @@ def _score_paragraphs(body: LexborNode) -> dict[int, _NodeInfo]:
     every ancestor's paragraph total."""
     infos: dict[int, _NodeInfo] = {}
 
-    def vote(start: LexborNode, points: float, length: int) -> None:
+    def vote(start: LexborNode | None, points: float, length: int) -> None:
         cur: LexborNode | None = start
         level = 0
         while cur is not None:
@@ -292,7 +303,64 @@ def _score_paragraphs(body: LexborNode) -> dict[int, _NodeInfo]:
         if p.css_first("a") is not None and _link_len(p) > ln * 0.5:
             continue
         vote(p.parent, 1 + text.count(",") + min(ln / 100, 3.0), ln)
+    if not infos or max(i.para for i in infos.values()) < rules.MIN_PARAGRAPH_TEXT:
+        _score_text_nodes(body, vote)
     return infos
+
+
+def _score_text_nodes(body: LexborNode, vote: Callable[[LexborNode | None, float, int], None]) -> None:
+    """Fallback for pages without paragraphs: every block element with direct text counts as one."""
+    lengths: dict[int, list] = {}       # block mem_id -> [node, text length, commas]
+    block_tags = rules.BLOCK_TAGS
+    for node in body.traverse(include_text=True):
+        if node.tag != "-text":
+            continue
+        text = node.text_content or ""
+        ln = len(text.strip())
+        if ln < 2:
+            continue
+        cur = node.parent
+        in_link = False
+        hops = 0
+        while cur is not None and cur.tag not in block_tags and hops < 8:
+            if cur.tag == "a":
+                in_link = True
+            if cur.tag in rules.DROP_TAGS:
+                break
+            cur = cur.parent
+            hops += 1
+        if cur is None or in_link or cur.tag in rules.DROP_TAGS:
+            continue
+        entry = lengths.get(cur.mem_id)
+        if entry is None:
+            lengths[cur.mem_id] = [cur, ln, text.count(",")]
+        else:
+            entry[1] += ln
+            entry[2] += text.count(",")
+    for node, ln, commas in lengths.values():
+        if ln >= rules.MIN_DENSITY_PARAGRAPH:
+            vote(node.parent, 1 + commas + min(ln / 100, 3.0), ln)
+
+
+def _looks_boilerplate(info: _NodeInfo) -> bool:
+    key = " ".join(info.classes) + " " + (info.ident or "")
+    return bool(key.strip()) and rules.BOILERPLATE_ANY_RE.search(key) is not None
+
+
+def _tighten(info: _NodeInfo, infos: dict[int, _NodeInfo]) -> _NodeInfo:
+    """Descend into the one child that holds nearly all of the chosen element's paragraph text."""
+    cur = info
+    for _ in range(6):
+        best_child: _NodeInfo | None = None
+        for child in cur.node.iter():
+            ci = infos.get(child.mem_id)
+            if ci is not None and (best_child is None or ci.para > best_child.para):
+                best_child = ci
+        if best_child is None or best_child.para < rules.TIGHTEN_SHARE * cur.para \
+                or best_child.tag in ("p", "li", "ul", "ol", "table", "tbody", "tr", "blockquote"):
+            break
+        cur = best_child
+    return cur
 
 
 def _siblings_of(best: _NodeInfo, infos: dict[int, _NodeInfo], best_score: float) -> list[LexborNode]:
@@ -308,7 +376,7 @@ def _siblings_of(best: _NodeInfo, infos: dict[int, _NodeInfo], best_score: float
             roots.append(sib)
             continue
         info = infos.get(sib.mem_id)
-        if info is not None:
+        if info is not None and _class_weight(info) >= 0 and not _looks_boilerplate(info):
             bonus = best_score * 0.2 if best.classes and info.classes == best.classes else 0.0
             if info.score + bonus >= threshold:
                 total = len(sib.text())
@@ -360,7 +428,10 @@ def _pick_container(infos: dict[int, _NodeInfo]) -> list[LexborNode] | None:
             top, top_score = info, final
     if top is None or top_score <= 0:
         return None
-    return _siblings_of(top, infos, top_score)
+    roots = _siblings_of(top, infos, top_score)
+    if len(roots) == 1:
+        return [_tighten(top, infos).node]
+    return roots
 
 
 def _near(a: LexborNode, b: LexborNode) -> bool:
@@ -445,11 +516,29 @@ def _guess_kind(selector: str) -> str:
     return "promo"
 
 
+_CAPTION_HOLDERS = frozenset({"div", "span", "small", "em", "i", "font"})
+
+
+def _is_image_caption(node: LexborNode) -> bool:
+    """A short text element right after an image (or a box holding only an image): its caption."""
+    prev = node.prev
+    while prev is not None and prev.tag == "-text" and not (prev.text_content or "").strip():
+        prev = prev.prev
+    if prev is None or prev.tag is None:
+        return False
+    if prev.tag not in ("img", "picture"):
+        if prev.tag not in ("div", "a", "span", "p") or prev.css_first("img") is None or prev.text().strip():
+            return False
+    text = node.text().strip()
+    return 0 < len(text) <= rules.CAPTION_MAX and node.css_first("p, div, br") is None
+
+
 class _Walker:
     """Turns container elements into :class:`Block` objects without recursion."""
 
-    def __init__(self, forced: dict[int, str], root_len: int) -> None:
+    def __init__(self, forced: dict[int, str], root_len: int, promo_start: re.Pattern[str]) -> None:
         self.forced = forced
+        self.promo_start = promo_start
         self.root_len = root_len
         self.blocks: list[Block] = []
         self.removed: list[Removed] = []
@@ -563,6 +652,8 @@ class _Walker:
             return None
         if rules.CONTENT_CLASS_RE.search(key) and size > 0.35 * self.root_len and self.root_len > 200:
             return None
+        if kind in ("related", "share", "nav") and size and self.promo_start.match(node.text()[:200].lstrip()):
+            return "promo"
         return kind
 
     def walk(self, roots: Iterable[LexborNode]) -> None:
@@ -628,6 +719,10 @@ class _Walker:
                 self.flush()
                 self.remove(node, bk)
                 continue
+            if tag in _CAPTION_HOLDERS and _is_image_caption(node):
+                self.flush()
+                self.remove(node, "caption")
+                continue
             children = list(node.iter(include_text=True))
             if tag in block_tags:
                 self.flush()
@@ -676,11 +771,11 @@ def _forced_removals(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> dict
     return forced
 
 
-def extract_blocks(roots: list[LexborNode], forced: dict[int, str] | None = None
-                   ) -> tuple[list[Block], list[Removed]]:
+def extract_blocks(roots: list[LexborNode], forced: dict[int, str] | None = None,
+                   promo_start: re.Pattern[str] = rules.PROMO_START_RE) -> tuple[list[Block], list[Removed]]:
     """The blocks of text under the container roots, and the elements left out as boilerplate."""
     root_len = sum(_text_len(r) for r in roots)
-    walker = _Walker(forced or {}, root_len)
+    walker = _Walker(forced or {}, root_len, promo_start)
     walker.walk(roots)
     return walker.blocks, walker.removed
 
@@ -796,14 +891,27 @@ def find_next_pages(tree: LexborHTMLParser, roots: list[LexborNode], base_url: s
 # ---------------------------------------------------------------------------------------------------
 
 
-def _indonesian(meta: Meta, url: str | None) -> bool:
+_ID_STOPWORDS = frozenset({"yang", "dan", "di", "dengan", "untuk", "ini", "itu", "dari", "dalam", "tidak",
+                           "akan", "pada", "juga", "ke", "karena", "bahwa", "oleh", "adalah", "kata", "saat"})
+_TOKEN_RE = re.compile(r"\w+")
+
+
+def _indonesian(meta: Meta, url: str | None, sample: str) -> bool:
+    """Is this an Indonesian page (whose naive times are WIB)? Language tags, the host, then the words."""
     lang = (meta.html_lang or meta.first("og:locale", "content-language", "language") or "").lower()
     if lang.startswith(("id", "in")):
         return True
-    if lang.startswith("en"):
-        return False
     host = (urlsplit(url).hostname or "") if url else ""
-    return host.endswith(".id") or not host
+    if host.endswith(".id"):
+        return True
+    words = _TOKEN_RE.findall(sample[:3000].lower())
+    if len(words) >= 20:
+        return sum(1 for w in words if w in _ID_STOPWORDS) >= 0.06 * len(words)
+    return not lang.startswith("en") and not host
+
+
+def _offset(meta: Meta, url: str | None, sample: str) -> str:
+    return rules.DEFAULT_OFFSET_ID if _indonesian(meta, url, sample) else "+00:00"
 
 
 def parse_html(html: bytes | str | None, url: str | None = None, *, profile: ParseProfile | None = None,
@@ -830,12 +938,10 @@ def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | No
     tree = LexborHTMLParser(text)
     meta = read_head(tree)
     r: Rules = make_rules(profile.promo_phrases if profile else (), profile.dateline if profile else None)
-    offset = rules.DEFAULT_OFFSET_ID if _indonesian(meta, url) else "+00:00"
 
     art.canonical_url = find_canonical(meta, url)
     base = url or art.canonical_url
     art.title = find_title(tree, meta, base, profile.title if profile else None)
-    art.published_at, art.modified_at = find_dates(tree, meta, offset)
     art.authors = find_authors(tree, meta)
     art.section = find_section(tree, meta, art.title)
     art.tags = find_tags(tree, meta)
@@ -844,16 +950,18 @@ def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | No
 
     roots = find_container(tree, profile.body if profile else None)
     if not roots:
+        art.published_at, art.modified_at = find_dates(tree, meta, _offset(meta, url, art.title or ""))
         art.warnings.append(NO_BODY_WARNING)
         return art
     forced = _forced_removals(tree, profile.remove) if profile and profile.remove else {}
-    blocks, removed = extract_blocks(roots, forced)
+    blocks, removed = extract_blocks(roots, forced, r.promo_start)
     kept, removed2 = clean_blocks(blocks, r, title=art.title)
     segments, dateline, removed3 = segment_blocks(kept, r)
     art.segments = segments
     art.dateline = dateline
     art.removed = removed + removed2 + removed3
     art.next_pages = find_next_pages(tree, roots, base)
+    art.published_at, art.modified_at = find_dates(tree, meta, _offset(meta, url, art.text))
     if not segments:
         art.warnings.append(NO_BODY_WARNING)
     return art

@@ -117,22 +117,26 @@ REMOVE_TAGS: dict[str, str] = {
 # Class/id words that mark boilerplate containers inside the body. Matched as whole words of the class or
 # id attribute (words are separated by spaces, ``-`` and ``_``), most telling kind first.
 _BOILER_WORDS: tuple[tuple[str, str], ...] = (
-    ("embed", r"twitter-tweet|instagram-media|tiktok-embed|fb-post|fb-video|embed-responsive|video-?embed"
-              r"|embedded-video|video-?player|video-?wrap(?:per)?|jwplayer|youtube|wp-block-embed|gambas"),
+    ("embed", r"twitter-tweet|instagram-media|tiktok-embed|fb-post|fb-video|embed|embeds|embed-responsive"
+              r"|video-?embed|embedded-video|video-?player|video-?wrap(?:per)?|jwplayer|youtube|wp-block-embed"
+              r"|gambas"),
+    ("promo", r"baca-?juga|bacajuga|baca-?lagi|also-?read|read-?also|readalso|jangan-?lewatkan|promo|promosi"
+              r"|newsletter|subscribe|subscription|signup|follow-?us|ikuti-?kami|google-?news|wa-?channel"),
     ("ad", r"ads?|adv|adverts?|advertisement|advertorial|iklan|banner|sponsor(?:ed)?|dfp|gpt|adsbygoogle"
            r"|ad-?slot|ad-?unit|ad-?container|ad-?wrap(?:per)?|adsense|parallax|billboard|leaderboard"
            r"|skyscraper|mgid|outstream|inarticle-ad|inread"),
     ("related", r"related(?:[-_]?(?:posts?|articles?|news|stories|content|links?))?|terkait|berita-?terkait"
                 r"|artikel-?terkait|rekomendasi|recommend(?:ed|ations?)?|yarpp|jp-relatedposts|crp_related"
-                r"|outbrain|taboola|more-?stories|read-?more-?links|baca-?juga|bacajuga|also-?read"
-                r"|read-?also|readalso|inline-?related|box-?related|list-?berita|populer|popular|terpopuler"
+                r"|outbrain|taboola|more-?stories|read-?more-?links|inline-?related|box-?related|list-?berita"
+                r"|populer|popular|terpopuler"
                 r"|most-?popular|trending|latest-?news|berita-?lainnya|more-?news|next-?article"),
     ("share", r"share|sharing|shares|sharebar|share-?buttons?|social|socials|social-?share|sosmed|socmed"
               r"|addthis|sharethis|sharedaddy|share-?tools|comments?|comment-?count|komentar|disqus|respond"
-              r"|reactions?|print-?button|newsletter|subscribe|subscription|signup|follow-?us"),
+              r"|reactions?|print-?button"),
     ("nav", r"breadcrumbs?|pagination|pager|paging|page-?numbers|page-?links|post-?nav(?:igation)?"
             r"|navigation|nav-?links|tags|tagcloud|tag-?cloud|tag-?list|tags?-?links|post-?tags|entry-?tags"
-            r"|article-?tags|tag-?box|tag-?wrap|topik|topics|kata-?kunci|keywords|menu"),
+            r"|article-?tags|tag-?box|tag-?wrap|topik|topics|kata-?kunci|keywords|menu|toc|ez-toc"
+            r"|table-?of-?contents|daftar-?isi"),
     ("caption", r"wp-caption-text|caption|captions|figcaption|photo-?caption|img-?caption|image-?caption"
                 r"|credit|credits|photo-?credit|keterangan-?foto|ket-?foto|caption-?img"),
     ("signoff", r"author-?bio|about-?author|author-?box|byline|editor-?box|penulis-?box|copyright"),
@@ -163,12 +167,17 @@ POSITIVE_CLASS_RE = re.compile(
 NEGATIVE_CLASS_RE = re.compile(
     r"hidden|^hid$|banner|combx|comment|com-|contact|foot|footer|footnote|masthead|media|meta|outbrain"
     r"|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|tool|widget|terkait"
-    r"|populer|popular|komentar|iklan|menu|nav|breadcrumb|teaser|recommend|rekomendasi",
+    r"|populer|popular|komentar|iklan|menu|nav|breadcrumb|recommend|rekomendasi|lainnya|latest|terbaru"
+    r"|terkini|trending|more-?stories|read-?more|baca-?juga",
     re.IGNORECASE)
 #: Elements that can hold the article in the density fallback.
 CANDIDATE_TAGS = frozenset({"div", "section", "article", "main", "td", "body", "span", "font", "center"})
 DENSITY_TEXT_SELECTOR = "p, pre, br"
 MIN_DENSITY_PARAGRAPH = 25
+#: Below this much paragraph text (characters) the page is scored by its text nodes instead.
+MIN_PARAGRAPH_TEXT = 400
+#: The density winner is narrowed to a child holding at least this share of its paragraph text.
+TIGHTEN_SHARE = 0.9
 
 # --------------------------------------------------------------------------------------------------
 # Block text rules
@@ -184,6 +193,8 @@ PROMO_PHRASES: tuple[str, ...] = (
     r"(?:dapatkan|update)\s+(?:update\s+|berita\s+|info\s+|informasi\s+)"
     r".{0,160}?(?:google\s+news|whats\s?app|telegram|channel|saluran|aplikasi)",
     r"(?:klik|download|unduh)\s+(?:di\s*sini|aplikasi)\b.{0,120}",
+    r"(?:simak|ikuti|gabung|bergabung|join|follow|pantau|akses|dapatkan)\b.{0,200}?"
+    r"(?:whats\s?app\s+channel|saluran\s+whats\s?app|google\s+news|telegram|wa\s+channel)",
     r"read\s+(?:also|more)\s*[:：]", r"also\s+read\s*[:：]?", r"see\s+also\s*[:：]", r"recommended\s*[:：]",
     r"(?:watch|listen)\s*[:：]", r"related\s*[:：]", r"more\s+(?:on|from)\s+this\s+story",
     r"sign\s+up\s+for\b", r"subscribe\s+(?:to|now|here)\b", r"click\s+here\s+to\b",
@@ -240,7 +251,8 @@ SIGNOFF_LINE_RE = re.compile(
     r"|(?:copyright|hak\s+cipta)\b.{0,200}|©.{0,200}|\(c\)\s*\d{4}.{0,200}"
     r"|(?:baca|ikuti|follow)\s+(?:berita|artikel|update)\s+.{0,60}(?:google\s+news|whats\s?app|telegram)"
     r".{0,60}"
-    r"|sumber\s*[:：].{0,80}|source\s*[:：].{0,80})$",
+    r"|dilarang\s+(?:keras\s+)?(?:mengambil|mengutip|menyalin|memperbanyak|menyiarkan)\b.{0,300}"
+    r"|sumber\s*[:：].{0,80}|source\s*[:：].{0,80}|dibaca\s*[:：]?\s*[\d.,]+\s*(?:kali|x)?)$",
     re.IGNORECASE)
 #: Reporter initials at the end of the last paragraph: ``... rumah. (Mvi/Ali)``, ``(ant)``, ``(*)``.
 TRAILING_SIGNOFF_RE = re.compile(
@@ -273,6 +285,7 @@ NAV_LINE_RE = re.compile(
     r"^(?:(?:tags?|topik|topics?|kata\s+kunci|keywords?|label|kategori|category|categories|filed\s+under)"
     r"\s*[:：].{0,300}"
     r"|(?:halaman|page|hal\.?)\s*[:：]?\s*(?:\d+\s*(?:dari|of|/)\s*\d+|(?:\d+[\s,|]*){1,30}).{0,40}"
+    r"|daftar\s+isi|table\s+of\s+contents|contents|toggle"
     r"|(?:[«‹<]\s*)?(?:sebelumnya|selanjutnya|berikutnya|next|previous|prev|lanjut|lanjutkan|kembali"
     r"|halaman\s+(?:selanjutnya|berikutnya|sebelumnya)|next\s+page|previous\s+page|tampilkan\s+semua"
     r"|lihat\s+semua|show\s+all|load\s+more|muat\s+lebih\s+banyak|view\s+all|single\s+page|all\s+pages)"
@@ -286,6 +299,12 @@ DATE_ONLY_RE = re.compile(
     r"|saturday|sunday),?\s*)?\d{1,2}\s+[a-z]{3,9}\.?\s+\d{4}(?:[,\s|-]+(?:pukul\s+)?\d{1,2}[:.]\d{2}"
     r"(?:[:.]\d{2})?\s*(?:wib|wita|wit|[ap]\.?m\.?)?)?$",
     re.IGNORECASE)
+
+#: A byline/date line inside the body: ``Kamis, 05 November 2015 | 11:13 WIB``, ``Nama | Jum'at, 17 ...``.
+DATE_LINE_MAX = 120
+DATE_LINE_WORDS_LEFT = 6
+WEEKDAY_RE = re.compile(r"\b(?:senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad|monday|tuesday|wednesday"
+                        r"|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
 
 #: Sub-headline made of a whole-bold paragraph: short, not a sentence.
 BOLD_HEADLINE_MAX_CHARS = 120
@@ -345,13 +364,13 @@ KNOWN_BRANDS = frozenset(w.lower() for w in (
 DATELINE_SEP = r"(?:\s*(?:--|[-–—‒―]{1,2}|\|)\s*|\s*[:：]\s+|\s+[:：]\s*)"
 # A dateline is a few comma-separated parts: city/region names, brands (``KOMPAS.com``, ``FAM68``), a
 # date (``23 Februari 2016``), optionally followed by an agency in brackets (``(ANTARA)``).
-_WORD = r"[A-Z0-9][\w.&'’]*"
+_WORD = r"(?:[A-Z0-9][\w.&'’]*|detik\w*|kumparan\w*|[a-z][\w-]*\.(?:com|co\.id|id|net|news)\b)"
 _PART = r"(?:" + _WORD + r"(?:[ ](?:" + _WORD + r"|de|di|van|da|al))*)"
 _DATE = r"(?:\d{1,2}\s+[A-Z][a-z]{2,8}\.?\s+\d{4}|\d{1,2}/\d{1,2}(?:/\d{2,4})?)"
 _AGENCY = r"\(\s*[A-Za-z][\w.&'’ /-]{1,40}\)"
 DATELINE_RE = re.compile(
     r"^(?P<dl>(?:" + _PART + r"|" + _DATE + r")(?:\s*[,/]\s*(?:" + _PART + r"|" + _DATE + r")){0,3}"
-    r"(?:\s*" + _AGENCY + r")?)(?P<sep>" + DATELINE_SEP + r")(?=\S)")
+    r"(?:\s*" + _AGENCY + r")?)(?P<sep>" + DATELINE_SEP + r")(?=[^\s\-–—|:：]|$)")
 #: The longest dateline taken (characters, words).
 DATELINE_MAX_CHARS = 70
 DATELINE_MAX_WORDS = 8
@@ -392,6 +411,8 @@ NUMERIC_DATE_RE = re.compile(
 #: Where a page shows its date as text.
 DATE_TEXT_SELECTORS = ("time", "[itemprop=datePublished]", "[class*=date]", "[class*=time]", "[class*=tgl]",
                        "[class*=tanggal]", "[class*=publish]")
+#: Where older templates put the headline when it is not an ``<h1>``.
+TITLE_FALLBACK_SELECTORS = ("h2", "h3", "[class*=title]", "[class*=judul]", "[class*=jdl]", "[class*=headline]")
 #: Title separators before a site name: ``Title - Site``, ``Title | Site``, ``Title :: Site``.
 TITLE_SEP_RE = re.compile(r"\s+(?:[-–—|:»·•]|::|\|\|)\s+")
 AUTHOR_PREFIX_RE = re.compile(
