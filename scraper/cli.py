@@ -62,3 +62,5 @@ def main(argv: list[str] | None = None) -> None:
 from scraper.cli_crawl import crawl_cmd, demo_cmd  # noqa: E402
 main_group.add_command(crawl_cmd)
 main_group.add_command(demo_cmd)
+from scraper.cli_daemon import daemon_cmd  # noqa: E402
+main_group.add_command(daemon_cmd)

@@ -1,0 +1,300 @@
+"""The daemon (scraper/daemon.py): the loop with a fake crawl function, then real daemon subprocesses.
+
+The in-process tests run the real APScheduler wiring and the real Store with a fake crawl function and
+1-2 s intervals. The subprocess tests (marked slow) run `kabar daemon` over the bundled demo site and an
+independent loopback site. Real-time assertions leave at least 2 s of slack.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scraper.config import Config, SourceConfig, config_from_dict
+from scraper.daemon import Daemon, check_health, read_heartbeat
+from scraper.errors import ConfigError
+from scraper.schedule import format_time
+from storage.store import Store
+
+
+def make_config(db: Path, sources: list[dict[str, Any]], **daemon: Any) -> Config:
+    dcfg = {"jitter": 0.0, "stop_timeout": 5.0, "max_running": 4, **daemon}
+    raw = {"storage": {"path": str(db)}, "http": {"per_host_delay": 0.0}, "daemon": dcfg,
+           "sources": [{"start_urls": [f"http://{s['name']}.example/"], **s} for s in sources]}
+    return config_from_dict(raw, "test-config.toml")
+
+
+@dataclass
+class Call:
+    source: str
+    start: float
+    end: float = 0.0
+    status: str = ""
+
+
+@dataclass
+class FakeSummary:
+    """The fields of scraper.pipeline.RunSummary the daemon reads."""
+
+    source: str
+    run_id: int
+    status: str
+    new: int = 0
+    fetched: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FakeCrawl:
+    """Stands in for crawl_source: records a run in the store, takes ``duration`` seconds (cut short by
+    ``stop``), finds ``new`` articles, or raises for the sources in ``raising``."""
+
+    duration: dict[str, float] = field(default_factory=dict)
+    new: dict[str, int] = field(default_factory=dict)
+    raising: set[str] = field(default_factory=set)
+    calls: list[Call] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    active: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    max_active: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def __call__(self, source: SourceConfig, config: Config, store: Store, *, stop: threading.Event,
+                 **kwargs: Any) -> Any:
+        name = source.name
+        call = Call(name, time.monotonic())
+        with self.lock:
+            self.calls.append(call)
+            self.active[name] += 1
+            self.max_active[name] = max(self.max_active[name], self.active[name])
+        try:
+            run_id = store.start_run(name)
+            if name in self.raising:
+                raise RuntimeError(f"{name} exploded")
+            stop.wait(self.duration.get(name, 0.05))
+            status = "interrupted" if stop.is_set() else "ok"
+            new = self.new.get(name, 1)
+            store.finish_run(run_id, status, {"new": new, "fetched": new})
+            call.status = status
+            return FakeSummary(source=name, run_id=run_id, status=status, new=new, fetched=new)
+        finally:
+            call.end = time.monotonic()
+            with self.lock:
+                self.active[name] -= 1
+
+    def of(self, name: str) -> list[Call]:
+        with self.lock:
+            return [c for c in self.calls if c.source == name]
+
+
+class Running:
+    """A daemon in a background thread of this process (no signal handlers)."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+        self.ready = threading.Event()
+        self.code: int | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._main, daemon=True)
+
+    def _main(self) -> None:
+        try:
+            self.code = self.daemon.run(install_signals=False, ready=self.ready)
+        except BaseException as exc:  # reported by stop()
+            self.error = exc
+            self.ready.set()
+
+    def __enter__(self) -> Running:
+        self.thread.start()
+        assert self.ready.wait(10)
+        if self.error:
+            raise self.error
+        return self
+
+    def stop(self) -> int | None:
+        self.daemon.request_stop()
+        self.thread.join(15)
+        assert not self.thread.is_alive(), "daemon did not stop"
+        if self.error:
+            raise self.error
+        return self.code
+
+    def __exit__(self, *exc: object) -> None:
+        if self.thread.is_alive():
+            self.stop()
+
+
+def wait_for(predicate: Any, timeout: float, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
+def source_rows(db: Path) -> dict[str, dict[str, Any]]:
+    with Store.open(str(db), readonly=True) as store:
+        return {r["name"]: r for r in store.sources()}
+
+
+def run_rows(db: Path) -> list[dict[str, Any]]:
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute("SELECT * FROM runs ORDER BY id")]
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "kabar.db"
+    Store.open(str(path)).close()
+    yield path
+
+
+# ---- in-process: the loop --------------------------------------------------------------------------
+
+
+def test_a_source_never_overlaps_itself_even_when_slower_than_its_interval(db: Path) -> None:
+    cfg = make_config(db, [{"name": "slow", "schedule": "every 1s"}], adaptive=False)
+    fake = FakeCrawl(duration={"slow": 1.6})
+    with Running(Daemon(cfg, str(db), crawl=fake, heartbeat_s=0.5)) as r:
+        assert wait_for(lambda: len([c for c in fake.of("slow") if c.end]) >= 3, 12)
+        assert r.stop() == 0
+    calls = fake.of("slow")
+    assert fake.max_active["slow"] == 1
+    for a, b in zip(calls, calls[1:], strict=False):
+        assert b.start >= a.end            # never two at once
+        assert b.start - a.end < 1.0       # and the overdue run follows at once, not one interval later
+    runs = [r for r in run_rows(db) if r["source"] == "slow"]
+    assert len(runs) == len(calls) and {r["status"] for r in runs} <= {"ok", "interrupted"}
+
+
+def test_a_raising_source_does_not_stop_the_others(db: Path) -> None:
+    cfg = make_config(db, [{"name": "bad", "schedule": "every 1s"}, {"name": "good", "schedule": "every 1s"}],
+                      adaptive=False, max_backoff="1h")
+    fake = FakeCrawl(raising={"bad"})
+    with Running(Daemon(cfg, str(db), crawl=fake, heartbeat_s=0.5)) as r:
+        assert wait_for(lambda: len(fake.of("bad")) >= 2 and len(fake.of("good")) >= 4, 12)
+        assert r.stop() == 0
+    bad, good = fake.of("bad"), fake.of("good")
+    # the failing source backs off: 2 s after the first failure, 4 s after the second
+    assert bad[1].start - bad[0].start >= 1.9
+    rows = source_rows(db)
+    assert rows["bad"]["last_status"] == "failed" and rows["bad"]["consecutive_failures"] >= 1
+    assert rows["good"]["last_status"] in ("ok", "interrupted") and rows["good"]["consecutive_failures"] == 0
+    good_runs = [r["status"] for r in run_rows(db) if r["source"] == "good"]
+    assert set(good_runs[:-1]) == {"ok"} and good_runs[-1] in ("ok", "interrupted")
+    # the good source kept its 1 s rhythm meanwhile
+    assert len(good) >= 4
+
+
+def test_state_is_written_to_the_sources_table(db: Path) -> None:
+    cfg = make_config(db, [{"name": "quiet", "schedule": "every 1s"}], adaptive=True, max_interval="10s")
+    fake = FakeCrawl(new={"quiet": 0})
+    with Running(Daemon(cfg, str(db), crawl=fake, heartbeat_s=0.5)) as r:
+        assert wait_for(lambda: len([c for c in fake.of("quiet") if c.end]) >= 2, 10)
+        assert wait_for(lambda: (source_rows(db)["quiet"]["interval_s"] or 0) >= 2.25, 5)
+        assert r.stop() == 0
+    row = source_rows(db)["quiet"]
+    # two quiet runs: 1 s -> 1.5 s -> 2.25 s
+    quiet_ok = [c for c in fake.of("quiet") if c.status == "ok"]
+    assert row["interval_s"] == pytest.approx(1.5 ** len(quiet_ok), rel=0.01)
+    assert row["last_status"] in ("ok", "interrupted") and row["last_run_at"] and row["next_run_at"]
+
+
+def test_catch_up_after_restart_runs_overdue_once_and_waits_for_the_rest(db: Path) -> None:
+    now = datetime.now(UTC)
+    with Store.open(str(db)) as store:
+        # overdue for ten minutes with a 1 h interval: many missed slots, one catch-up run
+        store.update_source("overdue", last_run_at=format_time(now - timedelta(minutes=70)),
+                            next_run_at=format_time(now - timedelta(minutes=10)), last_status="ok",
+                            interval_s=3600)
+        # not due for another hour
+        store.update_source("later", last_run_at=format_time(now - timedelta(seconds=5)),
+                            next_run_at=format_time(now + timedelta(minutes=59)), last_status="ok",
+                            interval_s=3600)
+    cfg = make_config(db, [{"name": "overdue", "schedule": "every 1h"}, {"name": "later", "schedule": "every 1h"}])
+    fake = FakeCrawl()
+    daemon = Daemon(cfg, str(db), crawl=fake, heartbeat_s=0.5)
+    with Running(daemon) as r:
+        assert wait_for(lambda: len([c for c in fake.of("overdue") if c.end]) == 1, 5)
+        time.sleep(1.0)  # room for a wrong second run
+        planned = daemon.scheduled()
+        assert r.stop() == 0
+    assert len(fake.of("overdue")) == 1 and fake.of("later") == []
+    later_at = planned["later"]
+    assert later_at is not None and abs((later_at - (now + timedelta(minutes=59))).total_seconds()) < 1
+    overdue_at = planned["overdue"]
+    assert overdue_at is not None and overdue_at > now + timedelta(minutes=59)
+
+
+def test_sighup_reload_adds_removes_and_keeps_old_config_on_error(db: Path, tmp_path: Path) -> None:
+    one = make_config(db, [{"name": "a", "schedule": "every 1s"}], adaptive=False)
+    two = make_config(db, [{"name": "b", "schedule": "every 1s"}], adaptive=False)
+    answers: list[Config | Exception] = [two, ConfigError("test-config.toml", "sources[0].x", "boom")]
+
+    def reload() -> Config:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    fake = FakeCrawl()
+    daemon = Daemon(one, str(db), crawl=fake, reload_config=reload, heartbeat_s=0.5)
+    with Running(daemon) as r:
+        assert wait_for(lambda: len(fake.of("a")) >= 1, 5)
+        daemon.request_reload()
+        assert wait_for(lambda: len(fake.of("b")) >= 2, 8)
+        a_runs = len(fake.of("a"))
+        daemon.request_reload()  # invalid: b keeps running, a stays removed
+        n_b = len(fake.of("b"))
+        assert wait_for(lambda: len(fake.of("b")) >= n_b + 2, 8)
+        assert daemon.config is two
+        assert r.stop() == 0
+    assert len(fake.of("a")) <= a_runs + 1  # at most the run that was in flight during the reload
+
+
+def test_heartbeat_and_health(db: Path) -> None:
+    cfg = make_config(db, [{"name": "a", "schedule": "every 1h"}])
+    fake = FakeCrawl()
+    assert check_health(str(db)).ok is False  # no daemon ever ran
+    with Running(Daemon(cfg, str(db), crawl=fake, heartbeat_s=0.3)) as r:
+        first = read_heartbeat(str(db))
+        assert first is not None and first.state == "running"
+        assert wait_for(lambda: (hb := read_heartbeat(str(db))) is not None and hb.beat_at > first.beat_at, 5)
+        health = check_health(str(db))
+        assert health.ok, health.message
+        stale = check_health(str(db), now=datetime.now(UTC) + timedelta(seconds=5))
+        assert not stale.ok and "stalled" in stale.message
+        assert check_health(str(db), max_age_s=60, now=datetime.now(UTC) + timedelta(seconds=5)).ok
+        assert r.stop() == 0
+    after = check_health(str(db))
+    assert not after.ok and "stopped" in after.message
+
+
+def test_no_sources_is_a_config_error(db: Path) -> None:
+    cfg = make_config(db, [])
+    with pytest.raises(ConfigError) as exc:
+        Daemon(cfg, str(db), crawl=FakeCrawl()).run(install_signals=False)
+    assert exc.value.exit_code == 2
+
+
+def test_unusable_database_is_a_storage_error(tmp_path: Path) -> None:
+    from scraper.errors import StorageError
+
+    bad = tmp_path / "not-a-db.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    cfg = make_config(bad, [{"name": "a"}])
+    with pytest.raises(StorageError) as exc:
+        Daemon(cfg, str(bad), crawl=FakeCrawl()).run(install_signals=False)
+    assert exc.value.exit_code == 1
