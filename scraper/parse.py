@@ -968,22 +968,33 @@ def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | No
 
 
 def merge_pages(first: Article, rest: list[Article]) -> Article:
-    """Stitch the pages of a multi-page article into one (segments in order, removals united)."""
+    """Stitch the pages of a multi-page article into one: segments in order, removals united.
+
+    A page that opens without a headline continues the previous segment. Paragraphs already collected are
+    not repeated, so stitching a "show all" page onto page one does not duplicate its text.
+    """
     segments = [Segment(s.headline, list(s.paragraphs)) for s in first.segments]
+    seen = {p for s in segments for p in s.paragraphs}
     removed = list(first.removed)
     warnings = list(first.warnings)
     for page in rest:
         for i, seg in enumerate(page.segments):
-            if i == 0 and seg.headline is None and segments:
-                segments[-1].paragraphs.extend(seg.paragraphs)   # the page break fell inside a section
+            fresh = [p for p in seg.paragraphs if p not in seen]
+            seen.update(fresh)
+            if not fresh and seg.paragraphs:
+                continue                                          # a repeat of what we already have
+            if seg.headline is None and segments and (i == 0 or not fresh):
+                segments[-1].paragraphs.extend(fresh)             # the page break fell inside a section
+            elif seg.headline is not None and segments and segments[-1].headline == seg.headline:
+                segments[-1].paragraphs.extend(fresh)
             else:
-                segments.append(Segment(seg.headline, list(seg.paragraphs)))
+                segments.append(Segment(seg.headline, fresh))
         removed.extend(page.removed)
         for w in page.warnings:
             if w not in warnings and w != NO_BODY_WARNING:
                 warnings.append(w)
     if segments and NO_BODY_WARNING in warnings:
         warnings.remove(NO_BODY_WARNING)
+    dateline = first.dateline or next((p.dateline for p in rest if p.dateline), None)
     return replace(first, segments=segments, removed=removed, pages=1 + len(rest), next_pages=[],
-                   warnings=warnings, dateline=first.dateline or next((p.dateline for p in rest if p.dateline),
-                                                                      None))
+                   warnings=warnings, dateline=dateline)
