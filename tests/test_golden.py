@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +32,13 @@ REMOVED_KINDS = {"dateline", "promo", "related", "ad", "signoff", "share", "capt
 REQUIRED_FIELDS = ("url", "provenance", "title", "dateline", "published_at", "segments", "removed_kinds",
                    "must", "must_not")
 OPTIONAL_FIELDS = ("next_pages",)
+# Removed texts whose kind SPEC.md's table fixes, whatever element carried them.
+KIND_MARKERS = (
+    (re.compile(r"^-?\s*(?:advertisement|scroll to continue with content)\s*-?$", re.I), "ad"),
+    (re.compile(r"^baca\s+juga\b", re.I), "promo"),
+    (re.compile(r"^\[gambas:", re.I), "embed"),
+    (re.compile(r"^\(\w{2,5}/\w{2,5}\)$"), "signoff"),
+)
 
 
 def page_names() -> list[str]:
@@ -181,3 +189,18 @@ def test_golden_page(name: str) -> None:
 
     if problems:
         pytest.fail(f"{name}.html ({exp['url']}):\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.mark.parametrize("name", page_names())
+def test_removed_markers_have_their_kind(name: str) -> None:
+    """`ADVERTISEMENT`, `Baca juga`, `[Gambas:...]` and `(abc/def)` removals carry SPEC.md's kind."""
+    parse_html = _parse_html()
+    exp = load_expected(name)
+    article = parse_html((PAGES / f"{name}.html").read_bytes(), exp["url"])
+    wrong: list[str] = []
+    for r in article.removed:
+        text = " ".join(r.text.split())
+        for pattern, kind in KIND_MARKERS:
+            if pattern.search(text) and r.kind != kind:
+                wrong.append(f"{text[:60]!r} removed as {r.kind!r}, SPEC.md says {kind!r}")
+    assert not wrong, f"{name}.html:\n" + "\n".join(wrong)
