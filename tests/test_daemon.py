@@ -7,7 +7,11 @@ independent loopback site. Real-time assertions leave at least 2 s of slack.
 
 from __future__ import annotations
 
+import json
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -298,3 +302,185 @@ def test_unusable_database_is_a_storage_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError) as exc:
         Daemon(cfg, str(bad), crawl=FakeCrawl()).run(install_signals=False)
     assert exc.value.exit_code == 1
+
+
+# ---- subprocess: `kabar daemon` for real ----------------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def write_config(path: Path, raw: dict[str, Any]) -> Path:
+    """Write ``raw`` (the dict form of config.toml) as TOML, after checking it is a valid config."""
+    config_from_dict(raw, str(path))
+    lines: list[str] = []
+    for table in ("storage", "http", "daemon"):
+        if table in raw:
+            lines += [f"[{table}]"] + [f"{k} = {_toml_value(v)}" for k, v in raw[table].items()] + [""]
+    for src in raw.get("sources", []):
+        lines += ["[[sources]]"] + [f"{k} = {_toml_value(v)}" for k, v in src.items()] + [""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+@dataclass
+class LoggedRun:
+    source: str
+    start: float
+    end: float | None = None
+    status: str | None = None
+    run_id: int | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class DaemonProcess:
+    """`python -m scraper daemon` in its own process, JSON logs to a file that the test reads."""
+
+    def __init__(self, workdir: Path, config: Path, *args: str) -> None:
+        self.log_path = workdir / f"daemon-{time.monotonic_ns()}.log"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in wait()
+        self.started = time.time()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "scraper", "--config", str(config), "--log-format", "json", "daemon",
+             "--heartbeat", "0.5", *args],
+            cwd=workdir, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def events(self) -> list[dict[str, Any]]:
+        out = []
+        for line in self.log_path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(obj, dict):
+                out.append(obj)
+        return out
+
+    def runs(self) -> dict[str, list[LoggedRun]]:
+        """Each source's runs from the log: 'run started' and the matching end line (with run_id)."""
+        by_source: dict[str, list[LoggedRun]] = defaultdict(list)
+        for ev in self.events():
+            src = ev.get("source")
+            if not src or ev.get("logger") != "scraper.daemon":
+                continue
+            t = datetime.fromisoformat(ev["time"]).timestamp()
+            if ev["message"].endswith(": run started"):
+                runs = by_source[src]
+                assert not runs or runs[-1].end is not None, f"{src} started while its previous run was open"
+                runs.append(LoggedRun(src, t))
+            elif "counts" in ev and "status" in ev:
+                run = by_source[src][-1]
+                assert run.end is None
+                run.end, run.status, run.run_id, run.counts = t, ev["status"], ev.get("run_id"), ev["counts"]
+        return by_source
+
+    def finished(self, source: str) -> list[LoggedRun]:
+        return [r for r in self.runs().get(source, []) if r.end is not None]
+
+    def signal(self, sig: int) -> None:
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout: float) -> int:
+        try:
+            return self.proc.wait(timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            self._log.close()
+
+    def stop(self, timeout: float = 10.0) -> tuple[int, float]:
+        t0 = time.monotonic()
+        self.signal(signal.SIGTERM)
+        code = self.wait(timeout)
+        return code, time.monotonic() - t0
+
+    def output(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def db_is_valid(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchone()[0] == 0
+    finally:
+        conn.close()
+
+
+@pytest.mark.slow
+def test_daemon_over_the_demo_site_runs_stops_restarts_and_reloads(tmp_path: Path) -> None:
+    from scraper.demo import BANTENPOS, FAM68, demo_config, serve_demo
+
+    db = tmp_path / "kabar.db"
+    with serve_demo() as base:
+        demo = demo_config(base, str(db))
+        fam, banten = demo.source(FAM68), demo.source(BANTENPOS)
+
+        def source(src: SourceConfig, name: str, schedule: str) -> dict[str, Any]:
+            return {"name": name, "start_urls": list(src.start_urls), "feeds": list(src.feeds),
+                    "sitemaps": list(src.sitemaps), "article_pattern": src.article_pattern or "",
+                    "schedule": schedule}
+
+        raw: dict[str, Any] = {
+            "storage": {"path": str(db)},
+            "http": {"per_host_delay": 0.0, "retries": 0, "timeout": 5.0},
+            "daemon": {"jitter": 0.0, "adaptive": False, "stop_timeout": 5.0},
+            # the same portal twice: one source every 2 s, one that is not due again for an hour
+            "sources": [source(fam, "fam68", "every 2s"), source(fam, "fam68-hourly", "every 1h")],
+        }
+        cfg = write_config(tmp_path / "config.toml", raw)
+
+        # 1. runs happen on schedule
+        d = DaemonProcess(tmp_path, cfg)
+        assert wait_for(lambda: len(d.finished("fam68")) >= 3 and len(d.finished("fam68-hourly")) >= 1, 25), \
+            d.output()
+        code, took = d.stop()
+        assert code == 0 and took < 5.0 + 2.0, d.output()
+        db_is_valid(db)
+        first = d.finished("fam68")
+        assert first[0].counts["new"] > 0 and all(r.status in ("ok", "interrupted") for r in first)
+        starts = [r.start for r in first]
+        assert all(1.9 <= b - a <= 2.0 + 2.0 for a, b in zip(starts, starts[1:], strict=False))
+        assert len(d.finished("fam68-hourly")) == 1
+        rows = source_rows(db)
+        hourly_next = rows["fam68-hourly"]["next_run_at"]
+
+        # 2. down for 3 s: fam68 missed a slot or two and runs once at start; fam68-hourly waits
+        time.sleep(3.0)
+        d2 = DaemonProcess(tmp_path, cfg)
+        assert wait_for(lambda: len(d2.finished("fam68")) >= 1, 10), d2.output()
+        t_first = d2.runs()["fam68"][0].start
+        assert t_first - d2.started < 2.0 + 2.0    # soon after start (process start-up included)
+
+        # 3. SIGHUP picks up an added source
+        raw["sources"].append(source(banten, "bantenpos", "every 1s"))
+        write_config(cfg, raw)
+        d2.signal(signal.SIGHUP)
+        assert wait_for(lambda: len(d2.finished("bantenpos")) >= 2, 10), d2.output()
+        assert d2.finished("bantenpos")[0].counts["new"] > 0
+        assert wait_for(lambda: len(d2.finished("fam68")) >= 2, 5), d2.output()
+        code, took = d2.stop()
+        assert code == 0 and took < 5.0 + 2.0, d2.output()
+        db_is_valid(db)
+
+    again = d2.runs()["fam68"]
+    # once, not once per missed slot: the second run after the restart is a full interval after the first
+    assert again[1].start - again[0].start >= 1.9
+    assert "fam68-hourly" not in d2.runs()         # not due: not repeated
+    plans = [e for e in d2.events() if e.get("source") == "fam68-hourly" and "next run" in e["message"]]
+    assert plans and hourly_next in plans[0]["message"] and "(waiting" in plans[0]["message"]
+    assert source_rows(db)["fam68-hourly"]["next_run_at"] == hourly_next
+    reloaded = [e for e in d2.events() if e["message"].startswith("config reloaded")]
+    assert reloaded and "added bantenpos" in reloaded[0]["message"]
