@@ -484,3 +484,221 @@ def test_daemon_over_the_demo_site_runs_stops_restarts_and_reloads(tmp_path: Pat
     assert source_rows(db)["fam68-hourly"]["next_run_at"] == hourly_next
     reloaded = [e for e in d2.events() if e["message"].startswith("config reloaded")]
     assert reloaded and "added bantenpos" in reloaded[0]["message"]
+
+
+# ---- the issue's bars over an independent loopback site --------------------------------------------
+
+_WORDS = ("pemerintah kota menggelar rapat koordinasi bersama warga untuk membahas rencana perbaikan jalan "
+          "saluran air dan penerangan yang dikeluhkan sejak musim hujan tahun lalu").split()
+
+
+class NewsSite:
+    """A small news portal on 127.0.0.1: one listing per source (``/<source>/``) linking its ten newest
+    articles (``/<source>/2024/05/berita-<n>/``). A *publishing* source gets a new article at every listing
+    request, so each of its runs finds news; ``article_delay`` slows article pages so runs last a while.
+    ``stop()`` takes the host down (connection refused) and ``start()`` brings it back on the same port."""
+
+    def __init__(self, sources: dict[str, bool], *, article_delay: float = 0.0) -> None:
+        self.publishing = dict(sources)
+        self.count = dict.fromkeys(sources, 3)
+        self.article_delay = article_delay
+        self.lock = threading.Lock()
+        self.port = 0
+        self.server: Any = None
+
+    def _html(self, title: str, body: str) -> bytes:
+        return (f"<!doctype html><html lang=id><head><meta charset=utf-8><title>{title}</title></head>"
+                f"<body>{body}</body></html>").encode()
+
+    def _article(self, source: str, n: int) -> bytes:
+        paras = []
+        for i in range(4):
+            words = [_WORDS[(n * 7 + i * 3 + j) % len(_WORDS)] for j in range(28)]
+            paras.append(f"<p>{source} {n}-{i}: {' '.join(words).capitalize()}.</p>")
+        return self._html(f"Berita {source} {n}",
+                          f"<article><h1>Berita {source} nomor {n}</h1>{''.join(paras)}</article>")
+
+    def respond(self, path: str) -> tuple[int, bytes]:
+        parts = [p for p in path.split("?")[0].split("/") if p]
+        if len(parts) == 1 and parts[0] in self.count:
+            src = parts[0]
+            with self.lock:
+                if self.publishing[src]:
+                    self.count[src] += 1
+                newest = self.count[src]
+            links = "".join(f'<li><a href="/{src}/2024/05/berita-{n}/">Berita {n}</a></li>'
+                            for n in range(newest, max(0, newest - 10), -1))
+            return 200, self._html(f"{src}", f"<h1>{src}</h1><ul>{links}</ul>")
+        if len(parts) == 4 and parts[0] in self.count and parts[3].startswith("berita-"):
+            n = int(parts[3].removeprefix("berita-"))
+            if n <= self.count[parts[0]]:
+                if self.article_delay:
+                    time.sleep(self.article_delay)
+                return 200, self._article(parts[0], n)
+        return 404, self._html("not found", "<p>not found</p>")
+
+    def start(self) -> str:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                status, body = site.respond(self.path)
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
+def site_source(base: str, name: str, schedule: str) -> dict[str, Any]:
+    return {"name": name, "start_urls": [f"{base}/{name}/"], "article_pattern": f"^{base}/{name}/\\d{{4}}/",
+            "schedule": schedule}
+
+
+def gaps(runs: list[LoggedRun]) -> list[float]:
+    return [b.start - a.start for a, b in zip(runs, runs[1:], strict=False)]
+
+
+@pytest.mark.slow
+def test_bar_two_sources_20s_sigterm_mid_run_and_restart_after_10s_down(tmp_path: Path) -> None:
+    site = NewsSite({"live": True, "quiet": False}, article_delay=0.5)
+    base = site.start()
+    db = tmp_path / "kabar.db"
+    raw = {"storage": {"path": str(db)},
+           "http": {"per_host_delay": 0.0, "retries": 0, "timeout": 5.0, "recheck_days": 0.0},
+           "daemon": {"jitter": 0.0, "adaptive": True, "stop_timeout": 5.0, "max_interval": "1h"},
+           "sources": [site_source(base, "live", "every 2s"), site_source(base, "quiet", "every 3s")]}
+    cfg = write_config(tmp_path / "config.toml", raw)
+    try:
+        d = DaemonProcess(tmp_path, cfg)
+        assert wait_for(lambda: bool(d.runs().get("live")), 10), d.output()
+        window_start = d.runs()["live"][0].start
+        time.sleep(max(0.0, window_start + 20.0 - time.time()))
+        # SIGTERM in the middle of a run of the live source (its article fetch takes 0.5 s)
+        n = len(d.runs()["live"])
+        assert wait_for(lambda: len(d.runs()["live"]) > n, 5)
+        time.sleep(0.2)
+        assert d.runs()["live"][-1].end is None, "the run was expected to be in flight"
+        code, took = d.stop()
+        assert code == 0 and took < 5.0, (took, d.output())
+        db_is_valid(db)
+        runs = d.runs()
+        live = [r for r in runs["live"] if r.start < window_start + 20.0]
+        # the publishing source ran every interval over the 20 s, each run finding news
+        assert len(live) >= 10 - 1
+        assert all(1.95 <= g <= 2.0 + 2.0 for g in gaps(live))
+        assert all(r.counts.get("new", 0) >= 1 for r in live)
+        # the quiet source backed off: 3 s, then 4.5 s, 6.75 s ...
+        quiet = runs["quiet"]
+        assert quiet[0].counts.get("new", 0) == 3 and all(r.counts.get("new", 0) == 0 for r in quiet[1:])
+        qg = gaps(quiet)
+        assert len(qg) >= 2 and qg[0] >= 2.95 and all(b > a + 0.5 for a, b in zip(qg, qg[1:], strict=False))
+        # the run cut by SIGTERM is recorded as interrupted
+        last = runs["live"][-1]
+        assert last.status == "interrupted"
+        statuses = {r["id"]: r["status"] for r in run_rows(db)}
+        assert statuses[last.run_id] == "interrupted"
+
+        # down for 10 s: both sources are overdue (the live one by five slots) and run once each
+        time.sleep(10.0)
+        d2 = DaemonProcess(tmp_path, cfg)
+        assert wait_for(lambda: len(d2.finished("live")) >= 3 and len(d2.finished("quiet")) >= 1, 15), d2.output()
+        # a second signal during a run exits at once with 130 and leaves a valid database
+        n = len(d2.runs()["live"])
+        assert wait_for(lambda: len(d2.runs()["live"]) > n, 5)
+        time.sleep(0.2)
+        assert d2.runs()["live"][-1].end is None, "the run was expected to be in flight"
+        d2.signal(signal.SIGTERM)
+        time.sleep(0.05)
+        t0 = time.monotonic()
+        d2.signal(signal.SIGINT)
+        assert d2.wait(5.0) == 130, d2.output()
+        assert time.monotonic() - t0 < 1.0
+        again = d2.runs()
+        assert again["live"][0].start - d2.started < 2.0 + 2.0
+        assert again["quiet"][0].start - d2.started < 2.0 + 2.0
+        assert all(g >= 1.95 for g in gaps(again["live"]))         # no burst of missed slots
+        assert len(again["quiet"]) == 1                            # its next slot is 6.75 s+ later
+    finally:
+        site.stop()
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        conn.close()
+    # the run cut by the second signal stays open until the next start records it as interrupted
+    assert [r["status"] for r in run_rows(db)].count("running") == 1
+    with Store.open(str(db)) as store:
+        assert store.recover_interrupted_runs() == 1
+    db_is_valid(db)
+
+
+@pytest.mark.slow
+def test_bar_a_source_whose_host_goes_down_backs_off_and_recovers(tmp_path: Path) -> None:
+    steady_site, flaky_site = NewsSite({"steady": True}), NewsSite({"flaky": True})
+    steady_base, flaky_base = steady_site.start(), flaky_site.start()
+    db = tmp_path / "kabar.db"
+    raw = {"storage": {"path": str(db)},
+           "http": {"per_host_delay": 0.0, "retries": 0, "timeout": 2.0, "recheck_days": 0.0},
+           "daemon": {"jitter": 0.0, "stop_timeout": 5.0, "max_backoff": "5s"},
+           "sources": [site_source(steady_base, "steady", "every 1s"),
+                       site_source(flaky_base, "flaky", "every 1s")]}
+    cfg = write_config(tmp_path / "config.toml", raw)
+    d = DaemonProcess(tmp_path, cfg)
+    try:
+        assert wait_for(lambda: len(d.finished("flaky")) >= 2, 10), d.output()
+        flaky_site.stop()
+        t_down = time.time()
+
+        def failed_runs() -> list[LoggedRun]:
+            return [r for r in d.finished("flaky") if r.status == "failed"]
+
+        # failures at +0, +2, +6 (2 s, 4 s, then the 5 s cap)
+        assert wait_for(lambda: len(failed_runs()) >= 3, 15), d.output()
+        flaky_site.start()
+        t_up = time.time()
+        assert wait_for(lambda: any(r.status == "ok" and r.start > t_up for r in d.finished("flaky")), 10), \
+            d.output()
+        assert wait_for(lambda: len([r for r in d.finished("flaky") if r.start > t_up]) >= 3, 5), d.output()
+        code, _ = d.stop()
+        assert code == 0, d.output()
+    finally:
+        steady_site.stop()
+        flaky_site.stop()
+        if d.proc.poll() is None:
+            d.proc.kill()
+    flaky = d.finished("flaky")
+    failed = [r for r in flaky if r.status == "failed"]
+    fg = gaps(failed)
+    assert fg[0] >= 1.95 and fg[1] >= 3.95 and fg[1] > fg[0] + 1.5           # growing gaps
+    assert all(g <= 5.0 + 2.0 for g in fg)                                  # capped at max_backoff
+    assert all(r.start >= t_down - 1.1 for r in failed)
+    back = [r for r in flaky if r.start > t_up]
+    assert back[0].status == "ok" and back[0].start - t_up <= 5.0 + 2.0       # recovered by itself
+    assert all(r.status == "ok" for r in back) and all(g <= 1.0 + 2.0 for g in gaps(back))
+    # the steady source kept its 1 s schedule all along
+    steady = d.finished("steady")
+    assert all(r.status == "ok" for r in steady)
+    assert all(0.95 <= g <= 1.0 + 2.0 for g in gaps(steady))
+    rows = source_rows(db)
+    assert rows["flaky"]["consecutive_failures"] == 0 and rows["flaky"]["interval_s"] == 1
+    db_is_valid(db)
+    db_failed = [r for r in run_rows(db) if r["source"] == "flaky" and r["status"] == "failed"]
+    assert len(db_failed) == len(failed)
