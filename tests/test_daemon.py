@@ -702,3 +702,64 @@ def test_bar_a_source_whose_host_goes_down_backs_off_and_recovers(tmp_path: Path
     db_is_valid(db)
     db_failed = [r for r in run_rows(db) if r["source"] == "flaky" and r["status"] == "failed"]
     assert len(db_failed) == len(failed)
+
+
+@pytest.mark.slow
+def test_a_crawl_stuck_past_stop_timeout_is_abandoned_as_interrupted(tmp_path: Path) -> None:
+    site = NewsSite({"stuck": True}, article_delay=30.0)
+    base = site.start()
+    db = tmp_path / "kabar.db"
+    raw = {"storage": {"path": str(db)},
+           "http": {"per_host_delay": 0.0, "retries": 0, "timeout": 60.0, "recheck_days": 0.0},
+           "daemon": {"jitter": 0.0, "stop_timeout": 1.0},
+           "sources": [site_source(base, "stuck", "every 1h")]}
+    cfg = write_config(tmp_path / "config.toml", raw)
+    d = DaemonProcess(tmp_path, cfg)
+    try:
+        assert wait_for(lambda: bool(d.runs().get("stuck")), 10), d.output()
+        time.sleep(0.5)   # the article fetch is now hanging for 30 s
+        code, took = d.stop()
+        assert code == 0 and took < 1.0 + 2.0, (took, d.output())
+    finally:
+        site.stop()
+    assert "abandoning stuck" in d.output()
+    db_is_valid(db)
+    assert [r["status"] for r in run_rows(db)] == ["interrupted"]
+    row = source_rows(db)["stuck"]
+    assert row["last_status"] == "interrupted"
+    health = check_health(str(db))
+    assert not health.ok and "stopped" in health.message
+
+
+# ---- exit codes of `kabar daemon` before anything runs ---------------------------------------------
+
+
+def run_cli(*argv: str) -> int:
+    from scraper.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    return int(exc.value.code or 0)
+
+
+def test_daemon_exit_codes_for_bad_config_and_unusable_database(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "kabar.db"
+    no_sources = write_config(tmp_path / "empty.toml", {"storage": {"path": str(db)}})
+    assert run_cli("--config", str(no_sources), "daemon") == 2
+    assert "no sources configured" in capsys.readouterr().err
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[daemon]\nmax_running = 0\n', encoding="utf-8")
+    assert run_cli("--config", str(bad), "daemon") == 2
+    assert "daemon.max_running" in capsys.readouterr().err
+
+    cfg = write_config(tmp_path / "config.toml", {"storage": {"path": str(db)},
+                                                  "sources": [site_source("http://127.0.0.1:9", "a", "every 1h")]})
+    assert run_cli("--config", str(cfg), "daemon", "nosuch") == 2
+    assert "unknown source 'nosuch'" in capsys.readouterr().err
+
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database at all " * 200)
+    assert run_cli("--config", str(cfg), "--db", str(junk), "daemon") == 1
+    assert "junk.db" in capsys.readouterr().err
