@@ -19,6 +19,7 @@ without a body carries a warning instead.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -217,9 +218,44 @@ def _compound_ok(info: _NodeInfo, c: _Compound) -> bool:
     return True
 
 
+def _index_chains() -> dict[str, list[int]]:
+    """Container selectors by a key of their last compound (a class, an id, an attribute or a tag)."""
+    index: dict[str, list[int]] = {}
+    for i, chain in enumerate(_CONTAINER_CHAINS):
+        last = chain[-1]
+        if last.classes:
+            key = "." + min(last.classes)
+        elif last.ident:
+            key = "#" + last.ident
+        elif last.attr:
+            key = "[" + last.attr[0]
+        else:
+            key = last.tag or "*"
+        index.setdefault(key, []).append(i)
+    return index
+
+
+_CHAIN_INDEX = _index_chains()
+_CHAIN_ATTRS = tuple(sorted({k[1:] for k in _CHAIN_INDEX if k.startswith("[")}))
+
+
 def _selector_rank(info: _NodeInfo) -> int:
     """Index of the first container selector this element matches (a large number when none)."""
-    for i, chain in enumerate(_CONTAINER_CHAINS):
+    candidates: list[int] = []
+    index = _CHAIN_INDEX
+    for c in info.classes:
+        found = index.get("." + c)
+        if found:
+            candidates.extend(found)
+    if info.ident:
+        candidates.extend(index.get("#" + info.ident, ()))
+    candidates.extend(index.get(info.tag, ()))
+    if info.attrs:
+        for a in _CHAIN_ATTRS:
+            if a in info.attrs:
+                candidates.extend(index.get("[" + a, ()))
+    for i in sorted(candidates):
+        chain = _CONTAINER_CHAINS[i]
         if not _compound_ok(info, chain[-1]):
             continue
         if len(chain) == 1:
@@ -243,8 +279,16 @@ _TAG_BASE = {"div": 5.0, "article": 8.0, "main": 5.0, "section": 3.0, "td": 3.0,
 
 
 def _class_weight(info: _NodeInfo) -> float:
+    if not info.attrs:
+        return 0.0
+    return _weigh(info.attrs.get("class") or "", info.ident or "")
+
+
+@functools.lru_cache(maxsize=8192)
+def _weigh(cls: str, ident: str) -> float:
+    """Readability's class weight: -25 per negative and +25 per positive word, in class and in id."""
     weight = 0.0
-    for v in (" ".join(info.classes), info.ident):
+    for v in (cls, ident):
         if v:
             if rules.NEGATIVE_CLASS_RE.search(v):
                 weight -= 25
@@ -300,7 +344,7 @@ def _score_paragraphs(body: LexborNode) -> dict[int, _NodeInfo]:
         ln = len(text.strip())
         if ln < rules.MIN_DENSITY_PARAGRAPH:
             continue
-        if p.css_first("a") is not None and _link_len(p) > ln * 0.5:
+        if ln < 400 and p.css_first("a") is not None and _link_len(p) > ln * 0.5:
             continue
         vote(p.parent, 1 + text.count(",") + min(ln / 100, 3.0), ln)
     if not infos or max(i.para for i in infos.values()) < rules.MIN_PARAGRAPH_TEXT:
@@ -516,6 +560,25 @@ def _guess_kind(selector: str) -> str:
     return "promo"
 
 
+@functools.lru_cache(maxsize=8192)
+def _class_kind(cls: str, ident: str) -> tuple[str | None, bool]:
+    """(boilerplate kind or None; "" for hidden, whether a content word is present) of a class/id pair.
+
+    Cached: class strings repeat on every element of a list and on every page of a site.
+    """
+    key = cls + " " + ident if ident else cls
+    if not rules.BOILERPLATE_ANY_RE.search(key):
+        if cls and rules.HIDDEN_CLASS_RE.search(cls):
+            return "", False
+        return None, False
+    kind = "promo"
+    for k, rx in rules.BOILERPLATE_CLASS_RE:
+        if rx.search(key):
+            kind = k
+            break
+    return kind, rules.CONTENT_CLASS_RE.search(key) is not None
+
+
 _CAPTION_HOLDERS = frozenset({"div", "span", "small", "em", "i", "font"})
 
 
@@ -636,21 +699,18 @@ class _Walker:
             return ""
         cls = attrs.get("class") or ""
         ident = attrs.get("id") or ""
-        key = cls + " " + ident if ident else cls
-        if not key or not rules.BOILERPLATE_ANY_RE.search(key):
-            if cls and rules.HIDDEN_CLASS_RE.search(cls):
-                return ""
+        if not cls and not ident:
             return None
-        kind = "promo"
-        for k, rx in rules.BOILERPLATE_CLASS_RE:
-            if rx.search(key):
-                kind = k
-                break
+        kind, content_word = _class_kind(cls, ident)
+        if kind is None:
+            return None
+        if not kind:
+            return ""
         # guard: a misfiring class word on the article itself (WordPress "tag-x", "has-video")
         size = len(node.text())
         if size > 0.6 * self.root_len and self.root_len > 200:
             return None
-        if rules.CONTENT_CLASS_RE.search(key) and size > 0.35 * self.root_len and self.root_len > 200:
+        if content_word and size > 0.35 * self.root_len and self.root_len > 200:
             return None
         if kind in ("related", "share", "nav") and size and self.promo_start.match(node.text()[:200].lstrip()):
             return "promo"
@@ -843,7 +903,9 @@ def find_next_pages(tree: LexborHTMLParser, roots: list[LexborNode], base_url: s
                 anchors.extend(nxt.css("a[href]"))
                 hops += 1
             nxt = nxt.next
-    anchors.extend(_css(tree, _PAGINATION_SELECTOR))
+    scope = roots[0].parent.parent if roots[0].parent is not None and roots[0].parent.parent is not None \
+        else None
+    anchors.extend(_css(scope if scope is not None else tree, _PAGINATION_SELECTOR))
     show_all: str | None = None
     numbered: dict[int, str] = {}
     seen: set[str] = set()
