@@ -58,9 +58,45 @@ WORDS = (
 SECTIONS = ("daerah", "nasional", "hukum", "ekonomi", "olahraga", "wisata")
 
 
+STOP = ("yang dan di ke dari untuk dengan pada dalam ini itu akan juga oleh sebagai tidak ada atau karena "
+        "telah sudah bagi para tersebut kata saat lebih bisa agar serta hingga namun menjadi").split()
+_SYLLABLES = ("ba be bi bo bu da de di du ga gi gu ka ke ki ko ku la li lu ma me mi mu na ni nu pa pe pi "
+              "pu ra re ri ru sa se si su ta te ti tu wa ya jan kan lah nya ran tan man ang ung ing").split()
+
+
+def _vocabulary(rng: random.Random, n: int = 20_000) -> list[str]:
+    """The news vocabulary plus pseudo-words, in a Zipf-like frequency order."""
+    words = list(WORDS)
+    seen = set(words)
+    while len(words) < n:
+        w = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))
+        if w not in seen:
+            seen.add(w)
+            words.append(w)
+    return words
+
+
+_VOCAB: list[str] = []
+_WEIGHTS: list[float] = []
+
+
+def _word(rng: random.Random) -> str:
+    if rng.random() < 0.35:
+        return rng.choice(STOP)
+    if not _VOCAB:
+        _VOCAB.extend(_vocabulary(random.Random(1)))
+        acc = 0.0
+        for rank in range(1, len(_VOCAB) + 1):
+            acc += 1.0 / rank
+            _WEIGHTS.append(acc)
+    return rng.choices(_VOCAB, cum_weights=_WEIGHTS)[0]
+
+
 def _sentence(rng: random.Random, n: int) -> str:
-    words = [rng.choice(WORDS) for _ in range(n)]
-    words.insert(rng.randrange(len(words)), str(rng.randrange(10, 99999)))
+    """A sentence of Zipf-distributed words; one in four carries a number (news text cites figures)."""
+    words = [_word(rng) for _ in range(n)]
+    if rng.random() < 0.25:
+        words.insert(rng.randrange(len(words)), str(rng.randrange(10, 99999)))
     return " ".join(words).capitalize() + "."
 
 
