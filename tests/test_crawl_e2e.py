@@ -177,3 +177,72 @@ def test_demo_site_crawl_recrawl_and_edits(tmp_path: Path) -> None:
             assert r["revision"] == 2 and f"Pembaruan {i}:" in r["text"]
         conn.close()
     print(f"\ne2e crawl timings: first {first_s:.2f}s, second {second_s:.2f}s, third {third_s:.2f}s")
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "scraper", *args], capture_output=True, text=True, timeout=120,
+                          cwd=str(cwd))
+
+
+def test_crawl_usage_errors_exit_2(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.toml"
+    empty.write_text("[http]\nper_host_delay = 0.0\n")
+    proc = run_cli("--config", str(empty), "crawl", cwd=tmp_path)
+    assert proc.returncode == 2 and "no sources configured" in proc.stderr
+    one_source = tmp_path / "one.toml"
+    one_source.write_text('[[sources]]\nname = "a"\nstart_urls = ["http://127.0.0.1:9/"]\n')
+    proc = run_cli("--config", str(one_source), "--db", str(tmp_path / "x.db"), "crawl", "nope", cwd=tmp_path)
+    assert proc.returncode == 2 and "unknown source 'nope'" in proc.stderr
+
+
+def test_unreachable_source_exits_1_with_a_failed_run(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:       # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[http]\nper_host_delay = 0.0\nretries = 0\ntimeout = 2.0\n\n[[sources]]\nname = "gone"\n'
+                   f'start_urls = ["http://127.0.0.1:{port}/"]\n')
+    proc = run_cli("--config", str(cfg), "--db", str(tmp_path / "x.db"), "crawl", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    row = summary_rows(proc.stdout)["gone"]
+    assert row["status"] == "failed"
+    conn = sqlite3.connect(tmp_path / "x.db")
+    assert one(conn, "SELECT status FROM runs") == "failed"
+    assert one(conn, "SELECT COUNT(*) FROM pages WHERE error IS NOT NULL") >= 1
+    conn.close()
+
+
+def test_sigint_interrupts_keeps_finished_articles_and_exits_130(tmp_path: Path) -> None:
+    import signal
+
+    db = tmp_path / "int.db"
+    with serve_demo() as base:
+        config = demo_config(base, str(db))
+        # a polite delay makes the crawl take long enough to be interrupted in the middle
+        slow = dataclasses.replace(config, http=dataclasses.replace(config.http, per_host_delay=0.3))
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(config_to_toml(slow), encoding="utf-8")
+        proc = subprocess.Popen([sys.executable, "-m", "scraper", "--config", str(cfg), "-v", "crawl"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(tmp_path))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:   # wait until some articles are stored
+            time.sleep(0.3)
+            if db.exists():
+                try:
+                    with sqlite3.connect(db) as c:
+                        if one(c, "SELECT COUNT(*) FROM articles") >= 3:
+                            break
+                except sqlite3.Error:
+                    continue
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-2000:]
+    conn = sqlite3.connect(db)
+    stored = one(conn, "SELECT COUNT(*) FROM articles")
+    run = conn.execute("SELECT status, new FROM runs ORDER BY id LIMIT 1").fetchone()
+    conn.close()
+    assert run[0] == "interrupted"
+    assert 3 <= stored < 60 and run[1] == stored
+    assert "interrupted" in summary_rows(out)[FAM68]["status"]
