@@ -134,6 +134,7 @@ def is_bold_headline(b: Block) -> bool:
 # Datelines
 # ---------------------------------------------------------------------------------------------------
 _AGENCY_RE = re.compile(r"\([^)]*\)")
+_SEPARATOR_CHARS = " \t-–—‒―|:：/,.»›>•·~"
 _PART_SPLIT_RE = re.compile(r"\s*[,/]\s*")
 
 
@@ -171,7 +172,7 @@ def strip_dateline(text: str, r: Rules = DEFAULT_RULES) -> tuple[str, str | None
         m = r.dateline.match(text)
         if m and m.end() > 0:
             prefix = m.group(0)
-            dl = prefix.strip().rstrip("-–—|:： ").strip()
+            dl = prefix.strip().rstrip(_SEPARATOR_CHARS).strip()
             if dl:
                 return text[m.end():].lstrip(), dl, prefix.strip()
     m2 = rules.DATELINE_RE.match(text)
@@ -296,6 +297,14 @@ def clean_blocks(blocks: list[Block], r: Rules = DEFAULT_RULES, *, title: str | 
         kind = line_kind(t, r)
         if kind is None and b.tag == "h" and b.link_density >= 0.8:
             kind = "related"
+        if kind == "promo" and b.links and len(t) > rules.PROMO_INTRO_MAX:
+            split = split_inline_promo(b)          # "Baca juga: <a>..</a>" glued to real prose
+            if split is not None and len(split[0]) >= rules.MIN_PROSE_AFTER_PROMO:
+                removed.append(Removed("promo", split[1]))
+                b.text = split[0]
+                b.links = []
+                kept.append(b)
+                continue
         if kind in ("promo", "related"):
             removed.append(Removed(kind, t))
             # a label alone on its line (or a label with one link): the links that follow go with it

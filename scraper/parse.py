@@ -593,7 +593,10 @@ def _is_image_caption(node: LexborNode) -> bool:
         if prev.tag not in ("div", "a", "span", "p") or prev.css_first("img") is None or prev.text().strip():
             return False
     text = node.text().strip()
-    return 0 < len(text) <= rules.CAPTION_MAX and node.css_first("p, div, br") is None
+    if not 0 < len(text) <= rules.CAPTION_MAX:
+        return False
+    me = node.mem_id     # (a node's css() includes the node itself)
+    return not any(n.mem_id != me for n in node.css("p, div, br"))
 
 
 class _Walker:

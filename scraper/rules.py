@@ -222,6 +222,8 @@ RELATED_LINE_RE = re.compile(r"^[\s\W_]{0,3}(?:" + "|".join(RELATED_PHRASES) + r
                              re.IGNORECASE)
 #: The intro alone on its line ("Baca juga:", "Berita Terpercaya :"): the links that follow go with it.
 PROMO_INTRO_MAX = 60
+#: Prose left beside an inline ``Baca juga`` link that is kept as a paragraph (characters).
+MIN_PROSE_AFTER_PROMO = 60
 
 #: Ad markers: a block made only of these words is an ad.
 AD_LINE_RE = re.compile(
