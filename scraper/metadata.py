@@ -392,18 +392,21 @@ def find_title(tree: LexborHTMLParser, meta: Meta, url: str | None, selector: st
     candidates = [meta.first("og:title", "twitter:title"), _ld_str(meta.ld.get("headline")),
                   meta.first("title", "dc.title", "sailthru.title", "parsely-title"), meta.doc_title]
     meta_titles = [strip_site_name(c, site_name, url) for c in candidates if c]
+    # the part before the last " - " / " | " too: the site name may be one we do not recognise
+    heads = [m[:seps[-1].start()] for m in meta_titles if (seps := list(rules.TITLE_SEP_RE.finditer(m)))]
+    match_titles = meta_titles + [h for h in heads if len(h.split()) >= 3]
     h1s = [norm_space(h.text(separator=" ")) for h in tree.css("h1")[:12]]
     h1s = [h for h in h1s if 3 <= len(h) <= 400]
     if meta_titles:
         best, best_score = None, 0.0
         for h in h1s:
-            score = max(_similar(h, m) for m in meta_titles)
+            score = max(_similar(h, m) for m in match_titles)
             if score > best_score:
                 best, best_score = h, score
         if best is not None and best_score >= 0.5:
             return best
         # the headline may be an h2/h3 or a styled div on older templates
-        wanted = [m.lower() for m in meta_titles if m]
+        wanted = [m.lower() for m in match_titles if m]
         for node in tree.css(_TITLE_FALLBACK_SELECTOR)[:60]:
             text = norm_space(node.text(separator=" "))
             low = text.lower()

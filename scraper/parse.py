@@ -59,6 +59,10 @@ _DEPTH_CHECK_TAGS = 20_000       # only documents with this many '<' are scanned
 _TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)[^>]*?(/?)>")
 _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
                    "source", "track", "wbr"})
+#: Tags that flatten_deep_nesting never drops (they close themselves or cost the parser nothing).
+_FLAT_KEEP = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "a", "b", "strong", "em", "i", "u",
+                        "span", "font", "small", "sup", "sub", "code", "q", "mark", "s", "abbr", "cite",
+                        "time", "label", "html", "head", "body", "title", "script", "style"})
 _ZERO_WIDTH = str.maketrans({"\u200b": None, "\u200c": None, "\u200d": None, "\u200e": None,
                              "\u200f": None, "\ufeff": None, "\x00": None, "\u00ad": None})
 
@@ -69,14 +73,17 @@ _ZERO_WIDTH = str.maketrans({"\u200b": None, "\u200c": None, "\u200d": None, "\u
 
 
 def flatten_deep_nesting(html: str, max_depth: int = MAX_DEPTH) -> str:
-    """Drop the opening and closing tags that sit deeper than ``max_depth`` (their text is kept)."""
+    """Drop the wrapper tags (``div``, ``section``, lists, tables...) nested deeper than ``max_depth``.
+
+    Their text stays, and so do paragraph, heading and inline tags, which cannot pile up in the parser's
+    stack of open elements the way wrappers do. Documents with few tags are returned as they are.
+    """
     if html.count("<") < _DEPTH_CHECK_TAGS:
         return html
-    depth = 0
-    deepest = 0
+    depth = deepest = 0
     for m in _TAG_RE.finditer(html):
         name = m.group(2).lower()
-        if name in _VOID or m.group(3):
+        if name in _VOID or name in _FLAT_KEEP or m.group(3):
             continue
         if m.group(1):
             depth = max(0, depth - 1)
@@ -87,24 +94,26 @@ def flatten_deep_nesting(html: str, max_depth: int = MAX_DEPTH) -> str:
         return html
     out: list[str] = []
     pos = 0
-    depth = 0
-    skipped: list[int] = []          # depths at which an opening tag was dropped
+    kept: list[bool] = []            # per open wrapper: kept in the output or dropped
+    depth = 0                        # wrappers open in the output
     for m in _TAG_RE.finditer(html):
         name = m.group(2).lower()
-        if name in _VOID or m.group(3):
+        if name in _VOID or name in _FLAT_KEEP or m.group(3):
             continue
         if m.group(1):
-            if skipped and skipped[-1] == depth:
-                skipped.pop()
-                out.append(html[pos:m.start()])
-                pos = m.end()
-            depth = max(0, depth - 1)
-        else:
+            if not kept:
+                continue
+            if kept.pop():
+                depth -= 1
+                continue
+        elif depth < max_depth:
+            kept.append(True)
             depth += 1
-            if depth > max_depth:
-                skipped.append(depth)
-                out.append(html[pos:m.start()])
-                pos = m.end()
+            continue
+        else:
+            kept.append(False)
+        out.append(html[pos:m.start()])
+        pos = m.end()
     out.append(html[pos:])
     return "".join(out)
 

@@ -1,0 +1,107 @@
+"""Charset decisions of decode_html: BOM, HTTP header, <meta>, UTF-8 with a cp1252 fallback, lying labels."""
+
+from __future__ import annotations
+
+import codecs
+import random
+
+import pytest
+
+from scraper.encoding import decode_html, meta_charset, normalize_charset
+from scraper.parse import parse_html
+
+TEXT = "Pemkot gelar “operasi pasar” — harga beras turun Rp1.000 • café"
+
+
+def html(body: str, meta: str = "") -> str:
+    return f"<html><head>{meta}<title>t</title></head><body><p>{body}</p></body></html>"
+
+
+def test_plain_utf8() -> None:
+    assert TEXT in decode_html(html(TEXT).encode("utf-8"))
+
+
+@pytest.mark.parametrize(("bom", "codec"), [
+    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+])
+def test_bom_wins_over_everything(bom: bytes, codec: str) -> None:
+    data = bom + html(TEXT, "<meta charset='iso-8859-1'>").encode(codec)
+    out = decode_html(data, http_charset="windows-1251")
+    assert TEXT in out
+    assert not out.startswith("\ufeff")
+
+
+def test_http_charset_beats_meta() -> None:
+    data = html("Привет мир", "<meta charset='utf-8'>").encode("cp1251")
+    assert "Привет мир" in decode_html(data, http_charset="windows-1251")
+
+
+def test_meta_charset_and_http_equiv() -> None:
+    data = html("Привет", "<meta charset=\"windows-1251\">").encode("cp1251")
+    assert "Привет" in decode_html(data)
+    data2 = html("Привет", '<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">'
+                 ).encode("cp1251")
+    assert "Привет" in decode_html(data2)
+
+
+def test_meta_after_the_first_4kb_is_ignored() -> None:
+    data = ("<html><head>" + "<!-- " + "x" * 5000 + " -->" + "<meta charset='windows-1251'></head><body>"
+            + TEXT + "</body></html>").encode("utf-8")
+    assert TEXT in decode_html(data)
+
+
+def test_no_declaration_and_not_utf8_falls_back_to_cp1252() -> None:
+    data = html(TEXT).encode("cp1252", errors="replace")
+    assert TEXT in decode_html(data)
+
+
+def test_mostly_utf8_with_stray_cp1252_bytes_keeps_both() -> None:
+    data = html("Harga “naik” ").encode("utf-8") + b"\x93kutipan\x94" + "— café".encode()
+    out = decode_html(data)
+    assert "Harga “naik”" in out and "“kutipan”" in out and "— café" in out
+
+
+def test_lying_latin1_label_on_utf8_bytes() -> None:
+    data = html(TEXT, "<meta charset='iso-8859-1'>").encode("utf-8")
+    assert TEXT in decode_html(data)
+    assert TEXT in decode_html(html(TEXT).encode("utf-8"), http_charset="ISO-8859-1")
+    assert "â€" not in decode_html(data)
+
+
+def test_real_latin1_label_is_read_as_cp1252() -> None:
+    data = html("“operasi pasar” — café", "<meta charset='iso-8859-1'>").encode("cp1252")
+    assert "“operasi pasar” — café" in decode_html(data)
+
+
+def test_undefined_cp1252_bytes_become_replacement_characters() -> None:
+    out = decode_html(b"<p>a\x81b\x8dc</p>", http_charset="windows-1252")
+    assert out == "<p>a\ufffdb\ufffdc</p>"
+
+
+def test_unknown_or_unusable_labels_are_ignored() -> None:
+    data = html(TEXT).encode("utf-8")
+    assert TEXT in decode_html(data, http_charset="no-such-charset")
+    assert TEXT in decode_html(data, http_charset="base64")
+    assert normalize_charset("rot13") is None
+    assert normalize_charset(" UTF8 ") == "utf-8"
+    assert normalize_charset("latin1") == "cp1252"
+    assert meta_charset(b"<meta charset=utf-16>") == "utf-8"
+
+
+def test_garbage_never_raises() -> None:
+    rng = random.Random(1234)
+    for _ in range(50):
+        data = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 3000)))
+        assert isinstance(decode_html(data), str)
+        assert isinstance(decode_html(data, http_charset="utf-16"), str)
+        assert isinstance(decode_html(b"\xff\xfe" + data), str)
+    assert decode_html(b"") == ""
+
+
+def test_parse_html_decodes_bytes_with_the_given_charset() -> None:
+    body = ("Pemkot Serang menggelar operasi pasar murah di 13 kecamatan untuk menekan harga beras yang "
+            "naik dalam dua pekan terakhir, kata wali kota kepada wartawan.")
+    data = (f"<html><body><article><h1>Judul berita</h1><div class='entry-content'><p>{body} “Привет”</p>"
+            f"<p>{body}</p></div></article></body></html>").encode("cp1251", errors="replace")
+    art = parse_html(data, "https://example.id/a", charset="windows-1251")
+    assert "“Привет”" in art.text

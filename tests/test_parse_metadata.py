@@ -1,0 +1,194 @@
+"""Metadata: title, dates (incl. Indonesian date text), authors, section, tags, lang, image, canonical URL."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scraper.metadata import parse_date, parse_date_text, strip_site_name
+from scraper.parse import parse_html
+
+BODY = ("<p>Pemerintah Provinsi Banten menyalurkan bantuan logistik kepada ribuan warga terdampak banjir di "
+        "Kabupaten Lebak, Jumat, setelah hujan deras mengguyur wilayah itu sejak Kamis malam.</p>"
+        "<p>Kepala BPBD menyebutkan sedikitnya 1.200 rumah terendam air setinggi satu meter, sementara ratusan "
+        "warga mengungsi ke balai desa dan masjid yang ada di sekitar lokasi banjir.</p>")
+URL = "https://fam68.example/2025/11/20/banjir-lebak/"
+
+
+def page(head: str = "", before: str = "", body: str = BODY, lang: str = "id") -> str:
+    return (f"<html lang='{lang}'><head>{head}</head><body>{before}<article><div class='entry-content'>{body}"
+            f"</div></article></body></html>")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Title
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_h1_is_preferred_over_meta_titles() -> None:
+    art = parse_html(page("<title>Banjir Rendam Lebak - FAM68</title><meta property='og:title' "
+                          "content='Banjir Rendam Lebak | FAM68'>", "<h1>Banjir Rendam Lebak, Ribuan Mengungsi</h1>"),
+                     URL)
+    assert art.title == "Banjir Rendam Lebak, Ribuan Mengungsi"
+
+
+def test_logo_h1_is_not_the_title() -> None:
+    art = parse_html(page("<title>Banjir Rendam Ribuan Rumah di Lebak - FAM68</title>",
+                          "<h1 class='logo'><a href='/'>FAM68</a></h1>"), URL)
+    assert art.title == "Banjir Rendam Ribuan Rumah di Lebak"
+
+
+@pytest.mark.parametrize(("raw", "site", "expected"), [
+    ("Banjir Rendam Lebak - FAM68", None, "Banjir Rendam Lebak"),
+    ("Banjir Rendam Lebak | FAM68", None, "Banjir Rendam Lebak"),
+    ("Banjir Rendam Lebak – Portal Berita FAM68", None, "Banjir Rendam Lebak"),
+    ("FAM68 | Banjir Rendam Lebak", None, "Banjir Rendam Lebak"),
+    ("Sering Depresi, Hati-Hati Diabetes! - Health :: Okezone Lifestyle", "Okezone", "Sering Depresi, Hati-Hati Diabetes!"),
+    ("Banjir Rendam Lebak - Warga Mengungsi", None, "Banjir Rendam Lebak - Warga Mengungsi"),
+    ("Ini 7 Alasan Mengapa Orang Malas Bergerak | Tempo Gaya", "Tempo Gaya", "Ini 7 Alasan Mengapa Orang Malas Bergerak"),
+])
+def test_site_name_suffixes_are_stripped(raw: str, site: str | None, expected: str) -> None:
+    assert strip_site_name(raw, site, URL) == expected
+
+
+def test_json_ld_headline_and_og_title_when_no_h1() -> None:
+    ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Banjir Rendam Lebak"}
+    art = parse_html(page(f"<script type='application/ld+json'>{json.dumps(ld)}</script>"), URL)
+    assert art.title == "Banjir Rendam Lebak"
+    art2 = parse_html(page("<meta property='og:title' content='Banjir Rendam Lebak - FAM68'>"), URL)
+    assert art2.title == "Banjir Rendam Lebak"
+
+
+def test_visible_headline_that_extends_the_meta_title() -> None:
+    art = parse_html(page("<title>KPK Periksa Pejabat MA - Republika Online</title>",
+                          "<div class='jdl-pic'>In Picture: KPK Periksa Pejabat MA</div>"), URL)
+    assert art.title == "In Picture: KPK Periksa Pejabat MA"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Dates
+# ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Kamis, 20 November 2025 09:15 WIB", "2025-11-20T09:15:00+07:00"),
+    ("Kamis, 20 Nov 2025 09.15 WIB", "2025-11-20T09:15:00+07:00"),
+    ("Senin, 17 Agu 2025 | 14:05 WITA", "2025-08-17T14:05:00+08:00"),
+    ("Sabtu, 5 Agt 2025 pukul 07:30 WIT", "2025-08-05T07:30:00+09:00"),
+    ("Selasa, 02 Des 2025 - 23:59 wib", "2025-12-02T23:59:00+07:00"),
+    ("Jum'at, 19 Juni 2015 - 11:58 wib", "2015-06-19T11:58:00+07:00"),
+    ("3 Mei 2024, 10:00", "2024-05-03T10:00:00+07:00"),
+    ("Rabu, 1 Okt 2025", "2025-10-01T00:00:00+07:00"),
+    ("19/06/2015 11:58 WIB", "2015-06-19T11:58:00+07:00"),
+    ("Diterbitkan 12 Pebruari 2017 08:00", "2017-02-12T08:00:00+07:00"),
+])
+def test_indonesian_date_text(text: str, expected: str) -> None:
+    assert parse_date_text(text) == expected
+
+
+@pytest.mark.parametrize(("value", "offset", "expected"), [
+    ("2025-11-20T09:15:00+07:00", "+07:00", "2025-11-20T09:15:00+07:00"),
+    ("2025-11-20T09:15:00+08:00", "+07:00", "2025-11-20T09:15:00+08:00"),
+    ("2025-11-20 09:15:00", "+07:00", "2025-11-20T09:15:00+07:00"),
+    ("2025-11-20T02:15:00Z", "+07:00", "2025-11-20T09:15:00+07:00"),
+    ("2025-11-20T02:15:00+0000", "+07:00", "2025-11-20T09:15:00+07:00"),
+    ("2025-11-20T02:15:00Z", "+00:00", "2025-11-20T02:15:00+00:00"),
+    ("2025-11-20T09:15:00.123+07:00", "+07:00", "2025-11-20T09:15:00+07:00"),
+    ("Thu, 20 Nov 2025 09:15:00 +0700", "+07:00", "2025-11-20T09:15:00+07:00"),
+    ("bukan tanggal", "+07:00", None),
+    ("", "+07:00", None),
+])
+def test_parse_date_forms(value: str, offset: str, expected: str | None) -> None:
+    assert parse_date(value, offset) == expected
+
+
+def test_dates_from_json_ld_first() -> None:
+    ld = {"@context": "https://schema.org", "@graph": [
+        {"@type": "WebPage", "datePublished": "2020-01-01T00:00:00+07:00"},
+        {"@type": "NewsArticle", "headline": "Banjir", "datePublished": "2025-11-20T09:15:00+07:00",
+         "dateModified": "2025-11-20T10:00:00+07:00"}]}
+    art = parse_html(page(f"<script type='application/ld+json'>{json.dumps(ld)}</script>"
+                          "<meta property='article:published_time' content='2024-01-01T00:00:00+07:00'>"), URL)
+    assert art.published_at == "2025-11-20T09:15:00+07:00"
+    assert art.modified_at == "2025-11-20T10:00:00+07:00"
+
+
+def test_dates_from_meta_tags() -> None:
+    art = parse_html(page("<meta property='article:published_time' content='2025-11-20T09:15:00+07:00'>"
+                          "<meta property='og:updated_time' content='2025-11-21T08:00:00+07:00'>"), URL)
+    assert (art.published_at, art.modified_at) == ("2025-11-20T09:15:00+07:00", "2025-11-21T08:00:00+07:00")
+
+
+def test_naive_meta_time_of_an_indonesian_page_is_wib() -> None:
+    art = parse_html(page("<meta name='pubdate' content='2025-11-20 09:15:00'>", lang="en"), URL)
+    assert art.published_at == "2025-11-20T09:15:00+07:00"      # the words are Indonesian
+
+
+def test_naive_time_of_an_english_page_is_utc() -> None:
+    body = ("<p>The city council approved the new budget on Tuesday after a long debate about the cost of "
+            "the bridge and the schools that the mayor promised during the campaign.</p>" * 3)
+    art = parse_html(page("<meta name='pubdate' content='2025-11-20 09:15:00'>", body=body, lang="en"),
+                     "https://news.example.com/a")
+    assert art.published_at == "2025-11-20T09:15:00+00:00"
+
+
+def test_time_element() -> None:
+    art = parse_html(page(before="<time datetime='2025-11-20T09:15:00+07:00'>20 November</time>"), URL)
+    assert art.published_at == "2025-11-20T09:15:00+07:00"
+
+
+def test_date_text_with_time_beats_todays_date_in_a_top_bar() -> None:
+    before = ("<div class='topbar'><span class='tanggal'>Kamis, 20 November 2025</span></div>"
+              "<h1>Banjir Rendam Lebak</h1><div class='info'><span>Selasa, 18 November 2025 10:20 WIB</span></div>")
+    art = parse_html(page(before=before), URL)
+    assert art.published_at == "2025-11-18T10:20:00+07:00"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Authors, section, tags, lang, image, canonical
+# ---------------------------------------------------------------------------------------------------
+
+
+def test_authors_from_json_ld_meta_and_byline() -> None:
+    ld = {"@type": "NewsArticle", "headline": "x", "author": [{"@type": "Person", "name": "Budi Santoso"},
+                                                              {"@type": "Person", "name": "Dina Mariana"}]}
+    art = parse_html(page(f"<script type='application/ld+json'>{json.dumps(ld)}</script>"), URL)
+    assert art.authors == ["Budi Santoso", "Dina Mariana"]
+    art2 = parse_html(page("<meta name='author' content='Budi Santoso'>"), URL)
+    assert art2.authors == ["Budi Santoso"]
+    art3 = parse_html(page(before="<div class='byline'>Pewarta: Budisantoso Budiman dan Agus S</div>"), URL)
+    assert art3.authors == ["Budisantoso Budiman", "Agus S"]
+
+
+def test_section_tags_lang_image() -> None:
+    head = ("<meta property='article:section' content='Daerah'><meta property='article:tag' content='banjir'>"
+            "<meta property='article:tag' content='Lebak'><meta property='og:image' content='/img/banjir.jpg'>")
+    art = parse_html(page(head, lang="id-ID"), URL)
+    assert art.section == "Daerah"
+    assert art.tags == ["banjir", "Lebak"]
+    assert art.lang == "id-ID"
+    assert art.image == "https://fam68.example/img/banjir.jpg"
+
+
+def test_keywords_and_breadcrumb_fallbacks() -> None:
+    before = "<ul class='breadcrumb'><li><a href='/'>Home</a></li><li><a href='/daerah'>Daerah</a></li></ul>"
+    art = parse_html(page("<meta name='keywords' content='banjir, lebak , bpbd'>", before), URL)
+    assert art.tags == ["banjir", "lebak", "bpbd"]
+    assert art.section == "Daerah"
+
+
+def test_lang_from_og_locale() -> None:
+    html = page("<meta property='og:locale' content='id_ID'>").replace(" lang='id'", "")
+    assert parse_html(html, URL).lang == "id-ID"
+
+
+def test_canonical_url_absolute_same_site_only() -> None:
+    art = parse_html(page("<link rel='canonical' href='/2025/11/20/banjir-lebak/'>"), URL + "?utm_source=x")
+    assert art.canonical_url == URL
+    foreign = parse_html(page("<link rel='canonical' href='https://other.example/copy/'>"), URL)
+    assert foreign.canonical_url == URL
+    og = parse_html(page("<meta property='og:url' content='https://www.fam68.example/a/'>"), URL)
+    assert og.canonical_url == "https://www.fam68.example/a/"
+    nourl = parse_html(page("<link rel='canonical' href='https://fam68.example/x/'>"))
+    assert nourl.canonical_url == "https://fam68.example/x/" and nourl.url is None
