@@ -174,6 +174,18 @@ class Store:
         """``BEGIN IMMEDIATE`` ... ``COMMIT`` under the store lock; rolls back on any exception."""
         with self._lock, self._errors():
             conn = self.conn
+            if conn.in_transaction:  # inside batch(): a savepoint keeps this write atomic on its own
+                conn.execute("SAVEPOINT kabar_write")
+                try:
+                    yield conn
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK TO kabar_write")
+                        conn.execute("RELEASE kabar_write")
+                    raise
+                else:
+                    conn.execute("RELEASE kabar_write")
+                return
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -213,7 +225,7 @@ class Store:
         from storage import dedupe  # numpy only on the write path: query commands start faster
 
         now = now or utcnow_iso()
-        canonical = canonical_url(rec.canonical_url or rec.url)
+        canonical = _canonical((rec.canonical_url or rec.url).strip())
         urls = _url_forms([rec.url, rec.canonical_url, *rec.aliases])
         urls.discard("")
         chash = dedupe.content_hash(rec.title, rec.segments)
@@ -242,8 +254,8 @@ class Store:
                 chash: str, now: str) -> SaveResult:
         from storage import dedupe
 
-        feats = dedupe.story_features(rec.title, rec.segments)
         published = to_utc_iso(rec.published_at)
+        feats = dedupe.story_features(rec.title, rec.segments, published or now)
         article_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM articles").fetchone()[0]
         clusters = self._matching_clusters(conn, article_id, rec.source, feats, published or now)
         same = conn.execute("SELECT MIN(cluster_id) FROM articles WHERE content_hash = ?", (chash,)).fetchone()
@@ -286,9 +298,9 @@ class Store:
         _write_segments(conn, article_id, rec)
         # Re-index the story features; the article stays in its cluster and may join others.
         _unindex_features(conn, article_id)
-        feats = dedupe.story_features(rec.title, rec.segments)
         pub = conn.execute("SELECT COALESCE(published_at, first_seen_at) FROM articles WHERE id = ?",
                            (article_id,)).fetchone()[0]
+        feats = dedupe.story_features(rec.title, rec.segments, pub)
         clusters = self._matching_clusters(conn, article_id, rec.source, feats, pub)
         clusters.add(cluster_id)
         new_cluster = min(clusters)
@@ -310,16 +322,19 @@ class Store:
             for (other,) in conn.execute(_band_lookup_sql(len(buckets)), params):
                 if other != article_id:
                     votes[other] += 2
-        key_votes: Counter[int] = Counter()
-        for key in feats.keys():
-            ids = [r[0] for r in conn.execute("SELECT article_id FROM story_keys WHERE key = ? LIMIT ?",
-                                              (key, dedupe.KEY_POSTINGS_CAP + 1))]
-            if len(ids) > dedupe.KEY_POSTINGS_CAP:
-                continue
-            key_votes.update(i for i in ids if i != article_id)
-        for other, n in key_votes.items():
-            if n >= dedupe.MIN_SHARED_KEYS:
-                votes[other] += n
+        keys = [k for period in (feats.period - 1, feats.period, feats.period + 1) for k in feats.keys(period)]
+        if keys:
+            postings: dict[int, list[int]] = {}
+            for key, other in conn.execute(
+                    f"SELECT key, article_id FROM story_keys WHERE key IN ({','.join('?' * len(keys))})", keys):
+                postings.setdefault(key, []).append(other)
+            key_votes: Counter[int] = Counter()
+            for ids in postings.values():
+                if len(ids) <= dedupe.KEY_POSTINGS_CAP:  # a key carried by many articles is not rare
+                    key_votes.update(i for i in ids if i != article_id)
+            for other, n in key_votes.items():
+                if n >= dedupe.MIN_SHARED_KEYS:
+                    votes[other] += n
         if not votes:
             return set()
         chosen = [i for i, _ in votes.most_common(dedupe.MAX_CANDIDATES)]
@@ -456,6 +471,9 @@ def _band_lookup_sql(bands: int) -> str:
         ["(band = ? AND bucket = ?)"] * bands)
 
 
+_canonical = functools.lru_cache(maxsize=8192)(canonical_url)
+
+
 def _url_forms(urls: Iterable[str]) -> set[str]:
     """Each URL as given and canonicalised."""
     out: set[str] = set()
@@ -463,7 +481,7 @@ def _url_forms(urls: Iterable[str]) -> set[str]:
         if url:
             url = url.strip()
             out.add(url)
-            out.add(canonical_url(url))
+            out.add(_canonical(url))
     return out
 
 
