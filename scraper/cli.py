@@ -59,6 +59,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # ---- command registration (one line per command module) ------------------------------------------
+from scraper.cli_query import QUERY_COMMANDS  # noqa: E402
+for _cmd in QUERY_COMMANDS:
+    main_group.add_command(_cmd)
 from scraper.cli_crawl import crawl_cmd, demo_cmd  # noqa: E402
 main_group.add_command(crawl_cmd)
 main_group.add_command(demo_cmd)
