@@ -200,7 +200,7 @@ _CONTAINER_CHAINS: tuple[tuple[_Compound, ...], ...] = tuple(_parse_selector(s) 
 class _NodeInfo:
     """Tag, classes, id and itemprop of one element, read once."""
 
-    __slots__ = ("node", "tag", "classes", "ident", "attrs", "para", "score", "depth")
+    __slots__ = ("node", "tag", "classes", "ident", "attrs", "para", "score", "unlikely")
 
     def __init__(self, node: LexborNode) -> None:
         self.node = node
@@ -212,7 +212,15 @@ class _NodeInfo:
         self.ident = attrs.get("id") if attrs else None
         self.para = 0            # characters of the paragraphs below
         self.score = 0.0         # readability score
-        self.depth = 0
+        self.unlikely = bool(attrs) and self.tag not in ("body", "article", "main") and _unlikely(
+            attrs.get("class") or "", attrs.get("id") or "")
+
+
+@functools.lru_cache(maxsize=8192)
+def _unlikely(cls: str, ident: str) -> bool:
+    """Readability's "unlikely candidate": comments, sidebars, footers, menus (unless it also says content)."""
+    key = cls + " " + ident
+    return rules.UNLIKELY_CLASS_RE.search(key) is not None and rules.MAYBE_CLASS_RE.search(key) is None
 
 
 def _compound_ok(info: _NodeInfo, c: _Compound) -> bool:
@@ -316,8 +324,8 @@ def _score_paragraphs(body: LexborNode) -> dict[int, _NodeInfo]:
     infos: dict[int, _NodeInfo] = {}
 
     def vote(start: LexborNode | None, points: float, length: int) -> None:
+        chain: list[_NodeInfo] = []
         cur: LexborNode | None = start
-        level = 0
         while cur is not None:
             tag = cur.tag
             if tag is None or tag == "html" or tag[0] in "-#":
@@ -328,11 +336,14 @@ def _score_paragraphs(body: LexborNode) -> dict[int, _NodeInfo]:
                 info = _NodeInfo(cur)
                 info.score = _TAG_BASE.get(info.tag, 0.0) + _class_weight(info)
                 infos[key] = info
+            if info.unlikely and len(chain) < rules.UNLIKELY_DEPTH:
+                return      # a paragraph of the comments, a sidebar, a footer: it votes for nothing
+            chain.append(info)
+            cur = cur.parent
+        for level, info in enumerate(chain):
             info.para += length
             if level < 4:
                 info.score += points / (1 if level == 0 else 2 if level == 1 else level * 3)
-            cur = cur.parent
-            level += 1
 
     seen_br_parents: set[int] = set()
     for p in body.css(rules.DENSITY_TEXT_SELECTOR):
@@ -455,14 +466,25 @@ def _pick_container(infos: dict[int, _NodeInfo]) -> list[LexborNode] | None:
     best: _NodeInfo | None = None
     best_rank = 1 << 30
     floor = max(rules.MIN_CONTAINER_TEXT, 0.25 * total)
+    ranked: list[tuple[int, _NodeInfo]] = []
     for info in infos.values():
-        if info.para < floor or info.tag in ("body", "html"):
+        if info.para < rules.MIN_CONTAINER_TEXT or info.tag in ("body", "html"):
             continue
         rank = _selector_rank(info)
+        ranked.append((rank, info))
+        if info.para < floor:
+            continue
         if rank < best_rank or (rank == best_rank and best is not None and info.para > best.para):
             best, best_rank = info, rank
     if best is not None and best_rank < (1 << 30):
-        same = [i for i in infos.values() if i is not best and _selector_rank(i) == best_rank
+        chain = _CONTAINER_CHAINS[best_rank][-1]
+        splittable = bool(chain.classes or chain.ident)      # several <article>s are several posts
+        if not splittable:
+            # of several <article>s, the one with the headline in it is the page's own
+            titled = [i for r, i in ranked if r == best_rank and i.node.css_first("h1") is not None]
+            if titled:
+                best = max(titled, key=lambda i: i.para)
+        same = [i for i in infos.values() if splittable and i is not best and _selector_rank(i) == best_rank
                 and i.para >= 80 and _near(i.node, best.node)]
         if same:
             nodes = [best.node] + [i.node for i in same]

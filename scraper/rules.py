@@ -170,6 +170,17 @@ NEGATIVE_CLASS_RE = re.compile(
     r"|populer|popular|komentar|iklan|menu|nav|breadcrumb|recommend|rekomendasi|lainnya|latest|terbaru"
     r"|terkini|trending|more-?stories|read-?more|baca-?juga",
     re.IGNORECASE)
+#: Elements whose paragraphs do not vote at all (readability's unlikely candidates), unless the same class
+#: or id also says it holds content (MAYBE_CLASS_RE).
+UNLIKELY_CLASS_RE = re.compile(
+    r"-ad-|banner|breadcrumb|combx|comment|community|disqus|footer|gdpr|legends|menu|related"
+    r"|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|supplemental|ad-break|agegate"
+    r"|pagination|pager|popup|terkait|komentar|populer|popular|trending|newsletter",
+    re.IGNORECASE)
+#: How far above a paragraph an unlikely class silences it (page-wide wrappers misuse these words).
+UNLIKELY_DEPTH = 5
+MAYBE_CLASS_RE = re.compile(r"and|article|body|column|content|main|shadow|isi|berita|artikel|detail|post|entry"
+                            r"|text|story|read", re.IGNORECASE)
 #: Elements that can hold the article in the density fallback.
 CANDIDATE_TAGS = frozenset({"div", "section", "article", "main", "td", "body", "span", "font", "center"})
 DENSITY_TEXT_SELECTOR = "p, pre, br"
