@@ -30,7 +30,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper import rules
 from scraper.article import Article, Removed, Segment
-from scraper.clean import Block, Rules, clean_blocks, make_rules, segment_blocks
+from scraper.clean import Block, Rules, clean_blocks, line_kind, make_rules, segment_blocks
 from scraper.config import ParseProfile
 from scraper.encoding import decode_html
 from scraper.metadata import (
@@ -466,12 +466,12 @@ def _pick_container(infos: dict[int, _NodeInfo]) -> list[LexborNode] | None:
     best: _NodeInfo | None = None
     best_rank = 1 << 30
     floor = max(rules.MIN_CONTAINER_TEXT, 0.25 * total)
-    ranked: list[tuple[int, _NodeInfo]] = []
+    known: list[tuple[int, _NodeInfo]] = []
     for info in infos.values():
         if info.para < rules.MIN_CONTAINER_TEXT or info.tag in ("body", "html"):
             continue
         rank = _selector_rank(info)
-        ranked.append((rank, info))
+        known.append((rank, info))
         if info.para < floor:
             continue
         if rank < best_rank or (rank == best_rank and best is not None and info.para > best.para):
@@ -481,7 +481,7 @@ def _pick_container(infos: dict[int, _NodeInfo]) -> list[LexborNode] | None:
         splittable = bool(chain.classes or chain.ident)      # several <article>s are several posts
         if not splittable:
             # of several <article>s, the one with the headline in it is the page's own
-            titled = [i for r, i in ranked if r == best_rank and i.node.css_first("h1") is not None]
+            titled = [i for r, i in known if r == best_rank and i.node.css_first("h1") is not None]
             if titled:
                 best = max(titled, key=lambda i: i.para)
         same = [i for i in infos.values() if splittable and i is not best and _selector_rank(i) == best_rank
@@ -815,7 +815,8 @@ class _Walker:
                 continue
             if tag in _CAPTION_HOLDERS and _is_image_caption(node):
                 self.flush()
-                self.remove(node, "caption")
+                text = norm_space(node.text(separator=" "))
+                self.remove(node, line_kind(text) or "caption", text)
                 continue
             children = list(node.iter(include_text=True))
             if tag in block_tags:
