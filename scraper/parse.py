@@ -633,9 +633,9 @@ def _is_image_caption(node: LexborNode) -> bool:
 class _Walker:
     """Turns container elements into :class:`Block` objects without recursion."""
 
-    def __init__(self, forced: dict[int, str], root_len: int, promo_start: re.Pattern[str]) -> None:
+    def __init__(self, forced: dict[int, str], root_len: int, r: Rules) -> None:
         self.forced = forced
-        self.promo_start = promo_start
+        self.rules = r
         self.root_len = root_len
         self.blocks: list[Block] = []
         self.removed: list[Removed] = []
@@ -746,7 +746,12 @@ class _Walker:
             return None
         if content_word and size > 0.35 * self.root_len and self.root_len > 200:
             return None
-        if kind in ("related", "share", "nav") and size and self.promo_start.match(node.text()[:200].lstrip()):
+        if size and size <= 300:
+            # what the text says beats what the class says ("para_caption" holding "ADVERTISEMENT")
+            said = line_kind(norm_space(node.text()), self.rules)
+            if said in ("ad", "promo", "embed", "signoff"):
+                return said
+        elif kind in ("related", "share", "nav") and size and self.rules.promo_start.match(node.text()[:200].lstrip()):
             return "promo"
         return kind
 
@@ -816,7 +821,7 @@ class _Walker:
             if tag in _CAPTION_HOLDERS and _is_image_caption(node):
                 self.flush()
                 text = norm_space(node.text(separator=" "))
-                self.remove(node, line_kind(text) or "caption", text)
+                self.remove(node, line_kind(text, self.rules) or "caption", text)
                 continue
             children = list(node.iter(include_text=True))
             if tag in block_tags:
@@ -867,10 +872,10 @@ def _forced_removals(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> dict
 
 
 def extract_blocks(roots: list[LexborNode], forced: dict[int, str] | None = None,
-                   promo_start: re.Pattern[str] = rules.PROMO_START_RE) -> tuple[list[Block], list[Removed]]:
+                   r: Rules | None = None) -> tuple[list[Block], list[Removed]]:
     """The blocks of text under the container roots, and the elements left out as boilerplate."""
-    root_len = sum(_text_len(r) for r in roots)
-    walker = _Walker(forced or {}, root_len, promo_start)
+    root_len = sum(_text_len(root) for root in roots)
+    walker = _Walker(forced or {}, root_len, r or make_rules())
     walker.walk(roots)
     return walker.blocks, walker.removed
 
@@ -1051,7 +1056,7 @@ def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | No
         art.warnings.append(NO_BODY_WARNING)
         return art
     forced = _forced_removals(tree, profile.remove) if profile and profile.remove else {}
-    blocks, removed = extract_blocks(roots, forced, r.promo_start)
+    blocks, removed = extract_blocks(roots, forced, r)
     kept, removed2 = clean_blocks(blocks, r, title=art.title)
     segments, dateline, removed3 = segment_blocks(kept, r)
     art.segments = segments
