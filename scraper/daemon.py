@@ -132,7 +132,6 @@ class _Slot:
     source: SourceConfig
     policy: Policy
     state: SourceState
-    running: bool = False
     removed: bool = False
     next_plan: Plan | None = None
     generation: int = 0        # new (daemon-wide unique) at every arming; a job of an older one does nothing
@@ -280,6 +279,9 @@ class Daemon:
         self._lock = threading.RLock()
         self._idle = threading.Condition(self._lock)
         self._slots: dict[str, _Slot] = {}
+        # names of the sources crawling now; by name, not slot, so that a source removed and re-added by two
+        # reloads while its old run goes on still never overlaps itself
+        self._busy: set[str] = set()
         self._wake = threading.Event()
         self._generations = itertools.count(1)
         self._to_arm: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
@@ -304,7 +306,7 @@ class Daemon:
     def scheduled(self) -> dict[str, datetime | None]:
         """Each source's next planned run (None while it runs)."""
         with self._lock:
-            return {n: (s.next_plan.next_run_at if s.next_plan and not s.running else None)
+            return {n: (s.next_plan.next_run_at if s.next_plan and n not in self._busy else None)
                     for n, s in self._slots.items()}
 
     def request_stop(self) -> None:
@@ -409,9 +411,15 @@ class Daemon:
                 return
             with self._lock:
                 slot = self._slots.get(name)
-                if slot is None or slot.removed or slot.running or self._stopping.is_set():
+                if slot is None or slot.removed or name in self._busy or self._stopping.is_set():
                     continue  # a running source is queued again when its run ends
-                if slot.next_plan is None or code not in (0, EVENT_JOB_EXECUTED):
+                if code == EVENT_JOB_MAX_INSTANCES and slot.next_plan is not None:
+                    # fired while an older instance still held the executor (a re-arm during a saturated
+                    # pool): try again shortly, keeping the plan
+                    retry = self._now() + timedelta(seconds=1.0)
+                    slot.next_plan = Plan(max(retry, slot.next_plan.next_run_at), slot.next_plan.interval_s,
+                                          slot.next_plan.consecutive_failures, "retry")
+                elif slot.next_plan is None or code not in (0, EVENT_JOB_EXECUTED):
                     # the job was skipped or failed outside its guarded body (should not happen): never
                     # drop the source, try again in one interval
                     logger.error("%s: job event %s; re-arming", name, code, extra={"source": name})
@@ -445,10 +453,10 @@ class Daemon:
         """The job of one source. Never raises: every failure is logged and recorded."""
         with self._lock:
             slot = self._slots.get(name)
-            if (slot is None or slot.removed or self._stopping.is_set() or slot.running
+            if (slot is None or slot.removed or self._stopping.is_set() or name in self._busy
                     or generation != slot.generation):
                 return
-            slot.running = True
+            self._busy.add(name)
             slot.next_plan = None
             source, state, config = slot.source, slot.state, self._config
         started = self._now()
@@ -492,7 +500,7 @@ class Daemon:
             slot.state = SourceState(last_run_at=started, next_run_at=plan.next_run_at,
                                      interval_s=plan.interval_s, last_status=status,
                                      consecutive_failures=plan.consecutive_failures)
-            slot.running = False
+            self._busy.discard(name)
             slot.runs += 1
             self.history.append(RunRecord(name, run_id, status, started, finished, counts, plan.next_run_at))
             if not slot.removed:
@@ -536,7 +544,7 @@ class Daemon:
         if self._hb_conn is None:
             return True
         with self._lock:
-            running = ",".join(sorted(n for n, s in self._slots.items() if s.running))
+            running = ",".join(sorted(self._busy))
         hb = Heartbeat(os.getpid(), socket.gethostname(), state, self._started_at, self._now(),
                        self._heartbeat_s, running)
         self._main_busy = True
@@ -610,7 +618,7 @@ class Daemon:
                     if policy != old_policy:
                         if (policy.interval_s, policy.cron) != (old_policy.interval_s, old_policy.cron):
                             slot.state = on_schedule_change(policy, slot.state, now)
-                        if not slot.running:
+                        if name not in self._busy:
                             self._plan(slot, first_run(policy, slot.state, now, self._rand), now, store)
         finally:
             self._main_busy = False
@@ -658,16 +666,17 @@ class Daemon:
         timeout = self._config.daemon.stop_timeout
         deadline = time.monotonic() + timeout
         with self._lock:
-            busy = sorted(n for n, s in self._slots.items() if s.running)
-            if busy:
-                logger.warning("stopping: waiting up to %.0fs for %s", timeout, ", ".join(busy))
-                self._beat("stopping")
-            while any(s.running for s in self._slots.values()):
+            busy = sorted(self._busy)
+        if busy:
+            logger.warning("stopping: waiting up to %.0fs for %s", timeout, ", ".join(busy))
+            self._beat("stopping")
+        with self._lock:
+            while self._busy:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
                 self._idle.wait(timeout=left)
-            stuck = sorted(n for n, s in self._slots.items() if s.running)
+            stuck = sorted(self._busy)
         if stuck:
             logger.error("stop_timeout reached: abandoning %s (recorded as interrupted)", ", ".join(stuck))
             self._abandon(stuck)

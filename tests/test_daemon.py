@@ -268,6 +268,25 @@ def test_sighup_reload_adds_removes_and_keeps_old_config_on_error(db: Path, tmp_
     assert len(fake.of("a")) <= a_runs + 1  # at most the run that was in flight during the reload
 
 
+def test_a_source_removed_and_re_added_during_its_run_does_not_overlap_the_old_run(db: Path) -> None:
+    with_a = make_config(db, [{"name": "a", "schedule": "every 1s"}, {"name": "b", "schedule": "every 1h"}],
+                         adaptive=False)
+    without_a = make_config(db, [{"name": "b", "schedule": "every 1h"}], adaptive=False)
+    answers = [without_a, with_a]
+    fake = FakeCrawl(duration={"a": 1.5})
+    daemon = Daemon(with_a, str(db), crawl=fake, reload_config=lambda: answers.pop(0), heartbeat_s=0.5)
+    with Running(daemon) as r:
+        assert wait_for(lambda: len(fake.of("a")) == 1, 5)
+        daemon.request_reload()      # a removed while it crawls
+        assert wait_for(lambda: "a" not in daemon.scheduled(), 2)
+        daemon.request_reload()      # and added back, its old run still going
+        assert wait_for(lambda: len([c for c in fake.of("a") if c.end]) >= 2, 8)
+        assert r.stop() == 0
+    calls = fake.of("a")
+    assert fake.max_active["a"] == 1
+    assert calls[1].start >= calls[0].end
+
+
 def test_heartbeat_and_health(db: Path) -> None:
     cfg = make_config(db, [{"name": "a", "schedule": "every 1h"}])
     fake = FakeCrawl()
