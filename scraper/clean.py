@@ -158,6 +158,9 @@ def _dateline_ok(dl: str, sep: str) -> bool:
         return True
     if caps[0]:
         return not colon or sum(c.isalpha() for c in parts[0]) >= 5
+    words = parts[0].split()
+    if not colon and 2 <= len(words) <= 3 and len(words[0]) >= 2 and words[0].isupper() and words[0].isalpha():
+        return True       # "VIVA Nasional –", "PR Bekasi -": a capitalised brand and its desk
     if colon:
         return False
     if glued_hyphen:

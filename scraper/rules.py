@@ -204,8 +204,9 @@ PROMO_PHRASES: tuple[str, ...] = (
     r"(?:dapatkan|update)\s+(?:update\s+|berita\s+|info\s+|informasi\s+)"
     r".{0,160}?(?:google\s+news|whats\s?app|telegram|channel|saluran|aplikasi)",
     r"(?:klik|download|unduh)\s+(?:di\s*sini|aplikasi)\b.{0,120}",
-    r"(?:simak|ikuti|gabung|bergabung|join|follow|pantau|akses|dapatkan)\b.{0,200}?"
+    r"(?:simak|ikuti|gabung|bergabung|join|follow|pantau|akses|dapatkan|cek|klik|kunjungi|lihat)\b.{0,200}?"
     r"(?:whats\s?app\s+channel|saluran\s+whats\s?app|google\s+news|telegram|wa\s+channel)",
+    r"pilihan\s+editor\s*[:：]", r"baca\s+berita\s+dengan\s+sedikit\s+iklan", r"cek\s+juga", r"tonton\s+juga",
     r"read\s+(?:also|more)\s*[:：]", r"also\s+read\s*[:：]?", r"see\s+also\s*[:：]", r"recommended\s*[:：]",
     r"(?:watch|listen)\s*[:：]", r"related\s*[:：]", r"more\s+(?:on|from)\s+this\s+story",
     r"sign\s+up\s+for\b", r"subscribe\s+(?:to|now|here)\b", r"click\s+here\s+to\b",
@@ -241,7 +242,9 @@ AD_LINE_RE = re.compile(
     r"^(?:[\s\W_]*(?:advertisement|advertisment|advertising|adverts?|scroll\s+to\s+(?:continue|resume)"
     r"(?:\s+with)?(?:\s+content)?|continue\s+reading\s+below|iklan|ads?|sponsored(?:\s+content)?"
     r"|konten\s+bersponsor|promoted|paid\s+content|story\s+continues\s+below(?:\s+advertisement)?"
-    r"|article\s+continues\s+below(?:\s+this\s+ad)?|gulir\s+untuk\s+melanjutkan|ads\s+by\s+\w+)[\s\W_]*)+$",
+    r"|article\s+continues\s+below(?:\s+this\s+ad)?|gulir\s+untuk\s+melanjutkan|ads\s+by\s+\w+"
+    r"|scroll\s+(?:ke\s+)?(?:bawah|down)(?:\s+untuk\s+(?:melanjutkan|lanjut)(?:\s+membaca)?)?"
+    r"|lanjutkan\s+membaca(?:\s+artikel)?(?:\s+di\s+bawah)?|iklan\s+-\s+scroll.{0,40})[\s\W_]*)+$",
     re.IGNORECASE)
 AD_MARKER_RE = re.compile(r"\b(?:ADVERTISEMENT|SCROLL TO (?:CONTINUE|RESUME)(?: WITH)?(?: CONTENT)?)\b")
 
@@ -261,6 +264,8 @@ SIGNOFF_LINE_RE = re.compile(
     r"|[\[(]?\s*(?:editor|editing|pewarta|reporter|reporting|penulis|penyunting|redaktur|wartawan"
     r"|kontributor|koresponden|fotografer|videografer|produser|editing\s+by|reporting\s+by"
     r"|written\s+by|additional\s+reporting(?:\s+by)?|laporan\s+wartawan|laporan)\b[^:]{0,30}[:：].{0,120}"
+    r"|laporan\s+(?:wartawan|reporter|koresponden|kontributor)\b.{0,100}"
+    r"|\[\s*(?:[a-z]{2,6}\s*/\s*)*[a-z]{2,6}\s*\]"
     r"|(?:copyright|hak\s+cipta)\b.{0,200}|©.{0,200}|\(c\)\s*\d{4}.{0,200}"
     r"|(?:baca|ikuti|follow)\s+(?:berita|artikel|update)\s+.{0,60}(?:google\s+news|whats\s?app|telegram)"
     r".{0,60}"
@@ -270,6 +275,8 @@ SIGNOFF_LINE_RE = re.compile(
 #: Reporter initials at the end of the last paragraph: ``... rumah. (Mvi/Ali)``, ``(ant)``, ``(*)``.
 TRAILING_SIGNOFF_RE = re.compile(
     r"\s*(?:\(\s*(?:[A-Za-z]{1,8}\s*/\s*)+[A-Za-z]{1,8}\s*\)|\([a-z]{2,5}\)|\(\s*\*+\s*\)"
+    r"|\[\s*(?:[a-z]{2,6}\s*/\s*)*[a-z]{2,6}\s*\]"
+    r"|\(\s*[A-Za-z][\w-]*\.(?:com|co\.id|id|co|net)\s*/\s*[A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,3}\s*\)"
     r"|\(\s*(?:ant|antara|rls|adv|red)\s*\))\s*\.?\s*$")
 
 #: Share bars, comment counters.
@@ -288,7 +295,7 @@ CAPTION_LINE_RE = re.compile(
     r"^(?:[(\[]?\s*(?:foto|photo|image|gambar|sumber\s+foto|kredit\s+foto|credit|ilustrasi|dok(?:umentasi)?\.?)"
     r"\s*[:：/].{0,200}|\(\s*(?:antara\s+foto|foto)\b[^)]{0,120}\)\.?|ilustrasi\b.{0,140}"
     r"|.{0,200}\((?:foto|photo|ilustrasi)\s*[:：][^)]{0,100}\)\.?"
-    r"|(?:photo|image)\s+(?:by|courtesy|credit)\b.{0,120}|.{0,160}(?:getty\s+images|shutterstock|"
+    r"|(?:photo|image)\s+(?:by|courtesy|credit)\b.{0,120}|lihat\s+foto|.{0,160}(?:getty\s+images|shutterstock|"
     r"istock(?:photo)?|reuters/[a-z .]+|ap\s+photo/[a-z .]+|afp\s+photo)\s*\)?\.?)$",
     re.IGNORECASE)
 CAPTION_MAX = 240
@@ -444,7 +451,7 @@ TAG_LINK_SELECTORS = ("a[rel~=tag]", ".tags a", ".tag a", ".post-tags a", ".tag-
 # Pagination
 # --------------------------------------------------------------------------------------------------
 #: Query parameters that number the pages of one article.
-PAGE_PARAMS = ("page", "hal", "halaman", "pg", "paged", "pagenum", "p_page")
+PAGE_PARAMS = ("page", "hal", "halaman", "pg", "paged", "pagenum", "p_page", "showpage", "pages")
 #: Query parameters/values that ask for the whole article on one page.
 SHOW_ALL_QUERY_RE = re.compile(
     r"(?:^|&)(?:page=all|single=(?:1|true)|showall=(?:1|true)|show_all=(?:1|true)|all=1|view=all"
@@ -458,6 +465,6 @@ PAGINATION_SELECTORS = ("[class*=pagination] a[href]", "[class*=paging] a[href]"
                         "[class*=halaman] a[href]", "a[href*='page=all']", "a[href*='single=1']")
 #: Cheap test on an href before it is resolved: could this link be a page of an article?
 PAGE_HREF_RE = re.compile(
-    r"[?&](?:page|hal|halaman|pg|paged|pagenum|p_page|single|showall|show_all|all|view)=|/\d{1,3}/?$"
+    r"[?&](?:page|hal|halaman|pg|paged|pagenum|p_page|showpage|pages|single|showall|show_all|all|view)=|/\d{1,3}/?$"
     r"|/(?:all|full|semua|lengkap)/?$", re.IGNORECASE)
 MAX_NEXT_PAGES = 20
