@@ -67,5 +67,5 @@ main_group.add_command(crawl_cmd)
 main_group.add_command(demo_cmd)
 from scraper.cli_daemon import daemon_cmd  # noqa: E402
 main_group.add_command(daemon_cmd)
-from scraper.cli_parse import parse_cmd  # noqa: E402
+from scraper.cli_parse import parse_cmd  # noqa: E402, I001
 main_group.add_command(parse_cmd)
