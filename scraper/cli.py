@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # ---- command registration (one line per command module) ------------------------------------------
-from scraper.cli_query import QUERY_COMMANDS  # noqa: E402
+from scraper.cli_query import QUERY_COMMANDS  # noqa: E402, I001
 for _cmd in QUERY_COMMANDS:
     main_group.add_command(_cmd)
 from scraper.cli_crawl import crawl_cmd, demo_cmd  # noqa: E402

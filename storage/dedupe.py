@@ -247,7 +247,8 @@ def _facts(text: str) -> tuple[set[str], set[str], set[str]]:
                             pairs.add(f"{prev_cap} {low}")
             # a pair never spans punctuation: "Bogor, Hendra" is not a name
             prev_cap = cap if cap and word == token else None
-            opens = token[-1] in _SENTENCE_END
+            # "Pol.", "Dr.", "H." are abbreviations before a name, not the end of a sentence
+            opens = token[-1] in _SENTENCE_END and not (token[-1] == "." and len(token) <= 4 and token[0].isupper())
     return numbers, names, pairs
 
 
