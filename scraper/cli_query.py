@@ -192,13 +192,24 @@ def export_cmd(app: AppContext, sources: tuple[str, ...], since: str | None, lim
 
 @click.command("stats")
 @common_options(default_limit=10)
+@click.option("--health", is_flag=True,
+              help="Only check the daemon's heartbeat: exit 1 when it is stalled, stopped or never ran.")
+@click.option("--max-age", "max_age", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="With --health: oldest acceptable heartbeat (default: three heartbeat intervals).")
 @pass_app
 def stats_cmd(app: AppContext, sources: tuple[str, ...], since: str | None, limit: int | None,
-              fmt: str) -> int:
+              fmt: str, health: bool, max_age: float | None) -> int:
     """Per-source article counts, last/next run and status, and the most recent errors (--limit of them).
 
-    With --since, articles first seen and errors since then.
+    With --since, articles first seen and errors since then. With --health, only the daemon's state.
     """
+    if health:
+        from scraper.daemon import check_health
+
+        result = check_health(app.db_path, max_age_s=max_age)
+        click.echo(json.dumps({"ok": result.ok, "message": result.message, "age_s": result.age_s})
+                   if fmt == "json" else result.message)
+        return 0 if result.ok else 1
     filters = _filters(sources, since, limit)
     with _open(app) as store:
         per_source = source_stats(store, filters)

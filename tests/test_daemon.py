@@ -300,9 +300,12 @@ def test_heartbeat_and_health(db: Path) -> None:
         stale = check_health(str(db), now=datetime.now(UTC) + timedelta(seconds=5))
         assert not stale.ok and "stalled" in stale.message
         assert check_health(str(db), max_age_s=60, now=datetime.now(UTC) + timedelta(seconds=5)).ok
+        assert run_cli("--db", str(db), "stats", "--health") == 0
         assert r.stop() == 0
     after = check_health(str(db))
     assert not after.ok and "stopped" in after.message
+    assert run_cli("--db", str(db), "stats", "--health") == 1
+    assert run_cli("--db", str(db.with_name("missing.db")), "stats", "--health") == 1
 
 
 def test_no_sources_is_a_config_error(db: Path) -> None:
