@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper import rules
 from storage.urls import same_site
@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 _ARTICLE_TYPES = ("article", "newsarticle", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
                   "opinionnewsarticle", "backgroundnewsarticle", "liveblogposting", "report", "webpage",
                   "scholarlyarticle", "techarticle")
+
+
+#: Where selectors run: the whole document or one element (the article's region).
+Scope = LexborHTMLParser | LexborNode
 
 
 @dataclass
@@ -241,8 +245,9 @@ def _ld_str(value: Any) -> str | None:
     return None
 
 
-def find_dates(tree: LexborHTMLParser, meta: Meta, default_offset: str) -> tuple[str | None, str | None]:
-    """(published_at, modified_at)."""
+def find_dates(tree: LexborHTMLParser, meta: Meta, default_offset: str, region: Scope | None = None
+               ) -> tuple[str | None, str | None]:
+    """(published_at, modified_at). ``region`` (the article's surroundings) is where date text is looked for."""
     published = parse_date(_ld_str(meta.ld.get("datePublished")), default_offset)
     modified = parse_date(_ld_str(meta.ld.get("dateModified")), default_offset)
     if published is None:
@@ -267,16 +272,16 @@ def find_dates(tree: LexborHTMLParser, meta: Meta, default_offset: str) -> tuple
             if published:
                 break
     if published is None:
-        published = _date_from_text(tree, default_offset)
+        published = _date_from_text(tree, default_offset, region if region is not None else tree)
     return published, modified
 
 
-def _date_from_text(tree: LexborHTMLParser, default_offset: str) -> str | None:
+def _date_from_text(tree: LexborHTMLParser, default_offset: str, region: Scope) -> str | None:
     """A date shown as text: date elements first, then the title's surroundings, then the page; a date
     with a time of day beats a bare date (which is often today's date in a top bar)."""
     date_only: str | None = None
     texts = []
-    for node in tree.css(_DATE_TEXT_SELECTOR)[:30]:
+    for node in region.css(_DATE_TEXT_SELECTOR)[:30]:
         text = node.text(separator=" ")
         if text and len(text) <= 300:
             texts.append(norm_space(text))
@@ -287,14 +292,14 @@ def _date_from_text(tree: LexborHTMLParser, default_offset: str) -> str | None:
         if date_only is None:
             date_only = parse_date_text(text, default_offset)
     h1 = tree.css_first("h1")
-    region = h1.parent if h1 is not None else None
+    around = h1.parent if h1 is not None else None
     for _ in range(2):
-        if region is None:
+        if around is None:
             break
-        found = parse_date_text(norm_space(region.text(separator=" ")[:4000]), default_offset, need_time=True)
+        found = parse_date_text(norm_space(around.text(separator=" ")[:4000]), default_offset, need_time=True)
         if found:
             return found
-        region = region.parent
+        around = around.parent
     body = tree.body
     if body is not None:
         found = parse_date_text(norm_space(body.text(separator=" ")[:200_000]), default_offset, need_time=True)
@@ -448,7 +453,8 @@ def _clean_authors(raw: Iterable[str]) -> list[str]:
     return out[:10]
 
 
-def find_authors(tree: LexborHTMLParser, meta: Meta) -> list[str]:
+def find_authors(tree: Scope, meta: Meta, page: LexborHTMLParser | None = None) -> list[str]:
+    """Authors from JSON-LD, author meta tags, then bylines in ``tree`` (the page or the article's region)."""
     author = meta.ld.get("author")
     raw: list[str] = []
     if author is not None:
@@ -464,7 +470,10 @@ def find_authors(tree: LexborHTMLParser, meta: Meta) -> list[str]:
     if authors:
         return authors
     texts = [n.text(separator=" ") for n in tree.css(_AUTHOR_SELECTOR)[:4]]
-    return _clean_authors(t for t in texts if t and len(t) < 120)
+    authors = _clean_authors(t for t in texts if t and len(t) < 120)
+    if not authors and page is not None:
+        return find_authors(page, meta)
+    return authors
 
 
 _AUTHOR_SELECTOR = ", ".join(rules.AUTHOR_SELECTORS)
@@ -494,7 +503,8 @@ def _split_keywords(value: str) -> list[str]:
 _TAG_LINK_SELECTOR = ", ".join(rules.TAG_LINK_SELECTORS)
 
 
-def find_tags(tree: LexborHTMLParser, meta: Meta) -> list[str]:
+def find_tags(tree: Scope, meta: Meta, page: LexborHTMLParser | None = None) -> list[str]:
+    """Tags from article:tag, news_keywords/keywords, JSON-LD keywords, then tag links in ``tree``."""
     tags: list[str] = []
     for v in meta.all("article:tag"):
         tags.extend(_split_keywords(v))
@@ -513,6 +523,8 @@ def find_tags(tree: LexborHTMLParser, meta: Meta) -> list[str]:
     if not tags:
         found = [norm_space(n.text(separator=" ")) for n in tree.css(_TAG_LINK_SELECTOR)[:30]]
         tags.extend(f.lstrip("#").strip() for f in found if f and len(f) <= 60)
+        if not tags and page is not None:
+            return find_tags(page, meta)
     out: list[str] = []
     seen: set[str] = set()
     for t in tags:

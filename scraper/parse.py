@@ -323,8 +323,14 @@ def _score_paragraphs(body: LexborNode) -> dict[int, _NodeInfo]:
     every ancestor's paragraph total."""
     infos: dict[int, _NodeInfo] = {}
 
-    def vote(start: LexborNode | None, points: float, length: int) -> None:
+    chains: dict[int, list[_NodeInfo] | None] = {}     # start element -> its ancestors (None: silenced)
+
+    def chain_of(start: LexborNode) -> list[_NodeInfo] | None:
+        key0 = start.mem_id
+        if key0 in chains:
+            return chains[key0]
         chain: list[_NodeInfo] = []
+        silenced = False
         cur: LexborNode | None = start
         while cur is not None:
             tag = cur.tag
@@ -337,9 +343,19 @@ def _score_paragraphs(body: LexborNode) -> dict[int, _NodeInfo]:
                 info.score = _TAG_BASE.get(info.tag, 0.0) + _class_weight(info)
                 infos[key] = info
             if info.unlikely and len(chain) < rules.UNLIKELY_DEPTH:
-                return      # a paragraph of the comments, a sidebar, a footer: it votes for nothing
+                silenced = True     # a paragraph of the comments, a sidebar, a footer: it votes for nothing
+                break
             chain.append(info)
             cur = cur.parent
+        chains[key0] = None if silenced else chain
+        return chains[key0]
+
+    def vote(start: LexborNode | None, points: float, length: int) -> None:
+        if start is None:
+            return
+        chain = chain_of(start)
+        if not chain:
+            return
         for level, info in enumerate(chain):
             info.para += length
             if level < 4:
@@ -912,9 +928,6 @@ def _page_of(url: str, base_path: str, base_host: str) -> tuple[str, int] | None
     return None
 
 
-_PAGINATION_SELECTOR = ", ".join(rules.PAGINATION_SELECTORS)
-
-
 def find_next_pages(tree: LexborHTMLParser, roots: list[LexborNode], base_url: str | None) -> list[str]:
     """URLs of the further pages of this article (a single "show all" URL when the page offers one)."""
     if not base_url:
@@ -936,16 +949,16 @@ def find_next_pages(tree: LexborHTMLParser, roots: list[LexborNode], base_url: s
     anchors: list[LexborNode] = []
     for r in roots:
         anchors.extend(r.css("a[href]"))
-        nxt = r.next
+    # the pagination block right after the body, or after the body's wrapper
+    last = roots[-1]
+    for start, hops_max in ((last, 4), (last.parent, 3)):
+        nxt = start.next if start is not None else None
         hops = 0
-        while nxt is not None and hops < 4:
+        while nxt is not None and hops < hops_max:
             if nxt.is_element_node:
                 anchors.extend(nxt.css("a[href]"))
                 hops += 1
             nxt = nxt.next
-    scope = roots[0].parent.parent if roots[0].parent is not None and roots[0].parent.parent is not None \
-        else None
-    anchors.extend(_css(scope if scope is not None else tree, _PAGINATION_SELECTOR))
     show_all: str | None = None
     numbered: dict[int, str] = {}
     seen: set[str] = set()
@@ -1044,13 +1057,15 @@ def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | No
     art.canonical_url = find_canonical(meta, url)
     base = url or art.canonical_url
     art.title = find_title(tree, meta, base, profile.title if profile else None)
-    art.authors = find_authors(tree, meta)
     art.section = find_section(tree, meta, art.title)
-    art.tags = find_tags(tree, meta)
     art.lang = find_lang(meta)
     art.image = find_image(meta, base)
 
     roots = find_container(tree, profile.body if profile else None)
+    region = _region(roots) or tree
+    page = tree if region is not tree else None
+    art.authors = find_authors(region, meta, page)     # near the article first, then the whole page
+    art.tags = find_tags(region, meta, page)
     if not roots:
         art.published_at, art.modified_at = find_dates(tree, meta, _offset(meta, url, art.title or ""))
         art.warnings.append(NO_BODY_WARNING)
@@ -1063,10 +1078,23 @@ def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | No
     art.dateline = dateline
     art.removed = removed + removed2 + removed3
     art.next_pages = find_next_pages(tree, roots, base)
-    art.published_at, art.modified_at = find_dates(tree, meta, _offset(meta, url, art.text))
+    art.published_at, art.modified_at = find_dates(tree, meta, _offset(meta, url, art.text), region)
     if not segments:
         art.warnings.append(NO_BODY_WARNING)
     return art
+
+
+def _region(roots: list[LexborNode]) -> LexborNode | None:
+    """The article's surroundings: a few levels above its container (byline, date, tags live there)."""
+    if not roots:
+        return None
+    node = roots[0]
+    for _ in range(rules.REGION_LEVELS):
+        parent = node.parent
+        if parent is None or parent.tag in ("body", "html", None):
+            break
+        node = parent
+    return node
 
 
 def merge_pages(first: Article, rest: list[Article]) -> Article:

@@ -293,10 +293,13 @@ SHARE_LINE_RE = re.compile(
 #: Captions and photo credits.
 CAPTION_LINE_RE = re.compile(
     r"^(?:[(\[]?\s*(?:foto|photo|image|gambar|sumber\s+foto|kredit\s+foto|credit|ilustrasi|dok(?:umentasi)?\.?)"
-    r"\s*[:：/].{0,200}|\(\s*(?:antara\s+foto|foto)\b[^)]{0,120}\)\.?|ilustrasi\b.{0,140}"
-    r"|.{0,200}\((?:foto|photo|ilustrasi)\s*[:：][^)]{0,100}\)\.?"
-    r"|(?:photo|image)\s+(?:by|courtesy|credit)\b.{0,120}|lihat\s+foto|.{0,160}(?:getty\s+images|shutterstock|"
-    r"istock(?:photo)?|reuters/[a-z .]+|ap\s+photo/[a-z .]+|afp\s+photo)\s*\)?\.?)$",
+    r"\s*[:：/]|\(\s*(?:antara\s+foto|foto)\b[^)]{0,120}\)\.?$|ilustrasi\b|(?:photo|image)\s+(?:by|courtesy|credit)\b"
+    r"|lihat\s+foto$)",
+    re.IGNORECASE)
+#: A short line that ends with a photo credit: ``... di balai desa. (Foto: FAM68/Budi)``.
+CAPTION_CREDIT_RE = re.compile(
+    r"(?:\((?:foto|photo|ilustrasi)\s*[:：][^)]{0,100}\)|\b(?:getty\s+images|shutterstock|istock(?:photo)?"
+    r"|reuters/[a-z .]{2,40}|ap\s+photo/[a-z .]{2,40}|afp\s+photo))\s*\)?\.?$",
     re.IGNORECASE)
 CAPTION_MAX = 240
 
@@ -439,10 +442,11 @@ AUTHOR_PREFIX_RE = re.compile(
     r"^(?:by|oleh|penulis|pewarta|reporter|author|editor|ditulis\s+oleh|written\s+by)\s*[:：]?\s*",
     re.IGNORECASE)
 AUTHOR_SPLIT_RE = re.compile(r"\s*(?:,|&|\band\b|\bdan\b|;|\|)\s*")
+#: How many levels above the article container the byline, date and tag links are looked for.
+REGION_LEVELS = 3
 AUTHOR_SELECTORS = ("[rel~=author]", "[itemprop=author]", ".author-name", ".byline", ".author", ".penulis",
                     ".reporter", ".detail__author", ".read__credit__item")
-BREADCRUMB_SELECTORS = ("[itemtype*=BreadcrumbList] [itemprop=name]", ".breadcrumb a", ".breadcrumbs a",
-                        "[class*=breadcrumb] a")
+BREADCRUMB_SELECTORS = ("[itemtype*=BreadcrumbList] [itemprop=name]", "[class*=breadcrumb] a")
 BREADCRUMB_SKIP = frozenset({"home", "beranda", "index", "berita", "news", "homepage", "halaman utama"})
 TAG_LINK_SELECTORS = ("a[rel~=tag]", ".tags a", ".tag a", ".post-tags a", ".tag-list a", ".tags-links a",
                       ".tagcloud a", ".detail__body-tag a", ".tag__article a", ".topik a")
@@ -460,9 +464,6 @@ SHOW_ALL_TEXT_RE = re.compile(
     r"^\W*(?:tampilkan\s+semua|lihat\s+semua(?:\s+halaman)?|baca\s+(?:dalam\s+)?satu\s+halaman|show\s+all"
     r"|view\s+(?:as\s+)?(?:single|one)\s+page|single\s+page|all\s+pages?|full\s+(?:article|page))\W*$",
     re.IGNORECASE)
-#: Blocks that hold an article's page links, in or right after the body.
-PAGINATION_SELECTORS = ("[class*=pagination] a[href]", "[class*=paging] a[href]", "[class*=page-links] a[href]",
-                        "[class*=halaman] a[href]", "a[href*='page=all']", "a[href*='single=1']")
 #: Cheap test on an href before it is resolved: could this link be a page of an article?
 PAGE_HREF_RE = re.compile(
     r"[?&](?:page|hal|halaman|pg|paged|pagenum|p_page|showpage|pages|single|showall|show_all|all|view)=|/\d{1,3}/?$"
