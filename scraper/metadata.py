@@ -472,11 +472,13 @@ def find_authors(tree: Scope, meta: Meta, page: LexborHTMLParser | None = None) 
     texts = [n.text(separator=" ") for n in tree.css(_AUTHOR_SELECTOR)[:4]]
     authors = _clean_authors(t for t in texts if t and len(t) < 120)
     if not authors and page is not None:
-        return find_authors(page, meta)
+        texts = [n.text(separator=" ") for n in page.css(_AUTHOR_PAGE_SELECTOR)[:4]]
+        authors = _clean_authors(t for t in texts if t and len(t) < 120)
     return authors
 
 
 _AUTHOR_SELECTOR = ", ".join(rules.AUTHOR_SELECTORS)
+_AUTHOR_PAGE_SELECTOR = ", ".join(rules.AUTHOR_SELECTORS[:2])
 
 
 def find_section(tree: LexborHTMLParser, meta: Meta, title: str | None) -> str | None:
