@@ -478,7 +478,7 @@ def find_authors(tree: Scope, meta: Meta, page: LexborHTMLParser | None = None) 
 
 
 _AUTHOR_SELECTOR = ", ".join(rules.AUTHOR_SELECTORS)
-_AUTHOR_PAGE_SELECTOR = ", ".join(rules.AUTHOR_SELECTORS[:2])
+_AUTHOR_PAGE_SELECTOR = "[rel~=author], [itemprop=author], .byline"
 
 
 def find_section(tree: LexborHTMLParser, meta: Meta, title: str | None) -> str | None:
