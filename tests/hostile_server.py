@@ -191,7 +191,8 @@ def _nul_page() -> bytes:
 
 
 def _deep_page(around: bool) -> bytes:
-    good = _good_page(47, "Dinas Kesehatan Bogor Gelar Posyandu Keliling")
+    good = (_good_page(79, "Dinas Sosial Depok Salurkan Paket Sembako") if around
+            else _good_page(47, "Dinas Kesehatan Bogor Gelar Posyandu Keliling"))
     head, _, rest = good.partition(b"<body>")
     inner, _, tail = rest.rpartition(b"</body>")
     opening, closing = b"<div>" * DEEP_DIVS, b"</div>" * DEEP_DIVS
