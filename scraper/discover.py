@@ -386,8 +386,8 @@ def parse_sitemap(data: bytes | str) -> tuple[list[tuple[str, str | None]], list
     """A sitemap: ``([(url, lastmod)], child_sitemaps)``.
 
     Reads ``<urlset>`` (plain and Google News: ``news:publication_date`` stands in for a missing
-    ``lastmod``, and the later of the two wins) and ``<sitemapindex>`` (children returned, to be fetched by
-    the caller). Gzip bodies are detected by their magic bytes. Broken XML falls back to a regex over
+    ``lastmod``, and the later of the two wins) and ``<sitemapindex>`` (children returned newest ``lastmod``
+    first, to be fetched by the caller). Gzip bodies are detected by their magic bytes. Broken XML falls back to a regex over
     ``<loc>``. Garbage gives ``([], [])``.
     """
     if isinstance(data, str):
@@ -396,7 +396,7 @@ def parse_sitemap(data: bytes | str) -> tuple[list[tuple[str, str | None]], list
     if not data.strip():
         return [], []
     urls: list[tuple[str, str | None]] = []
-    children: list[str] = []
+    children: list[tuple[str, str | None]] = []
     try:
         loc = lastmod = news_date = None
         for event, el in _iter_xml(data):
@@ -415,7 +415,7 @@ def parse_sitemap(data: bytes | str) -> tuple[list[tuple[str, str | None]], list
                 url = _http_url(loc or "")
                 if url:
                     if name == "sitemap":
-                        children.append(url)
+                        children.append((url, lastmod))
                     else:
                         dates = [d for d in (lastmod, news_date) if d]
                         urls.append((url, max(dates) if dates else None))
@@ -423,16 +423,27 @@ def parse_sitemap(data: bytes | str) -> tuple[list[tuple[str, str | None]], list
     except ET.ParseError:
         log.debug("broken sitemap XML: falling back to <loc> regex")
         return _sitemap_regex(data)
-    return _dedupe_pairs(urls), _dedupe(children)
+    return _dedupe_pairs(urls), _newest_first(children)
+
+
+def _newest_first(children: list[tuple[str, str | None]]) -> list[str]:
+    """Child sitemaps by ``lastmod``, newest first (undated ones after, in document order).
+
+    A caller that reads only the first N children then reads the ones with the latest articles, whatever
+    order the index lists them in (Yoast lists the oldest first).
+    """
+    pairs = _dedupe_pairs(children)
+    return [u for u, _ in sorted(pairs, key=lambda p: p[1] or "", reverse=True)]
 
 
 def _sitemap_regex(data: bytes) -> tuple[list[tuple[str, str | None]], list[str]]:
-    children: list[str] = []
+    children: list[tuple[str, str | None]] = []
     for block in _SITEMAP_BLOCK_RE.findall(data):
         m = _LOC_RE.search(block)
         url = _http_url(_decode_entities(m.group(1))) if m else None
         if url:
-            children.append(url)
+            lm = _LASTMOD_RE.search(block)
+            children.append((url, iso_date(_decode_entities(lm.group(1))) if lm else None))
     urls: list[tuple[str, str | None]] = []
     blocks = _URL_BLOCK_RE.findall(data)
     if blocks:
@@ -447,7 +458,7 @@ def _sitemap_regex(data: bytes) -> tuple[list[tuple[str, str | None]], list[str]
             url = _http_url(_decode_entities(raw))
             if url:
                 urls.append((url, None))
-    return _dedupe_pairs(urls), _dedupe(children)
+    return _dedupe_pairs(urls), _newest_first(children)
 
 
 def _dedupe_pairs(pairs: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:

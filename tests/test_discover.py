@@ -290,3 +290,15 @@ def test_section_links() -> None:
     assert section_links(html, BASE, allowed_domains=("fam68.example",)) == [
         "https://fam68.example/kategori/hukum/", "https://fam68.example/category/daerah/banten/"]
     assert section_links(b"\x00garbage", BASE) == []
+
+
+def test_child_sitemaps_newest_first() -> None:
+    index = (b"<sitemapindex><sitemap><loc>https://x.example/post-sitemap1.xml</loc><lastmod>2024-01-01</lastmod>"
+             b"</sitemap><sitemap><loc>https://x.example/undated.xml</loc></sitemap>"
+             b"<sitemap><loc>https://x.example/post-sitemap3.xml</loc><lastmod>2025-11-20T10:00:00+07:00</lastmod>"
+             b"</sitemap><sitemap><loc>https://x.example/post-sitemap2.xml</loc><lastmod>2025-01-01</lastmod>"
+             b"</sitemap></sitemapindex>")
+    expected = ["https://x.example/post-sitemap3.xml", "https://x.example/post-sitemap2.xml",
+                "https://x.example/post-sitemap1.xml", "https://x.example/undated.xml"]
+    assert parse_sitemap(index) == ([], expected)
+    assert parse_sitemap(index + b"<broken")[1] == expected   # the regex fallback orders the same way
