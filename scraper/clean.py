@@ -188,6 +188,20 @@ def strip_dateline(text: str, r: Rules = DEFAULT_RULES) -> tuple[str, str | None
     return text[m2.end():].lstrip(), dl, text[:m2.end()].strip()
 
 
+def _strong_dateline(text: str, r: Rules) -> tuple[str, str | None, str | None]:
+    """A dateline that cannot be the start of a sentence, anywhere in the body: the profile's pattern, or a
+    domain-shaped brand before a dash (``KOMPAS.com -``)."""
+    if r.dateline is not None:
+        m = r.dateline.match(text)
+        if m and m.end() > 0 and text[m.end():].strip():
+            own = m.group(0).strip()
+            return text[m.end():].lstrip(), own.rstrip(_SEPARATOR_CHARS).strip(), own
+    rest, dl, prefix = strip_dateline(text, DEFAULT_RULES)
+    if dl is not None and prefix and rest and rules.BRAND_DOMAIN_RE.search(dl) and prefix[-1:] in "-–—":
+        return rest, dl, prefix
+    return text, None, None
+
+
 def strip_bold_dateline(b: Block) -> tuple[str, str | None]:
     """A bold brand/city run that opens a paragraph without a separator (``<b>Liputan6.com, Jakarta</b>``)."""
     if b.lead_bold <= 0 or b.lead_bold >= len(b.text):
@@ -220,7 +234,7 @@ def split_inline_promo(b: Block) -> tuple[str, str] | None:
     """
     t = b.text
     if not b.links:
-        return None
+        return _split_plain_promo(t)
     for m in rules.INLINE_PROMO_RE.finditer(t):
         start, end = m.start(), m.end()
         # the label must be followed (after spaces/colons) by a link
@@ -242,6 +256,20 @@ def split_inline_promo(b: Block) -> tuple[str, str] | None:
         else:
             kept = before or after
         return kept, t[start:link_end].strip()
+    return None
+
+
+def _split_plain_promo(t: str) -> tuple[str, str] | None:
+    """``... prose. Baca juga: Judul Berita Lain`` without a link: cut the label and the title after it."""
+    for m in rules.INLINE_PROMO_RE.finditer(t):
+        start = m.start()
+        tail = t[m.end():].strip()
+        before = t[:start].strip()
+        if start == 0 or not before or len(tail) > rules.PLAIN_PROMO_TITLE_MAX:
+            continue
+        if rules.SENTENCE_INSIDE_RE.search(tail):
+            continue
+        return before, t[start:].strip()
     return None
 
 
@@ -325,7 +353,7 @@ def clean_blocks(blocks: list[Block], r: Rules = DEFAULT_RULES, *, title: str | 
                 and b.tag != "h"):
             removed.append(Removed("related", t))
             continue
-        split = split_inline_promo(b)
+        split = split_inline_promo(b) if "aca" in t or "ihat" in t or "imak" in t or "ead" in t else None
         if split is not None:
             kept_text, promo_text = split
             removed.append(Removed("promo", promo_text))
@@ -377,6 +405,11 @@ def segment_blocks(blocks: list[Block], r: Rules = DEFAULT_RULES
                 text = rest
                 if not text:          # the dateline stood alone: the next paragraph opens the segment
                     first_para_pending = True
+        elif text[:1].isupper() or text[:1].isdigit():
+            rest, dl, prefix = _strong_dateline(text, r)
+            if dl is not None and prefix is not None:
+                removed.append(Removed("dateline", prefix))     # "KOMPAS.com -" is never a sentence start
+                text = rest
         if text:
             current.paragraphs.append(text)
     if current.headline is not None or current.paragraphs:

@@ -232,6 +232,10 @@ INLINE_PROMO_RE = re.compile(
     r"(?:(?<=\s)|^)(?:Baca|BACA)\s*[:：]|(?:(?<=\s)|^)(?:Read|READ)\s+(?:also|more|ALSO)\s*[:：]")
 RELATED_LINE_RE = re.compile(r"^[\s\W_]{0,3}(?:" + "|".join(RELATED_PHRASES) + r")\s*[:：.!-]*\s*$",
                              re.IGNORECASE)
+#: A label and a title without a link at the end of a paragraph: the title's longest length, and what
+#: shows that the words after a label are prose rather than a title (a sentence end inside them).
+PLAIN_PROMO_TITLE_MAX = 150
+SENTENCE_INSIDE_RE = re.compile(r"[.!?][\"”’']?\s+[A-Z\"“]")
 #: The intro alone on its line ("Baca juga:", "Berita Terpercaya :"): the links that follow go with it.
 PROMO_INTRO_MAX = 60
 #: Prose left beside an inline ``Baca juga`` link that is kept as a paragraph (characters).

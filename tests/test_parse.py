@@ -517,3 +517,22 @@ def test_page_without_article_body_gets_a_warning() -> None:
                      "</body></html>", URL)
     assert art.segments == []
     assert NO_BODY_WARNING in art.warnings
+
+
+def test_domain_dateline_is_stripped_from_any_paragraph_but_labels_are_not() -> None:
+    art = parse(f"<p>{P1}</p><p>KOMPAS.com - {P2}</p><p>Inggris (Grup A): {P3}</p>")
+    assert art.segments[0].paragraphs == [P1, P2, f"Inggris (Grup A): {P3}"]
+    assert removed_texts(art, "dateline") == ["KOMPAS.com -"]
+    assert art.dateline is None        # only the opening paragraph names the article's dateline
+
+
+def test_plain_trailing_baca_juga_title_is_cut() -> None:
+    art = parse(f"<p>{P1} Baca juga: Tanggul Sungai Ciujung Jebol Lagi</p><p>{P2}</p>")
+    assert art.segments[0].paragraphs == [P1, P2]
+    assert removed_texts(art, "promo") == ["Baca juga: Tanggul Sungai Ciujung Jebol Lagi"]
+
+
+def test_baca_juga_followed_by_prose_sentences_is_left_alone_when_unlinked() -> None:
+    text = f"{P1} Baca juga: Warga mengungsi. Mereka kembali besok pagi setelah air surut di desa."
+    art = parse(f"<p>{text}</p><p>{P2}</p>")
+    assert art.segments[0].paragraphs[0] == text
