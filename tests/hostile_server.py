@@ -85,11 +85,14 @@ class Route:
     outcome: str                # "new" | "failed" | "skipped" | "any" (survive; counted with a reason)
     reason: str                 # regex (case-insensitive) the pages.error must match; "" for "new"
     what: str
-    isolated: bool = False      # hurts the whole host:port: serve it from a HostileServer of its own
+    isolated: bool = False      # left out of the all-routes crawl: it can stop the host or the whole run
 
 
 ROUTES: tuple[Route, ...] = (
     Route("trickle", "failed", r"timed out", "slow-loris: headers, then one byte every 0.5 s forever"),
+    Route("trickle-headers", "failed", r"timed out",
+          "slow-loris in the headers: the status line, then one header byte every 0.5 s forever",
+          isolated=True),
     Route("endless", "failed", r"larger than|too large", "an endless body without Content-Length"),
     Route("gzip-bomb", "failed", r"decompress|larger than|too large",
           "Content-Encoding: gzip that inflates to gigabytes (streamed, never held in memory)"),
@@ -260,8 +263,9 @@ class HostileServer:
 
     ``articles``: how many good FAM68-style articles ``/`` and the sitemap list besides the hostile routes.
     ``routes``: the hostile route names to serve and list (default: every one of :data:`ROUTES` that is not
-    ``isolated``; an isolated route, such as a Retry-After longer than a crawler will wait, makes a polite
-    crawler give up the whole host, so it gets a server of its own).
+    ``isolated``; an isolated route, such as a Retry-After longer than a crawler will wait (a polite crawler
+    gives up the whole host) or headers that never end (a crawler without a total deadline hangs), gets a
+    server of its own).
     ``extra_links``: absolute URLs to list on ``/`` and in the sitemap too (e.g. a second server's route,
     or a host that does not resolve).
     """
@@ -411,6 +415,13 @@ def _trickle(srv: HostileServer, h: _Handler) -> None:
         while not srv._stop.wait(TRICKLE_INTERVAL):
             yield b"a"
     h.stream(chunks())
+
+
+def _trickle_headers(srv: HostileServer, h: _Handler) -> None:
+    h.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nX-Pelan: ")
+    while not srv._stop.wait(TRICKLE_INTERVAL):
+        h.wfile.write(b"a")
+    raise _Stopped
 
 
 def _endless(srv: HostileServer, h: _Handler) -> None:
@@ -573,6 +584,7 @@ def _not_found(srv: HostileServer, h: _Handler) -> None:
 
 _ROUTE_HANDLERS: dict[str, Callable[[HostileServer, _Handler], None]] = {
     "trickle": _trickle,
+    "trickle-headers": _trickle_headers,
     "endless": _endless,
     "gzip-bomb": _gzip_bomb,
     "redirect-loop": _redirect_loop,

@@ -151,7 +151,8 @@ def _outcome(run: HostileRun, url: str) -> str:
     return page["error"]
 
 
-ALL_ROUTES = list(ROUTES)
+# every route the one big run touches: the shared server's, plus the long Retry-After on its own server
+ALL_ROUTES = [r for r in ROUTES if not r.isolated] + [ROUTE_BY_NAME["retry-after-long"]]
 
 
 def test_run_survives_and_finishes_within_the_limits(run: HostileRun) -> None:
@@ -336,3 +337,36 @@ def test_every_route_is_listed_by_the_sitemap(run: HostileRun) -> None:
     for name, path in run.srv.paths.items():
         assert path in asked, f"route {name} was never requested"
     assert ROUTE_BY_NAME["retry-after-long"].isolated
+
+
+def test_trickling_headers_are_cut_at_the_total_timeout(tmp_path: Path) -> None:
+    """SPEC.md: ``timeout`` is the total for one attempt, connect to last byte. Headers that trickle in a
+    byte at a time must be cut too, not only a trickling body."""
+    route = ROUTE_BY_NAME["trickle-headers"]
+    result: dict[str, RunSummary] = {}
+    db = tmp_path / "t.db"
+    with HostileServer(routes=[route.name], articles=1) as srv:
+        config = hostile_config(db, srv.base_url)
+
+        def crawl() -> None:
+            with Store.open(str(db)) as store:
+                result["summary"] = crawl_source(config.sources[0], config, store)
+
+        worker = threading.Thread(target=crawl, name="trickle-headers-crawl", daemon=True)
+        t0 = time.monotonic()
+        worker.start()
+        worker.join(timeout=(HTTP["retries"] + 1) * HTTP["timeout"] + HTTP["backoff_max"] + 5)
+        hung = worker.is_alive()
+        elapsed = time.monotonic() - t0
+        url = srv.url(srv.paths[route.name])
+    worker.join(timeout=30)      # stopping the server ended the trickle, so a hung crawl gets free here
+    assert not hung, (f"the crawl was still waiting for headers after {elapsed:.0f}s (timeout "
+                      f"{HTTP['timeout']}s x {HTTP['retries'] + 1} attempts)")
+    summary = result["summary"]
+    assert summary.failed == 1 and summary.new == 1, summary.counts()
+    conn = sqlite3.connect(db)
+    try:
+        (error,) = conn.execute("SELECT error FROM pages WHERE url = ?", (canonical_url(url),)).fetchone()
+    finally:
+        conn.close()
+    assert re.search(route.reason, error, re.IGNORECASE), error
