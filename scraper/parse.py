@@ -200,7 +200,7 @@ _CONTAINER_CHAINS: tuple[tuple[_Compound, ...], ...] = tuple(_parse_selector(s) 
 class _NodeInfo:
     """Tag, classes, id and itemprop of one element, read once."""
 
-    __slots__ = ("node", "tag", "classes", "ident", "attrs", "para", "score", "unlikely")
+    __slots__ = ("node", "tag", "classes", "ident", "attrs", "para", "count", "score", "unlikely")
 
     def __init__(self, node: LexborNode) -> None:
         self.node = node
@@ -211,6 +211,7 @@ class _NodeInfo:
         self.classes = frozenset(cls.split()) if cls else frozenset()
         self.ident = attrs.get("id") if attrs else None
         self.para = 0            # characters of the paragraphs below
+        self.count = 0           # how many paragraphs that is
         self.score = 0.0         # readability score
         self.unlikely = bool(attrs) and self.tag not in ("body", "article", "main") and _unlikely(
             attrs.get("class") or "", attrs.get("id") or "")
@@ -358,6 +359,7 @@ def _score_paragraphs(body: LexborNode) -> dict[int, _NodeInfo]:
             return
         for level, info in enumerate(chain):
             info.para += length
+            info.count += 1
             if level < 4:
                 info.score += points / (1 if level == 0 else 2 if level == 1 else level * 3)
 
@@ -519,10 +521,31 @@ def _pick_container(infos: dict[int, _NodeInfo]) -> list[LexborNode] | None:
             top, top_score = info, final
     if top is None or top_score <= 0:
         return None
+    top = _widen(top, infos)
     roots = _siblings_of(top, infos, top_score)
     if len(roots) == 1:
         return [_tighten(top, infos).node]
     return roots
+
+
+def _widen(top: _NodeInfo, infos: dict[int, _NodeInfo]) -> _NodeInfo:
+    """Climb to an ancestor that holds much more paragraph text of the same kind: an article split into
+    sections by ads and figures. Teaser lists (short paragraphs) and link-heavy boxes do not pull it up."""
+    cur = top
+    node = top.node.parent
+    hops = 0
+    while node is not None and hops < rules.WIDEN_MAX_HOPS:
+        hops += 1
+        info = infos.get(node.mem_id)
+        if info is None or info.tag in ("body", "html"):
+            break
+        extra = info.para - cur.para
+        if info.para >= rules.WIDEN_RATIO * cur.para and extra >= rules.WIDEN_MIN_AVG * max(1, info.count - cur.count):
+            total = len(node.text())
+            if total and _link_len(node) / total < rules.WIDEN_MAX_LINK_DENSITY:
+                cur = info
+        node = node.parent
+    return cur
 
 
 def _near(a: LexborNode, b: LexborNode) -> bool:

@@ -187,6 +187,12 @@ DENSITY_TEXT_SELECTOR = "p, pre, br"
 MIN_DENSITY_PARAGRAPH = 25
 #: Below this much paragraph text (characters) the page is scored by its text nodes instead.
 MIN_PARAGRAPH_TEXT = 400
+#: The density winner is widened to an ancestor holding this many times its paragraph text, when the extra
+#: paragraphs average this many characters (article text, not teasers) and links stay below this share.
+WIDEN_RATIO = 1.5
+WIDEN_MIN_AVG = 120
+WIDEN_MAX_LINK_DENSITY = 0.3
+WIDEN_MAX_HOPS = 8
 #: The density winner is narrowed to a child holding at least this share of its paragraph text.
 TIGHTEN_SHARE = 0.9
 
