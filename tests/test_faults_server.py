@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import resource
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +32,7 @@ from hostile_server import (
     UNRESOLVABLE_HOST,
     HostileServer,
     Route,
+    config_to_toml,
 )
 
 from scraper.config import Config, config_from_dict
@@ -39,6 +42,7 @@ from storage.urls import canonical_url
 
 pytestmark = pytest.mark.slow
 
+REPO = Path(__file__).resolve().parent.parent
 HTTP = {
     "timeout": 2.0, "max_bytes": 2_000_000, "retries": 1, "backoff_base": 0.05, "backoff_max": 0.2,
     "per_host_delay": 0.0, "max_retry_after": 3.0, "concurrency": 16, "per_host_concurrency": 16,
@@ -370,3 +374,33 @@ def test_trickling_headers_are_cut_at_the_total_timeout(tmp_path: Path) -> None:
     finally:
         conn.close()
     assert re.search(route.reason, error, re.IGNORECASE), error
+
+
+def test_kabar_crawl_over_the_hostile_server_exits_1_with_the_counts(tmp_path: Path) -> None:
+    """The same routes through the real command: no traceback, the summary row, exit 1 (pages failed)."""
+    db = tmp_path / "cli.db"
+    with HostileServer(articles=2) as srv:
+        cfg = tmp_path / "hostile.toml"
+        cfg.write_text(config_to_toml(hostile_config(db, srv.base_url)), encoding="utf-8")
+        t0 = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "scraper", "--config", str(cfg), "crawl"],
+                              capture_output=True, text=True, timeout=RUN_BOUND_S + 30, cwd=REPO)
+        elapsed = time.monotonic() - t0
+    assert proc.returncode == 1, (proc.returncode, proc.stderr[-3000:])
+    assert "Traceback" not in proc.stderr
+    assert elapsed < RUN_BOUND_S + 10
+    header, row = proc.stdout.splitlines()[:2]
+    got = dict(zip(header.split(), row.split(), strict=True))
+    assert got["source"] == SOURCE and got["status"] == "ok"
+    routes = [r for r in ROUTES if not r.isolated]
+    loose = sum(r.outcome == "any" for r in routes)
+    for column, extra in (("new", 2), ("failed", 0), ("skipped", 0)):
+        want = extra + sum(r.outcome == column for r in routes)
+        assert want <= int(got[column]) <= want + loose, (column, got)
+    assert sum(int(got[c]) for c in ("new", "failed", "skipped")) == 2 + len(routes), got
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*) FROM runs WHERE status = 'ok'").fetchone()[0] == 1
+    finally:
+        conn.close()
