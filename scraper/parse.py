@@ -1097,6 +1097,7 @@ def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | No
     blocks, removed = extract_blocks(roots, forced, r)
     kept, removed2 = clean_blocks(blocks, r, title=art.title)
     segments, dateline, removed3 = segment_blocks(kept, r)
+    segments, removed = _gallery(segments, removed)
     art.segments = segments
     art.dateline = dateline
     art.removed = removed + removed2 + removed3
@@ -1105,6 +1106,22 @@ def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | No
     if not segments:
         art.warnings.append(NO_BODY_WARNING)
     return art
+
+
+def _gallery(segments: list[Segment], removed: list[Removed]) -> tuple[list[Segment], list[Removed]]:
+    """A photo page: almost no text but captions under every picture. The captions are its article."""
+    text_len = sum(len(p) for s in segments for p in s.paragraphs)
+    if text_len >= rules.GALLERY_MAX_TEXT:
+        return segments, removed
+    captions: list[str] = []
+    for item in removed:
+        if item.kind == "caption" and item.text not in captions and len(item.text) >= 40:
+            captions.append(item.text)
+    if len(captions) < 2 or sum(map(len, captions)) <= max(text_len, rules.GALLERY_MAX_TEXT):
+        return segments, removed
+    kept = [x for x in removed if not (x.kind == "caption" and x.text in captions)]
+    lead = segments[0].paragraphs if segments and segments[0].headline is None else []
+    return [Segment(None, lead + captions)] + (segments[1:] if lead else segments), kept
 
 
 def _region(roots: list[LexborNode]) -> LexborNode | None:

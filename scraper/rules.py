@@ -296,7 +296,8 @@ SHARE_LINE_RE = re.compile(
     r"|(?:komentar|comments?)\s*\(?\d*\)?|lihat\s+komentar|tulis\s+komentar|kirim\s+komentar"
     r"|(?:facebook|twitter|whatsapp|line|telegram|linkedin|pinterest|reddit|email|copy)"
     r"(?:[\s,|/]+(?:facebook|twitter|whatsapp|line|telegram|linkedin|pinterest|reddit|email|copy))*"
-    r"|leave\s+a\s+(?:reply|comment)|\d+\s+(?:reply|replies)|like\s+this:?|share\s+this:?|suka\s+ini:?)"
+    r"|leave\s+a\s+(?:reply|comment)|\d+\s+(?:reply|replies)|like\s+this:?|share\s+this:?|suka\s+ini:?"
+    r"|rate\s+(?:artikel|this)(?:\s+(?:ini|article|story))?|beri\s+(?:nilai|rating)(?:\s+artikel)?(?:\s+ini)?)"
     r"[\s\W]*$",
     re.IGNORECASE)
 
@@ -338,6 +339,10 @@ DATE_LINE_MAX = 120
 DATE_LINE_WORDS_LEFT = 6
 WEEKDAY_RE = re.compile(r"\b(?:senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad|monday|tuesday|wednesday"
                         r"|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
+
+#: A page whose body is (almost) only photos: when less text than this is left and the captions removed
+#: hold more, the captions are the article (a photo gallery).
+GALLERY_MAX_TEXT = 200
 
 #: Sub-headline made of a whole-bold paragraph: short, not a sentence.
 BOLD_HEADLINE_MAX_CHARS = 120
@@ -434,7 +439,7 @@ TIMEZONES: dict[str, str] = {"wib": "+07:00", "wita": "+08:00", "wit": "+09:00",
 DEFAULT_OFFSET_ID = "+07:00"
 INDO_DATE_RE = re.compile(
     r"(?P<d>\d{1,2})\s+(?P<m>[A-Za-z]{3,9})\.?\s+(?P<y>\d{4})"
-    r"(?:[\s,|/-]+(?:pukul|jam|pkl\.?)?\s*(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?"
+    r"(?:[\s,|/-]+(?:pukul|jam|pkl\.?|at|@)?\s*(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?"
     r"\s*(?P<tz>WIB|WITA|WIT|UTC|GMT)?)?",
     re.IGNORECASE)
 NUMERIC_DATE_RE = re.compile(

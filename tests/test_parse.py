@@ -536,3 +536,20 @@ def test_baca_juga_followed_by_prose_sentences_is_left_alone_when_unlinked() -> 
     text = f"{P1} Baca juga: Warga mengungsi. Mereka kembali besok pagi setelah air surut di desa."
     art = parse(f"<p>{text}</p><p>{P2}</p>")
     assert art.segments[0].paragraphs[0] == text
+
+
+def test_photo_gallery_captions_become_the_article() -> None:
+    caps = ["Warga mengungsi ke balai desa Sajira setelah banjir merendam permukiman. (FAM68/Budi)",
+            "Petugas BPBD mengevakuasi lansia menggunakan perahu karet di Cipanas. (FAM68/Budi)",
+            "Relawan membagikan makanan siap saji di posko pengungsian Rangkasbitung. (FAM68/Budi)"]
+    figures = "".join(f"<figure><img src='{i}.jpg'><figcaption>{c}</figcaption></figure>" for i, c in enumerate(caps))
+    art = parse(f"<p>on 16 Feb 2025 at 09:09 WIB</p>{figures}<p>Rate artikel ini</p>")
+    assert art.segments[0].paragraphs == caps
+    assert "caption" not in kinds(art)
+
+
+def test_article_with_pictures_keeps_captions_out() -> None:
+    art = parse(f"<p>{P1}</p><figure><img src='a.jpg'><figcaption>Warga mengungsi ke balai desa Sajira setelah "
+                f"banjir. (FAM68/Budi)</figcaption></figure><p>{P2}</p>")
+    assert art.text.splitlines() == [P1, P2]
+    assert "caption" in kinds(art)
