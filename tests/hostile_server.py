@@ -18,12 +18,15 @@ SPEC.md asks a crawler to count. Other hosts (``evil.invalid``, ``127.0.0.2``) a
 appear as links and ``Location`` headers: nothing here serves or contacts another address.
 
 ``robots.txt`` answers 200 (``Allow: /`` plus the sitemap); ``robots_failures = n`` makes the next ``n``
-robots.txt requests answer 500 (``robots_failures = -1``: always 500).
+robots.txt requests answer 500 (``robots_failures = -1``: always 500). ``/sitemap-bomb.xml.gz`` is a gzip
+*file* (``application/gzip``, no Content-Encoding) of 64 KB whose XML inflates to 64 MB, above the 50 MB a
+sitemap may have.
 """
 
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import socket
 import struct
@@ -42,6 +45,7 @@ __all__ = [
     "ARTICLE_PREFIX",
     "EVIL_HOST",
     "ROUTES",
+    "SITEMAP_BOMB_PATH",
     "UNRESOLVABLE_HOST",
     "HostileServer",
     "RequestRecord",
@@ -57,6 +61,8 @@ UNRESOLVABLE_HOST = "nowhere.invalid"   # only ever "resolved" by a MockTranspor
 TRICKLE_INTERVAL = 0.5                  # seconds between the bytes of the slow-loris body
 STREAM_CAP = 8 * 1024 ** 3              # endless bodies end after 8 GB even if a client keeps reading
 BIG_PAGE_BYTES = 20 * 1024 * 1024
+SITEMAP_BOMB_PATH = "/sitemap-bomb.xml.gz"   # a .xml.gz file (not Content-Encoding): 64 KB that inflate to 64 MB
+SITEMAP_BOMB_INFLATED = 64 * 1024 * 1024
 DEEP_DIVS = 100_000
 
 _PLACES = ("Serang", "Cilegon", "Pandeglang", "Lebak", "Tangerang", "Bogor", "Depok", "Bekasi", "Karawang",
@@ -202,6 +208,20 @@ def _deep_page(around: bool) -> bytes:
     if around:
         return head + b"<body>" + opening + inner + closing + b"</body>" + tail
     return head + b"<body>" + inner + opening + b"x" + closing + b"</body>" + tail
+
+
+@functools.cache
+def _sitemap_bomb() -> bytes:
+    """A gzip file whose XML is one <loc> followed by 64 MB of spaces (made once, ~0.7 s, ~64 KB)."""
+    comp = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    out = [comp.compress(b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                         b"<url><loc>http://127.0.0.1/2025/01/dari-bom/</loc></url>")]
+    block = b" " * (1024 * 1024)
+    for _ in range(SITEMAP_BOMB_INFLATED // len(block)):
+        out.append(comp.compress(block))
+    out.append(comp.compress(b"</urlset>"))
+    out.append(comp.flush())
+    return b"".join(out)
 
 
 def _http_date(ts: float) -> str:
@@ -374,6 +394,8 @@ class HostileServer:
             return self._listing(h)
         if path == "/sitemap.xml":
             return self._sitemap(h)
+        if path == SITEMAP_BOMB_PATH:
+            return h.send(200, _sitemap_bomb(), ctype="application/gzip")
         if path in self.article_paths:
             return h.send(200, _good_page(self.article_paths.index(path)))
         if path.startswith(ARTICLE_PREFIX):

@@ -29,6 +29,7 @@ from hostile_server import (
     LYING_TITLE,
     ROUTE_BY_NAME,
     ROUTES,
+    SITEMAP_BOMB_PATH,
     UNRESOLVABLE_HOST,
     HostileServer,
     Route,
@@ -404,3 +405,23 @@ def test_kabar_crawl_over_the_hostile_server_exits_1_with_the_counts(tmp_path: P
         assert conn.execute("SELECT count(*) FROM runs WHERE status = 'ok'").fetchone()[0] == 1
     finally:
         conn.close()
+
+
+def test_a_gzip_sitemap_bomb_is_read_within_bounds(tmp_path: Path) -> None:
+    """A .xml.gz sitemap that inflates past the sitemap size limit: the run goes on, memory stays bounded."""
+    with HostileServer(articles=3, routes=[]) as srv:
+        data = {
+            "storage": {"path": str(tmp_path / "b.db")},
+            "http": HTTP,
+            "sources": [{"name": SOURCE, "start_urls": [f"{srv.base_url}/"],
+                         "sitemaps": [srv.url(SITEMAP_BOMB_PATH)], "allowed_domains": ["127.0.0.1"],
+                         "article_pattern": "/2025/01/"}],
+        }
+        config = config_from_dict(data, "<bomb>")
+        rss_before = _peak_rss_mb()
+        with Store.open(str(tmp_path / "b.db")) as store:
+            summary = crawl_source(config.sources[0], config, store)
+        growth = _peak_rss_mb() - rss_before
+        assert len(srv.requests_for(SITEMAP_BOMB_PATH)) == 1
+    assert summary.status == "ok" and summary.new == 3, summary.counts()
+    assert growth < 400, f"peak RSS grew by {growth:.0f} MB"
