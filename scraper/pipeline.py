@@ -124,7 +124,6 @@ class _DocResult:
 @dataclass
 class _Candidate:
     url: str                      # canonical URL, the one fetched
-    order: int
     date: str | None = None       # sitemap lastmod / news date / feed date
     aliases: set[str] = field(default_factory=set)
     known: tuple[int, str] | None = None   # (article_id, first_seen_at) from the store
@@ -383,7 +382,7 @@ class _Run:
             key = canonical_url(url)
             cand = candidates.get(key)
             if cand is None:
-                cand = candidates[key] = _Candidate(key, len(candidates), date)
+                cand = candidates[key] = _Candidate(key, date)
             elif date and (cand.date is None or date > cand.date):
                 cand.date = date
             if url != key:
