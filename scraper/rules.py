@@ -178,7 +178,7 @@ UNLIKELY_CLASS_RE = re.compile(
     r"|pagination|pager|popup|terkait|komentar|populer|popular|trending|newsletter",
     re.IGNORECASE)
 #: How far above a paragraph an unlikely class silences it (page-wide wrappers misuse these words).
-UNLIKELY_DEPTH = 5
+UNLIKELY_DEPTH = 3
 MAYBE_CLASS_RE = re.compile(r"and|article|body|column|content|main|shadow|isi|berita|artikel|detail|post|entry"
                             r"|text|story|read", re.IGNORECASE)
 #: Elements that can hold the article in the density fallback.
