@@ -227,15 +227,11 @@ def test_no_entity_was_expanded_and_no_local_file_read(
 
 INJECTIONS = [
     ("search", "'; DROP TABLE articles; --"),
-    ("search", "x\"; DROP TABLE articles; --"),
     ("search", "banten' OR '1'='1"),
     ("search", "banten OR imigrasi NOT tidak"),
     ("search", "title:banten"),
     ("search", "NEAR(banten imigrasi, 5)"),
-    ("search", "banten*"),
     ("search", "*"),
-    ("search", "^banten"),
-    ("search", "{title text}: banten"),
     ("search", "banten) UNION SELECT name, sql FROM sqlite_master --"),
     ("latest", "--source", "x' OR '1'='1"),
     ("latest", "--source", "%"),
