@@ -315,6 +315,7 @@ _DATE_TEXT_SELECTOR = ", ".join(rules.DATE_TEXT_SELECTORS)
 # Title
 # ---------------------------------------------------------------------------------------------------
 _WORD_RE = re.compile(r"\w+")
+_NON_WORD_RE = re.compile(r"\W+")
 
 
 def _words(text: str) -> list[str]:
@@ -324,7 +325,7 @@ def _words(text: str) -> list[str]:
 def _site_keys(site_name: str | None, url: str | None) -> list[str]:
     keys: list[str] = []
     if site_name:
-        k = re.sub(r"\W+", "", site_name.lower())
+        k = _NON_WORD_RE.sub("", site_name.lower())
         if k:
             keys.append(k)
     if url:
@@ -336,7 +337,7 @@ def _site_keys(site_name: str | None, url: str | None) -> list[str]:
 
 
 def _is_site_part(part: str, keys: list[str]) -> bool:
-    squashed = re.sub(r"\W+", "", part.lower())
+    squashed = _NON_WORD_RE.sub("", part.lower())
     if not squashed:
         return True
     return any(k in squashed or (len(squashed) >= 4 and squashed in k) for k in keys)
