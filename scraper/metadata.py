@@ -411,6 +411,9 @@ def find_title(tree: LexborHTMLParser, meta: Meta, url: str | None, selector: st
                 best, best_score = h, score
         if best is not None and best_score >= 0.5:
             return best
+        # one real-looking <h1> that the meta title does not echo (an SEO title in the head)
+        if len(h1s) == 1 and len(h1s[0].split()) >= 4 and not _is_site_part(h1s[0], _site_keys(site_name, url)):
+            return h1s[0]
         # the headline may be an h2/h3 or a styled div on older templates
         wanted = [m.lower() for m in match_titles if m]
         for node in tree.css(_TITLE_FALLBACK_SELECTOR)[:60]:
@@ -420,9 +423,6 @@ def find_title(tree: LexborHTMLParser, meta: Meta, url: str | None, selector: st
                 continue
             if any(w and low.endswith(w) and len(low) - len(w) <= 30 for w in wanted):
                 return text
-        if h1s and len(h1s) == 1 and len(h1s[0].split()) >= 4 and not _is_site_part(
-                h1s[0], _site_keys(site_name, url)):
-            return h1s[0]
         return meta_titles[0] or None
     for h in h1s:
         if len(h.split()) >= 2:

@@ -192,3 +192,10 @@ def test_canonical_url_absolute_same_site_only() -> None:
     assert og.canonical_url == "https://www.fam68.example/a/"
     nourl = parse_html(page("<link rel='canonical' href='https://fam68.example/x/'>"))
     assert nourl.canonical_url == "https://fam68.example/x/" and nourl.url is None
+
+
+def test_single_h1_beats_a_different_seo_title() -> None:
+    art = parse_html(page("<title>Harga Beras Naik? Ini Kata Bulog | Portal</title>"
+                          "<meta property='og:title' content='Harga Beras Naik? Ini Kata Bulog'>",
+                          "<h1>Bulog Siapkan 120 Ton Beras untuk Operasi Pasar di Tangerang</h1>"), URL)
+    assert art.title == "Bulog Siapkan 120 Ton Beras untuk Operasi Pasar di Tangerang"
