@@ -17,8 +17,8 @@ hop, it:
    ``max_bytes`` for the raw and for the decompressed bytes, decompressing gzip/deflate itself so a gzip
    bomb is cut off after ``max_bytes`` of output;
 5. retries 5xx, 429, timeouts and connection errors up to ``retries`` extra times: after ``Retry-After``
-   (429/503; seconds or HTTP-date; above ``max_retry_after`` the URL fails at once and the host is given up
-   for that long) or else after an exponential backoff ``backoff_base * 2**attempt`` with equal jitter,
+   (429/503; seconds or HTTP-date; above ``max_retry_after`` the URL fails at once, given up for this run)
+   or else after an exponential backoff ``backoff_base * 2**attempt`` with equal jitter,
    capped at ``backoff_max``. Other 4xx are never retried.
 
 Redirects are followed by hand: at most 10 hops, never to a host outside ``allowed_domains`` or to a
@@ -40,9 +40,11 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import UTC
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import httpcore
 import httpx
 
 from scraper.config import HttpConfig
@@ -137,7 +139,7 @@ class _Answer:
 class _Slot:
     """Politeness state of one host:port."""
 
-    __slots__ = ("blocked_reason", "blocked_until", "delay", "last_start", "lock", "paused_until", "sem")
+    __slots__ = ("delay", "last_start", "lock", "paused_until", "sem")
 
     def __init__(self, concurrency: int, delay: float) -> None:
         self.sem = threading.Semaphore(max(1, concurrency))
@@ -145,8 +147,6 @@ class _Slot:
         self.delay = delay
         self.last_start = -math.inf
         self.paused_until = -math.inf
-        self.blocked_until = -math.inf
-        self.blocked_reason = ""
 
     def ready_at(self) -> float:
         return max(self.last_start + self.delay, self.paused_until)
@@ -291,6 +291,72 @@ class _Inflater:
         return tail
 
 
+# -- a total deadline on real sockets --------------------------------------------------------------------
+# httpx's timeouts are per socket operation: a server that sends one header byte every half second never
+# trips them. Every socket read/write of the real transport is capped by what is left of the calling
+# thread's deadline for the current attempt (sync httpx does its I/O in the calling thread).
+_deadline = threading.local()
+
+
+def _capped(timeout: float | None, exc: type[Exception]) -> float | None:
+    deadline: float | None = getattr(_deadline, "value", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise exc("total timeout of the attempt exceeded")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _capped(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _capped(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname,
+                                                     _capped(timeout, httpcore.ConnectTimeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Any = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_tcp(
+            host, port, timeout=_capped(timeout, httpcore.ConnectTimeout), local_address=local_address,
+            socket_options=socket_options))
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Any = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_unix_socket(
+            path, timeout=_capped(timeout, httpcore.ConnectTimeout), socket_options=socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _deadline_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
+    """httpx's default transport whose sockets obey the per-attempt deadline."""
+    transport = httpx.HTTPTransport(limits=limits)
+    pool = transport._pool  # httpx exposes no network_backend parameter; the pool keeps it here
+    pool._network_backend = _DeadlineBackend(pool._network_backend)
+    return transport
+
+
 class _NoCookies(httpx.Cookies):
     """News pages are public: no cookie jar, so every request stands alone (and skips the jar's cost)."""
 
@@ -342,12 +408,13 @@ class Fetcher:
         self._slots_lock = threading.Lock()
         self._capped_delay_warned: set[str] = set()
         keepalive = max(20, 2 * http.concurrency)
-        timeout = httpx.Timeout(self._timeout)  # per phase; the total per attempt is enforced while reading
+        timeout = httpx.Timeout(self._timeout)  # per socket operation; the total per attempt: _deadline
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=keepalive)
         self._client = _Client(
-            transport=transport,
+            transport=transport if transport is not None else _deadline_transport(limits),
             follow_redirects=False,
             timeout=timeout,
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=keepalive),
+            limits=limits,
             event_hooks={"response": [_hide_location]},
         )
         # Requests are built here rather than by client.build_request (which merges URL, headers, cookies
@@ -568,8 +635,6 @@ class Fetcher:
         max_wait = float(self.http.max_retry_after)
         attempt = 0
         while True:
-            if slot.blocked_until > self._clock():
-                raise RetryAfterTooLongError(slot.blocked_reason, url=url)
             retry_after: float | None = None
             status: int | None = None
             with self._turn(slot, url):
@@ -595,10 +660,7 @@ class Fetcher:
                         now = self._clock()
                         if retry_after > max_wait:
                             reason = (f"Retry-After {retry_after:g}s (HTTP {status}) is longer than "
-                                      f"max_retry_after {max_wait:g}s: host given up for now")
-                            with slot.lock:
-                                slot.blocked_until = max(slot.blocked_until, now + retry_after)
-                                slot.blocked_reason = reason
+                                      f"max_retry_after {max_wait:g}s: URL given up for this run")
                             raise RetryAfterTooLongError(reason, url=url, status=status)
                         with slot.lock:  # pauses the host for every thread
                             slot.paused_until = max(slot.paused_until, now + retry_after)
@@ -621,7 +683,12 @@ class Fetcher:
         timeouts = dict(self._timeout_ext)
         request = httpx.Request("GET", url, headers={**self._base_headers, **headers},
                                 extensions={"timeout": timeouts})
-        response = self._client.send(request, stream=True)
+        _deadline.value = time.monotonic() + self._timeout
+        try:
+            response = self._client.send(request, stream=True)
+        except BaseException:
+            _deadline.value = None
+            raise
         try:
             remaining = deadline - self._clock()
             if remaining < 0:
@@ -654,6 +721,7 @@ class Fetcher:
             answer.content_type = mime
             return answer
         finally:
+            _deadline.value = None
             response.close()
 
     def _read_body(self, response: httpx.Response, deadline: float, limit: int, truncate: bool,
