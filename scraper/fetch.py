@@ -40,8 +40,8 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 from datetime import UTC
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpcore
