@@ -6,6 +6,7 @@ Each command lives in a small ``cli_*`` module and is registered at the bottom o
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -17,8 +18,37 @@ from scraper.context import AppContext
 from scraper.errors import KabarError
 from scraper.logs import setup_logging
 
+# Each command lives in its own module, imported only when that command runs: `kabar search` must not pay
+# for the crawler's imports (numpy, APScheduler, the parser) on every call.
+COMMANDS: dict[str, str] = {
+    "crawl": "scraper.cli_crawl:crawl_cmd",
+    "daemon": "scraper.cli_daemon:daemon_cmd",
+    "demo": "scraper.cli_crawl:demo_cmd",
+    "export": "scraper.cli_query:export_cmd",
+    "latest": "scraper.cli_query:latest_cmd",
+    "parse": "scraper.cli_parse:parse_cmd",
+    "search": "scraper.cli_query:search_cmd",
+    "stats": "scraper.cli_query:stats_cmd",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module when the command is looked up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return self.commands.get(cmd_name)
+        module_name, attr = target.split(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
               help="Config file (default: ./config.toml when it exists, else built-in defaults).")
 @click.option("--db", "db_path", default=None, help="SQLite database path (overrides [storage].path).")
@@ -56,16 +86,3 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         sys.exit(0)
     sys.exit(rv if isinstance(rv, int) else 0)
-
-
-# ---- command registration (one line per command module) ------------------------------------------
-from scraper.cli_query import QUERY_COMMANDS  # noqa: E402, I001
-for _cmd in QUERY_COMMANDS:
-    main_group.add_command(_cmd)
-from scraper.cli_crawl import crawl_cmd, demo_cmd  # noqa: E402
-main_group.add_command(crawl_cmd)
-main_group.add_command(demo_cmd)
-from scraper.cli_daemon import daemon_cmd  # noqa: E402
-main_group.add_command(daemon_cmd)
-from scraper.cli_parse import parse_cmd  # noqa: E402, I001
-main_group.add_command(parse_cmd)
