@@ -2,16 +2,16 @@
 
 The flow of :func:`parse_html`, each step a small function below:
 
-1. decode (:mod:`scraper.encoding`) and parse once with Lexbor;
-2. read the head (:mod:`scraper.metadata`): JSON-LD, ``<meta>``, canonical link;
-3. drop scripts, styles and other never-text elements;
-4. find the article container: a profile selector, else the known containers of
-   :data:`scraper.rules.CONTAINER_SELECTORS`, else a text-density score over block elements;
-5. walk the container (iteratively: no recursion, so 100,000-deep markup is fine) into *blocks*, leaving
+1. decode (:mod:`scraper.encoding`), flatten absurdly deep markup, parse once with Lexbor;
+2. read the head (:mod:`scraper.metadata`): JSON-LD, ``<meta>``, canonical link, then title and dates;
+3. find the article container: every paragraph votes for its ancestors (readability's scoring); among
+   them a known container of :data:`scraper.rules.CONTAINER_SELECTORS` wins when it holds enough of the
+   text, else the best-scoring element (widened to a split body, narrowed to its text-holding child);
+4. walk the container (iteratively: no recursion, so 100,000-deep markup is fine) into *blocks*, leaving
    out boilerplate elements (share bars, ads, related lists, captions, embeds) by tag and class;
-6. clean the blocks (:mod:`scraper.clean`): promo, ad, sign-off and navigation lines and the link lists
+5. clean the blocks (:mod:`scraper.clean`): promo, ad, sign-off and navigation lines and the link lists
    they introduce;
-7. split segments at sub-headlines, strip datelines, find the article's further pages.
+6. split segments at sub-headlines, strip datelines, find the article's further pages.
 
 Every removal lands in ``Article.removed`` with its kind. Nothing here raises on bad input: an article
 without a body carries a warning instead.
