@@ -649,6 +649,9 @@ def _class_kind(cls: str, ident: str) -> tuple[str | None, bool]:
     return kind, rules.CONTENT_CLASS_RE.search(key) is not None
 
 
+#: The block kind of a block element (anything else is a "div").
+_BLOCK_KIND = {"p": "p", "h2": "h", "h3": "h", "h4": "h", "h5": "h", "h6": "h", "li": "li", "dt": "li", "dd": "li",
+               "tr": "row", "blockquote": "quote", "pre": "pre"}
 _CAPTION_HOLDERS = frozenset({"div", "span", "small", "em", "i", "font"})
 
 
@@ -735,6 +738,8 @@ class _Walker:
         self.pending_space = trail
 
     def flush(self) -> None:
+        if not self.buf:
+            return
         if self.link_depth and self.link_start >= 0:
             self.links.append((self.link_start, self.pos))
             self.link_start = -1
@@ -865,21 +870,7 @@ class _Walker:
             children = list(node.iter(include_text=True))
             if tag in block_tags:
                 self.flush()
-                if tag == "p":
-                    kind_name = "p"
-                elif tag in rules.HEADING_TAGS:
-                    kind_name = "h"
-                elif tag in ("li", "dt", "dd"):
-                    kind_name = "li"
-                elif tag == "tr":
-                    kind_name = "row"
-                elif tag == "blockquote":
-                    kind_name = "quote"
-                elif tag == "pre":
-                    kind_name = "pre"
-                else:
-                    kind_name = "div"
-                self.block_tags.append(kind_name)
+                self.block_tags.append(_BLOCK_KIND.get(tag, "div"))
                 push((_EXIT_BLOCK, None))
                 if tag in rules.LIST_TAGS:
                     self.list_ids.append(node.mem_id)
