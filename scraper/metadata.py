@@ -245,8 +245,8 @@ def _ld_str(value: Any) -> str | None:
     return None
 
 
-def find_dates(tree: LexborHTMLParser, meta: Meta, default_offset: str, region: Scope | None = None
-               ) -> tuple[str | None, str | None]:
+def find_dates(tree: LexborHTMLParser, meta: Meta, default_offset: str, region: Scope | None = None,
+               title: str | None = None) -> tuple[str | None, str | None]:
     """(published_at, modified_at). ``region`` (the article's surroundings) is where date text is looked for."""
     published = parse_date(_ld_str(meta.ld.get("datePublished")), default_offset)
     modified = parse_date(_ld_str(meta.ld.get("dateModified")), default_offset)
@@ -272,11 +272,12 @@ def find_dates(tree: LexborHTMLParser, meta: Meta, default_offset: str, region: 
             if published:
                 break
     if published is None:
-        published = _date_from_text(tree, default_offset, region if region is not None else tree)
+        published = _date_from_text(tree, default_offset, region if region is not None else tree, title)
     return published, modified
 
 
-def _date_from_text(tree: LexborHTMLParser, default_offset: str, region: Scope) -> str | None:
+def _date_from_text(tree: LexborHTMLParser, default_offset: str, region: Scope, title: str | None = None
+                    ) -> str | None:
     """A date shown as text: date elements first, then the title's surroundings, then the page; a date
     with a time of day beats a bare date (which is often today's date in a top bar)."""
     date_only: str | None = None
@@ -291,7 +292,8 @@ def _date_from_text(tree: LexborHTMLParser, default_offset: str, region: Scope) 
             return found
         if date_only is None:
             date_only = parse_date_text(text, default_offset)
-    h1 = tree.css_first("h1")
+    h1s = tree.css("h1")[:12]
+    h1 = next((h for h in h1s if title and norm_space(h.text(separator=" ")) == title), h1s[0] if h1s else None)
     around = h1.parent if h1 is not None else None
     for _ in range(2):
         if around is None:
@@ -302,7 +304,8 @@ def _date_from_text(tree: LexborHTMLParser, default_offset: str, region: Scope) 
         around = around.parent
     body = tree.body
     if body is not None:
-        found = parse_date_text(norm_space(body.text(separator=" ")[:200_000]), default_offset, need_time=True)
+        found = parse_date_text(norm_space(body.text(separator=" ")[:rules.DATE_TEXT_SCAN]), default_offset,
+                                need_time=True)
         if found:
             return found
     return date_only

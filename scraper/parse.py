@@ -20,6 +20,7 @@ without a body carries a warning instead.
 from __future__ import annotations
 
 import functools
+import heapq
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -78,7 +79,7 @@ def flatten_deep_nesting(html: str, max_depth: int = MAX_DEPTH) -> str:
     Their text stays, and so do paragraph, heading and inline tags, which cannot pile up in the parser's
     stack of open elements the way wrappers do. Documents with few tags are returned as they are.
     """
-    if html.count("<") < _DEPTH_CHECK_TAGS:
+    if len(html) < 4 * _DEPTH_CHECK_TAGS or html.count("<") < _DEPTH_CHECK_TAGS:
         return html
     depth = deepest = 0
     for m in _TAG_RE.finditer(html):
@@ -379,6 +380,8 @@ def _score_paragraphs(body: LexborNode) -> dict[int, _NodeInfo]:
             vote(parent, points, ln)
             continue
         text = p.text()
+        if len(text) < rules.MIN_DENSITY_PARAGRAPH:
+            continue
         ln = len(text.strip())
         if ln < rules.MIN_DENSITY_PARAGRAPH:
             continue
@@ -509,7 +512,7 @@ def _pick_container(infos: dict[int, _NodeInfo]) -> list[LexborNode] | None:
             return _in_document_order(_outermost(nodes))
         return [best.node]
     # 2. text density
-    ranked = sorted(infos.values(), key=lambda i: i.score, reverse=True)[:6]
+    ranked = heapq.nlargest(6, infos.values(), key=lambda i: i.score)
     top: _NodeInfo | None = None
     top_score = float("-inf")
     for info in ranked:
@@ -1081,7 +1084,8 @@ def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | No
     art.authors = find_authors(region, meta, page)     # near the article first, then the whole page
     art.tags = find_tags(region, meta, page)
     if not roots:
-        art.published_at, art.modified_at = find_dates(tree, meta, _offset(meta, url, art.title or ""))
+        art.published_at, art.modified_at = find_dates(tree, meta, _offset(meta, url, art.title or ""),
+                                                       title=art.title)
         art.warnings.append(NO_BODY_WARNING)
         return art
     forced = _forced_removals(tree, profile.remove) if profile and profile.remove else {}
@@ -1093,7 +1097,7 @@ def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | No
     art.dateline = dateline
     art.removed = removed + removed2 + removed3
     art.next_pages = find_next_pages(tree, roots, base)
-    art.published_at, art.modified_at = find_dates(tree, meta, _offset(meta, url, art.text), region)
+    art.published_at, art.modified_at = find_dates(tree, meta, _offset(meta, url, art.text), region, art.title)
     if not segments:
         art.warnings.append(NO_BODY_WARNING)
     return art

@@ -451,6 +451,8 @@ DATE_TEXT_SELECTORS = ("time", "[itemprop=datePublished]", "[class*=date]", "[cl
                        "[class*=tanggal]", "[class*=publish]")
 #: Where older templates put the headline when it is not an ``<h1>``.
 TITLE_FALLBACK_SELECTORS = ("h2", "h3", "[class*=title]", "[class*=judul]", "[class*=jdl]", "[class*=headline]")
+#: How much of the page's text is searched for a date as a last resort (characters from the top).
+DATE_TEXT_SCAN = 30_000
 #: Title separators before a site name: ``Title - Site``, ``Title | Site``, ``Title :: Site``.
 TITLE_SEP_RE = re.compile(r"\s+(?:[-–—|:»·•]|::|\|\|)\s+")
 AUTHOR_PREFIX_RE = re.compile(
