@@ -399,7 +399,7 @@ KNOWN_BRANDS = frozenset(w.lower() for w in (
 ))
 
 #: The separator between a dateline and the text.
-DATELINE_SEP = r"(?:\s*(?:--|[-–—‒―]{1,2}|\|)\s*|\s*[:：]\s+|\s+[:：]\s*)"
+DATELINE_SEP = r"(?:\s*(?:--|[-–—‒―]{1,2}|\|)\s*|\s*[:：]\s*)"
 # A dateline is a few comma-separated parts: city/region names, brands (``KOMPAS.com``, ``FAM68``), a
 # date (``23 Februari 2016``), optionally followed by an agency in brackets (``(ANTARA)``).
 _WORD = r"(?:[A-Z0-9][\w.&'’]*|detik\w*|kumparan\w*|[a-z][\w-]*\.(?:com|co\.id|id|net|news)\b)"

@@ -160,6 +160,8 @@ def test_title_repeated_in_body_is_dropped() -> None:
     ("Jakarta, CNN Indonesia -- ", "Jakarta, CNN Indonesia"),
     ("BANTENNOW: ", "BANTENNOW"),
     ("BANTENNOW :", "BANTENNOW"),
+    ("FAM68:", "FAM68"),
+    ("JAKARTA:", "JAKARTA"),
 ])
 def test_dateline_forms_are_stripped_and_reported(prefix: str, dateline: str) -> None:
     art = parse(f"<p>{prefix}{P1}</p><p>{P2}</p>")
@@ -175,6 +177,8 @@ def test_dateline_forms_are_stripped_and_reported(prefix: str, dateline: str) ->
     "KPK: tersangka baru akan diumumkan pekan depan setelah pemeriksaan saksi rampung.",
     "Sementara itu - di tempat lain - warga mulai kembali ke rumah masing-masing sejak pagi.",
     "Dia berkata: banjir ini yang terbesar dalam sepuluh tahun terakhir di desa kami.",
+    "10:30 WIB, warga mulai kembali ke rumah masing-masing setelah air surut di desa itu.",
+    "Catatan:warga diminta tetap waspada terhadap banjir susulan di wilayah itu hingga Senin.",
 ])
 def test_ordinary_sentences_keep_their_start(sentence: str) -> None:
     art = parse(f"<p>{sentence}</p><p>{P1}</p><p>{P2}</p>")
