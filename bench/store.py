@@ -85,7 +85,7 @@ class Generator:
         return words[0].capitalize() + " " + " ".join(words[1:]) + "."
 
     def _paragraph(self) -> str:
-        return " ".join(self._sentence(self.rng.randint(9, 15)) for _ in range(3))
+        return " ".join(self._sentence(self.rng.randint(9, 15)) for _ in range(4))
 
     def article(self, i: int) -> ArticleRecord:
         day = 1 + (i * 28) // 100_000 % 28
@@ -153,20 +153,37 @@ def bare_loop(path: Path, n: int) -> float:
     return n / spent
 
 
-def pick_search_words(store: Store, n_articles: int, rng: random.Random) -> list[str]:
-    conn = store.conn
-    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING fts5vocab(main, articles_fts, row)")
+def pick_search_words(db_path: Path, n_articles: int, rng: random.Random) -> list[str]:
+    """Words that occur in 0.1-5 % of the articles (from the FTS5 vocabulary), shuffled."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    conn.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, articles_fts, row)")
     lo, hi = max(1, int(0.001 * n_articles)), max(2, int(0.05 * n_articles))
     terms = [t for (t,) in conn.execute("SELECT term FROM temp.vocab WHERE doc BETWEEN ? AND ? "
                                         "AND term GLOB '[a-z]*' ORDER BY term", (lo, hi))]
+    conn.close()
     rng.shuffle(terms)
     return terms
+
+
+def per_article_rate(path: Path, n: int) -> float:
+    """Articles/s when every article is its own transaction (no batch), on a fresh store."""
+    gen = Generator(seed=5)
+    spent = 0.0
+    with Store.open(str(path)) as store:
+        for rec in gen.articles(n):
+            t0 = time.perf_counter()
+            store.save_article(rec)
+            spent += time.perf_counter() - t0
+    return n / spent
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=100_000, help="articles to store (default 100,000)")
     ap.add_argument("--baseline", type=int, default=5_000, help="articles for the bare sqlite3 loop")
+    ap.add_argument("--single", type=int, default=5_000,
+                    help="articles for the one-transaction-per-article comparison (0 to skip)")
+    ap.add_argument("--batch", type=int, default=200, help="writes per transaction in Store.batch()")
     ap.add_argument("--db", type=Path, default=None, help="database path (default: a temporary folder)")
     args = ap.parse_args()
 
@@ -186,33 +203,43 @@ def main() -> int:
     interval_t = 0.0
     start_rss = rss_mb()
     print(f"{'articles':>9} {'interval/s':>10} {'RSS MB':>7} {'peak MB':>8}")
-    for i, rec in enumerate(gen.articles(args.n), 1):
-        total_bytes += len(rec.text.encode("utf-8"))
-        t0 = time.perf_counter()
-        result = store.save_article(rec)
-        dt = time.perf_counter() - t0
-        spent += dt
-        interval_t += dt
-        outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
-        if i % 10_000 == 0 or i == args.n:
-            step = 10_000 if i % 10_000 == 0 else i % 10_000
-            print(f"{i:>9,} {step / interval_t:>10,.0f} {rss_mb():>7.0f} {peak_rss_mb():>8.0f}", flush=True)
-            interval_t = 0.0
+    with store.batch(max_writes=args.batch):
+        for i, rec in enumerate(gen.articles(args.n), 1):
+            total_bytes += len(rec.text.encode("utf-8"))
+            t0 = time.perf_counter()
+            result = store.save_article(rec)
+            dt = time.perf_counter() - t0
+            spent += dt
+            interval_t += dt
+            outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
+            if i % 10_000 == 0 or i == args.n:
+                step = 10_000 if i % 10_000 == 0 else i % 10_000
+                print(f"{i:>9,} {step / interval_t:>10,.0f} {rss_mb():>7.0f} {peak_rss_mb():>8.0f}", flush=True)
+                interval_t = 0.0
+    t0 = time.perf_counter()
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    spent += time.perf_counter() - t0  # the last checkpoint is part of the write path too
     rate = args.n / spent
     clusters = store.conn.execute("SELECT COUNT(DISTINCT cluster_id) FROM articles").fetchone()[0]
     multi = store.conn.execute("SELECT COUNT(*) FROM (SELECT cluster_id FROM articles GROUP BY cluster_id "
                                "HAVING COUNT(*) > 1)").fetchone()[0]
     store.close()
     size_mb = db_path.stat().st_size / 1e6
-    print(f"{rate:,.0f} articles/s  (write path; {rate / base_rate:.2f}x the bare loop; bar >= 500)")
+    print(f"{rate:,.0f} articles/s  (whole write path, Store.batch() of {args.batch}; "
+          f"{rate / base_rate:.2f}x the bare loop; bar >= 500)")
+    if args.single:
+        single = per_article_rate(Path(tmp.name) / "single.db", min(args.single, args.n))
+        print(f"{single:,.0f} articles/s with one transaction per article ({min(args.single, args.n):,} articles, "
+              f"{single / base_rate:.2f}x the bare loop, which also commits per article)")
     print(f"avg text {total_bytes / args.n / 1000:.1f} KB; outcomes {outcomes}; {clusters:,} stories, "
           f"{multi:,} with copies; db {size_mb:,.0f} MB; RSS start {start_rss:.0f} MB, peak {peak_rss_mb():.0f} MB")
 
     rng = random.Random(7)
+    words = pick_search_words(db_path, args.n, rng)
     reader = Store.open(str(db_path), readonly=True)
-    words = pick_search_words(reader, args.n, rng)
     if len(words) < 40:
         print(f"only {len(words)} words in the 0.1-5 % band; searches skipped")
+        reader.close()
         return 1
     queries = [f"{words[2 * k]} {words[2 * k + 1]}" for k in range(20)]
     times = []

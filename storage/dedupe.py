@@ -28,12 +28,14 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import compress
+from operator import not_
 
 import numpy as np
 
 NUM_PERM = 128
-BANDS = 32
-ROWS = NUM_PERM // BANDS
+BANDS = 16                      # LSH bands over the first BANDS * ROWS signature values
+ROWS = 4
 SHINGLE = 3
 MASK64 = (1 << 64) - 1
 
@@ -55,6 +57,7 @@ KEY_POSTINGS_CAP = 40           # a key carried by more articles than this is no
 MIN_SHARED_KEYS = 2             # key candidates must share this many rare keys
 MAX_CANDIDATES = 60             # verified per new article (most shared bands/keys first)
 KEY_BUCKET_DAYS = 4             # rare keys are indexed per period of this many days
+MAX_KEYS = 16                   # rare keys indexed per article
 
 _QUOTE_RE = re.compile(r"[“\"]([^”\"]{20,400})[”\"]")
 _SENTENCE_END = frozenset(".!?:;“\"(—–-•")
@@ -165,7 +168,7 @@ def minhash(shingles: np.ndarray) -> np.ndarray:
 
 def band_buckets(signature: np.ndarray) -> list[int]:
     """One signed 64-bit bucket per band (ROWS signature values hashed together)."""
-    rows = signature.astype(np.uint64).reshape(BANDS, ROWS)
+    rows = signature[:BANDS * ROWS].astype(np.uint64).reshape(BANDS, ROWS)
     acc = np.zeros(BANDS, dtype=np.uint64)
     for j in range(ROWS):
         acc = (acc ^ rows[:, j]) * _BAND_MIX
@@ -219,36 +222,38 @@ def _facts(text: str) -> tuple[set[str], set[str], set[str]]:
     pairs: set[str] = set()
     for line in text.splitlines():
         raw = line.split()
-        opens = True
-        prev_cap: str | None = None
-        for i, token in enumerate(raw):
-            if token[0].islower():  # the common case: an ordinary word
-                opens = token[-1] in _SENTENCE_END
-                prev_cap = None
-                continue
+        n = len(raw)
+        last_i, last_cap = -2, ""
+        # only words with a capital, a digit or punctuation first matter: pick them in C, skip the rest
+        for i in compress(range(n), map(not_, map(str.islower, raw))):
+            token = raw[i]
             word = token.strip(_STRIP)
-            cap: str | None = None
-            if word:
-                first = word[0]
-                if first.isdigit():
-                    nxt = raw[i + 1].casefold() if i + 1 < len(raw) else ""
-                    percent = token.rstrip(_STRIP[:-1]).endswith("%") or nxt.startswith("persen")
-                    for piece in _NUMBER_SPLIT_RE.split(word):
-                        key = _number_key(piece, percent) if piece else None
-                        if key:
-                            numbers.add(key)
-                elif first.isupper():
-                    low = unicodedata.normalize("NFKC", word).casefold()
-                    if _is_name(low):
-                        cap = low
-                        if not opens and token[0] not in "“\"‘'(":
-                            names.add(low)
-                        if prev_cap:
-                            pairs.add(f"{prev_cap} {low}")
-            # a pair never spans punctuation: "Bogor, Hendra" is not a name
-            prev_cap = cap if cap and word == token else None
-            # "Pol.", "Dr.", "H." are abbreviations before a name, not the end of a sentence
-            opens = token[-1] in _SENTENCE_END and not (token[-1] == "." and len(token) <= 4 and token[0].isupper())
+            if not word:
+                continue
+            first = word[0]
+            if first.isdigit():
+                percent = token.rstrip(_STRIP[:-1]).endswith("%") or (
+                    i + 1 < n and raw[i + 1].casefold().startswith("persen"))
+                for piece in _NUMBER_SPLIT_RE.split(word):
+                    key = _number_key(piece, percent) if piece else None
+                    if key:
+                        numbers.add(key)
+            elif first.isupper():
+                low = unicodedata.normalize("NFKC", word).casefold()
+                if _is_name(low):
+                    if i == 0:
+                        opens = True
+                    else:
+                        prev = raw[i - 1]
+                        end = prev[-1]
+                        # "Pol.", "Dr.", "H." are abbreviations before a name, not the end of a sentence
+                        opens = end in _SENTENCE_END and not (end == "." and len(prev) <= 4 and prev[0].isupper())
+                    if not opens and token[0] not in "“\"‘'(":
+                        names.add(low)
+                    if last_i == i - 1 and last_cap:
+                        pairs.add(f"{last_cap} {low}")
+                    # a pair never spans punctuation: "Bogor, Hendra" is not a name
+                    last_i, last_cap = i, (low if word == token else "")
     return numbers, names, pairs
 
 
@@ -290,18 +295,19 @@ class StoryFeatures:
         return band_buckets(self.signature) if self.signature is not None else []
 
     def key_items(self) -> list[str]:
-        """The rare-token facts candidates are looked up by: strong numbers, name pairs and quotes.
+        """The rare-token facts candidates are looked up by, at most ``MAX_KEYS``: quoted sentences, strong
+        numbers, then name pairs, the longest (rarest-looking) first.
 
         Single names are left out: a region's officials and institutions appear in every story about it, so
         they would propose many candidates and decide none; they only weigh in :func:`match`.
         """
-        return sorted([n for n in self.numbers if n.startswith("=")] + [f"p:{p}" for p in self.pairs]
-                      + [f"q:{q}" for q in self.quotes])
+        ranked = sorted([(0, f"q:{q}") for q in self.quotes] + [(1, n) for n in self.numbers if n.startswith("=")]
+                        + [(2, f"p:{p}") for p in self.pairs], key=lambda x: (x[0], -len(x[1]), x[1]))
+        return [item for _, item in ranked[:MAX_KEYS]]
 
-    def keys(self, period: int | None = None) -> list[int]:
-        """Signed 64-bit keys of :meth:`key_items` in a time bucket (default: the article's own)."""
-        period = self.period if period is None else period
-        return sorted({_signed(_h64(f"{period}|{item}")) for item in self.key_items()})
+    def keys(self) -> list[int]:
+        """Signed 64-bit hashes of :meth:`key_items` (indexed under the article's ``period``)."""
+        return sorted({_signed(_h64(item)) for item in self.key_items()})
 
     def signature_blob(self) -> bytes | None:
         return None if self.signature is None else self.signature.astype("<u4").tobytes()
@@ -309,7 +315,8 @@ class StoryFeatures:
     def features_json(self) -> str:
         return json.dumps({"n": self.n_shingles, "numbers": sorted(self.numbers), "names": sorted(self.names),
                            "pairs": sorted(self.pairs), "title": sorted(self.title_words),
-                           "quotes": sorted(self.quotes), "period": self.period}, ensure_ascii=False, separators=(",", ":"))
+                           "quotes": sorted(self.quotes), "period": self.period},
+                          ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_stored(cls, signature: bytes | None, features: str) -> StoryFeatures:

@@ -15,27 +15,32 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sqlite_utils import Database
-
-from storage import migrations
 from storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError, StorageError
 from storage.records import ArticleRecord, PageState, SaveResult
 from storage.urls import canonical_url
 from storage.util import to_utc_iso, utcnow_iso
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from storage.dedupe import StoryFeatures
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BUSY_TIMEOUT = 10.0
+MIGRATION_SET = "kabar"
+# The names of storage/migrations.py, in order (a test keeps the two equal): readers check them without
+# importing sqlite-utils.
+SCHEMA_MIGRATIONS = ("0001_core_tables", "0002_articles_fts", "0003_story_clusters", "0004_stories_view",
+                     "0005_daemon_heartbeat", "0006_cluster_index_by_period")
 RUN_STATUSES = frozenset({"running", "ok", "failed", "interrupted"})
 RUN_COUNTS = ("discovered", "fetched", "new", "updated", "unchanged", "duplicate", "skipped", "failed")
 SOURCE_FIELDS = frozenset({"last_run_at", "next_run_at", "last_status", "interval_s", "consecutive_failures"})
@@ -80,8 +85,19 @@ class Store:
         self.conn = conn
         self.path = path
         self.readonly = readonly
-        self.db = Database(conn, execute_plugins=False)
+        self._db: Database | None = None
         self._lock = threading.RLock()
+        self._batch: _Batch | None = None
+
+    @property
+    def db(self) -> Database:
+        """The connection as a sqlite-utils ``Database`` (imported on first use: sqlite-utils pulls in numpy
+        and dateutil, which a read-only query command does not need)."""
+        if self._db is None:
+            from sqlite_utils import Database
+
+            self._db = Database(self.conn, execute_plugins=False)
+        return self._db
 
     # ---- opening and closing -----------------------------------------------------------------------
     @classmethod
@@ -113,6 +129,8 @@ class Store:
             if readonly:
                 store._check_readable()
             else:
+                from storage import migrations
+
                 migrations.migrate(store.db)
         except sqlite3.Error as exc:
             conn.close()
@@ -138,18 +156,27 @@ class Store:
         c.execute("PRAGMA synchronous = NORMAL")
 
     def _check_readable(self) -> None:
-        tables = set(self.db.table_names())
+        """A reader checks, without sqlite-utils, that the file is a kabar database at the current schema."""
+        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "articles" not in tables:
             raise StorageError(f"{self.path}: not a kabar database (no articles table)")
-        todo = migrations.pending(self.db)
+        applied: set[str] = set()
+        if "_sqlite_migrations" in tables:
+            applied = {r[0] for r in self.conn.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", (MIGRATION_SET,))}
+        todo = [name for name in SCHEMA_MIGRATIONS if name not in applied]
         if todo:
             raise StorageError(f"{self.path}: database schema is older than this kabar (missing "
                                f"{', '.join(todo)}); open it once for writing, e.g. with `kabar crawl`, "
                                "to upgrade it")
 
     def close(self) -> None:
+        """Close the connection (committing an open batch first)."""
         with self._lock:
             try:
+                if self._batch is not None and self.conn.in_transaction:
+                    self._batch.closed()
+                    self.conn.execute("COMMIT")
                 self.conn.close()
             except sqlite3.Error as exc:
                 raise map_sqlite_error(exc, self.path) from exc
@@ -171,10 +198,17 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT`` under the store lock; rolls back on any exception."""
+        """One atomic write under the store lock: ``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any
+        exception. Inside :meth:`batch` (or any open transaction) it is a savepoint of the open transaction."""
         with self._lock, self._errors():
             conn = self.conn
-            if conn.in_transaction:  # inside batch(): a savepoint keeps this write atomic on its own
+            batch = self._batch
+            if batch is not None:
+                batch.raise_failure()
+                if not conn.in_transaction:
+                    conn.execute("BEGIN IMMEDIATE")
+                    batch.opened(self._flush_batch)
+            if conn.in_transaction:
                 conn.execute("SAVEPOINT kabar_write")
                 try:
                     yield conn
@@ -183,8 +217,9 @@ class Store:
                         conn.execute("ROLLBACK TO kabar_write")
                         conn.execute("RELEASE kabar_write")
                     raise
-                else:
-                    conn.execute("RELEASE kabar_write")
+                conn.execute("RELEASE kabar_write")
+                if batch is not None and batch.full():
+                    self._commit()
                 return
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -196,13 +231,66 @@ class Store:
                     except sqlite3.Error:
                         logger.exception("rollback failed")
                 raise
-            else:
-                try:
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
+            self._commit()
+
+    def _commit(self) -> None:
+        """COMMIT (the caller holds the lock); a failed commit is rolled back and raised."""
+        if self._batch is not None:
+            self._batch.closed()
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+
+    @contextlib.contextmanager
+    def batch(self, *, max_writes: int = 200, max_seconds: float = 1.0) -> Iterator[Store]:
+        """Group the writes made inside into few transactions: the throughput mode for bulk saves.
+
+        Each write stays atomic on its own (a savepoint: a failed article leaves nothing and does not undo
+        the others). A transaction commits after ``max_writes`` writes, ``max_seconds`` after it opened (a
+        timer commits an idle one, so other writers are not held up), and when the outermost ``batch()``
+        ends, also on an exception: what finished is kept. A crash loses at most the uncommitted writes of
+        the last ``max_seconds``, as if their pages had not been fetched yet. Nested and concurrent uses
+        from several threads share one batch.
+        """
+        with self._lock:
+            if self._batch is None:
+                self._batch = _Batch(max_writes, max_seconds)
+            self._batch.depth += 1
+        try:
+            yield self
+        finally:
+            with self._lock, self._errors():
+                batch = self._batch
+                assert batch is not None
+                batch.depth -= 1
+                if batch.depth == 0:
+                    self._batch = None
+                    batch.closed()
+                    if self.conn.in_transaction:
+                        self._commit_quietly_on_error(batch)
+                    batch.raise_failure()
+
+    def _commit_quietly_on_error(self, batch: _Batch) -> None:
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            batch.failure = exc
+
+    def _flush_batch(self) -> None:
+        """Timer thread: commit a batch transaction that has been open for ``max_seconds``."""
+        with self._lock:
+            batch = self._batch
+            if batch is None or not self.conn.in_transaction:
+                return
+            batch.closed()
+            self._commit_quietly_on_error(batch)
+            if batch.failure is not None:
+                logger.error("%s: batch commit failed: %s", self.path, batch.failure)
 
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         with self._lock, self._errors():
@@ -322,11 +410,13 @@ class Store:
             for (other,) in conn.execute(_band_lookup_sql(len(buckets)), params):
                 if other != article_id:
                     votes[other] += 2
-        keys = [k for period in (feats.period - 1, feats.period, feats.period + 1) for k in feats.keys(period)]
+        keys = feats.keys()
         if keys:
             postings: dict[int, list[int]] = {}
             for key, other in conn.execute(
-                    f"SELECT key, article_id FROM story_keys WHERE key IN ({','.join('?' * len(keys))})", keys):
+                    f"SELECT key, article_id FROM story_keys WHERE period IN (?, ?, ?) "
+                    f"AND key IN ({','.join('?' * len(keys))})",
+                    (feats.period - 1, feats.period, feats.period + 1, *keys)):
                 postings.setdefault(key, []).append(other)
             key_votes: Counter[int] = Counter()
             for ids in postings.values():
@@ -465,6 +555,40 @@ class Store:
         return [dict(r) for r in self._read("SELECT * FROM sources ORDER BY name")]
 
 
+class _Batch:
+    """State of :meth:`Store.batch`: writes in the open transaction, its age, the idle-commit timer."""
+
+    def __init__(self, max_writes: int, max_seconds: float) -> None:
+        self.max_writes = max(1, max_writes)
+        self.max_seconds = max_seconds
+        self.depth = 0
+        self.writes = 0
+        self.started = 0.0
+        self.timer: threading.Timer | None = None
+        self.failure: BaseException | None = None
+
+    def opened(self, flush: Callable[[], None]) -> None:
+        self.writes = 0
+        self.started = time.monotonic()
+        self.timer = threading.Timer(self.max_seconds, flush)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def full(self) -> bool:
+        self.writes += 1
+        return self.writes >= self.max_writes or time.monotonic() - self.started >= self.max_seconds
+
+    def closed(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def raise_failure(self) -> None:
+        if self.failure is not None:
+            failure, self.failure = self.failure, None
+            raise failure
+
+
 @functools.cache
 def _band_lookup_sql(bands: int) -> str:
     return "SELECT DISTINCT article_id FROM minhash_bands WHERE " + " OR ".join(
@@ -523,8 +647,8 @@ def _index_features(conn: sqlite3.Connection, article_id: int, feats: StoryFeatu
                  (article_id, feats.signature_blob(), feats.features_json()))
     conn.executemany("INSERT OR IGNORE INTO minhash_bands (band, bucket, article_id) VALUES (?, ?, ?)",
                      [(band, bucket, article_id) for band, bucket in enumerate(feats.buckets())])
-    conn.executemany("INSERT OR IGNORE INTO story_keys (key, article_id) VALUES (?, ?)",
-                     [(key, article_id) for key in feats.keys()])
+    conn.executemany("INSERT OR IGNORE INTO story_keys (period, key, article_id) VALUES (?, ?, ?)",
+                     [(feats.period, key, article_id) for key in feats.keys()])
 
 
 def _unindex_features(conn: sqlite3.Connection, article_id: int) -> None:
@@ -537,8 +661,8 @@ def _unindex_features(conn: sqlite3.Connection, article_id: int) -> None:
     old = dedupe.StoryFeatures.from_stored(row[0], row[1])
     conn.executemany("DELETE FROM minhash_bands WHERE band = ? AND bucket = ? AND article_id = ?",
                      [(band, bucket, article_id) for band, bucket in enumerate(old.buckets())])
-    conn.executemany("DELETE FROM story_keys WHERE key = ? AND article_id = ?",
-                     [(key, article_id) for key in old.keys()])
+    conn.executemany("DELETE FROM story_keys WHERE period = ? AND key = ? AND article_id = ?",
+                     [(old.period, key, article_id) for key in old.keys()])
     conn.execute("DELETE FROM story_features WHERE article_id = ?", (article_id,))
 
 

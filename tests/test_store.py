@@ -87,6 +87,13 @@ def test_applying_migrations_twice_is_a_no_op(tmp_path: Path) -> None:
         assert s.conn.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall() == schema
 
 
+def test_readers_know_the_migration_names() -> None:
+    import storage.store as store_module
+
+    assert store_module.SCHEMA_MIGRATIONS == tuple(m.name for m in migrations.migrations._migrations)
+    assert store_module.MIGRATION_SET == migrations.MIGRATION_SET
+
+
 def test_opening_an_older_database_upgrades_it(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     from sqlite_utils import Database
