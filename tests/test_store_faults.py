@@ -197,3 +197,69 @@ def test_sqlite_errors_map_to_one_line_storage_errors(message: str, code: int, k
     mapped = map_sqlite_error(exc, "/data/kabar.db")
     assert type(mapped) is kind
     assert "/data/kabar.db" in str(mapped) and "\n" not in str(mapped)
+
+
+# ---- batch() -----------------------------------------------------------------------------------------
+def test_batch_commits_every_max_writes_and_at_the_end(tmp_path: Path) -> None:
+    path = str(tmp_path / "k.db")
+    with Store.open(path) as s:
+        reader = sqlite3.connect(path)
+        with s.batch(max_writes=3, max_seconds=60):
+            for i in range(5):
+                s.save_article(record(i), now=NOW)
+            # three committed, two pending in the open transaction
+            assert reader.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 3
+            assert s.conn.in_transaction
+        assert not s.conn.in_transaction
+        assert reader.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 5
+        reader.close()
+
+
+def test_batch_keeps_each_article_atomic_and_commits_on_error(tmp_path: Path) -> None:
+    path = str(tmp_path / "k.db")
+    with Store.open(path) as s:
+        s.conn.execute("CREATE TEMP TRIGGER no_boom BEFORE INSERT ON main.segments WHEN new.headline = 'BOOM' "
+                       "BEGIN SELECT RAISE(ABORT, 'segment refused'); END")
+        with pytest.raises(KeyboardInterrupt):
+            with s.batch(max_writes=100, max_seconds=60):
+                s.save_article(record(1), now=NOW)
+                with pytest.raises(StorageError):
+                    s.save_article(record(2, segments=[(None, ["x"]), ("BOOM", ["y"])]), now=NOW)
+                s.save_article(record(3), now=NOW)
+                raise KeyboardInterrupt  # a stop request: what finished is kept
+        assert not s.conn.in_transaction
+    with Store.open(path) as again:
+        assert [r[0] for r in again.conn.execute("SELECT title FROM articles ORDER BY id")] == [
+            record(1).title, record(3).title]
+        assert_consistent(again)
+
+
+def test_an_idle_batch_is_committed_by_its_timer(tmp_path: Path) -> None:
+    import time
+
+    path = str(tmp_path / "k.db")
+    with Store.open(path) as s:
+        with s.batch(max_writes=100, max_seconds=0.05):
+            s.save_article(record(1), now=NOW)
+            deadline = time.monotonic() + 10
+            while s.conn.in_transaction and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert not s.conn.in_transaction  # the write lock is not held while the caller is idle
+            other = Store.open(path, busy_timeout=0.5)  # another writer gets in
+            other.record_page("https://x.example/", "x", status=200)
+            other.close()
+            s.save_article(record(2), now=NOW)
+        assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 2
+
+
+def test_nested_batches_share_one_and_close_commits(tmp_path: Path) -> None:
+    path = str(tmp_path / "k.db")
+    s = Store.open(path)
+    with s.batch(max_writes=100, max_seconds=60):
+        with s.batch():
+            s.save_article(record(1), now=NOW)
+        assert s.conn.in_transaction  # the inner end does not commit
+        s.save_article(record(2), now=NOW)
+    assert not s.conn.in_transaction
+    s.close()
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 2
