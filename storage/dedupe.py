@@ -134,15 +134,15 @@ def tokens(text: str) -> list[str]:
 def _token_hashes(words: list[str]) -> np.ndarray:
     """64-bit hashes of the words (blake2b, cached: news vocabulary is Zipf-distributed)."""
     cache = _TOKEN_CACHE
-    try:
-        values = np.fromiter(map(cache.__getitem__, words), dtype=np.int64, count=len(words))
-    except KeyError:
+    values = list(map(cache.get, words))
+    if None in values:
         if len(cache) > _TOKEN_CACHE_MAX:
             cache.clear()
-        for word in set(words).difference(cache):
-            cache[word] = _signed(_h64(word))
-        values = np.fromiter(map(cache.__getitem__, words), dtype=np.int64, count=len(words))
-    return values.view(np.uint64)
+        for word in words:
+            if word not in cache:
+                cache[word] = _signed(_h64(word))
+        values = list(map(cache.__getitem__, words))
+    return np.array(values, dtype=np.int64).view(np.uint64)
 
 
 def shingle_hashes(words: list[str]) -> np.ndarray:
@@ -239,7 +239,7 @@ def _facts(text: str) -> tuple[set[str], set[str], set[str]]:
                     if key:
                         numbers.add(key)
             elif first.isupper():
-                low = unicodedata.normalize("NFKC", word).casefold()
+                low = word.casefold() if word.isascii() else unicodedata.normalize("NFKC", word).casefold()
                 if _is_name(low):
                     if i == 0:
                         opens = True
