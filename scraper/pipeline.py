@@ -8,7 +8,8 @@ One run of one source, used by ``kabar crawl``, ``kabar demo`` and the daemon::
        |      than our last fetch, or first seen less than http.recheck_days ago
     fetch+parse   worker threads (the Fetcher keeps per-host politeness); multi-page articles stitched
        |
-    store     the calling thread only, one article at a time as results complete
+    store     the calling thread only, one article at a time as results complete (in a Store.batch():
+              each article atomic, committed together with its neighbours within a second)
 
 Each article URL lands in exactly one summary column: new, updated, unchanged, duplicate (the store's
 answer), skipped (deliberately not stored) or failed. Listing, feed and sitemap documents that cannot be read
@@ -594,18 +595,21 @@ class _Run:
         s.run_id = self.store.start_run(self.source.name)
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=f"kabar-{self.source.name}")
         try:
-            t0 = time.perf_counter()
-            candidates = self.discover(pool)
-            s.discovered = len(candidates)
-            s.timings["discover"] = time.perf_counter() - t0
-            jobs: list[_Job] = [] if self.stop.is_set() else self.plan(candidates)
-            del candidates
-            log.info("%s: %d article URLs discovered, %d to fetch", self.source.name, s.discovered,
-                     len(jobs), extra={"source": self.source.name, "run_id": s.run_id})
-            if self.progress is not None:
-                self.progress("total", len(jobs))
-            tasks = (functools.partial(self.fetch_article, j) for j in jobs)
-            self._run_pool(pool, tasks, self.store_result)
+            # Writes are grouped into few transactions (each article still atomic on its own, committed
+            # within a second): what a crash can lose is re-fetched by the next run.
+            with self.store.batch():
+                t0 = time.perf_counter()
+                candidates = self.discover(pool)
+                s.discovered = len(candidates)
+                s.timings["discover"] = time.perf_counter() - t0
+                jobs: list[_Job] = [] if self.stop.is_set() else self.plan(candidates)
+                del candidates
+                log.info("%s: %d article URLs discovered, %d to fetch", self.source.name, s.discovered,
+                         len(jobs), extra={"source": self.source.name, "run_id": s.run_id})
+                if self.progress is not None:
+                    self.progress("total", len(jobs))
+                tasks = (functools.partial(self.fetch_article, j) for j in jobs)
+                self._run_pool(pool, tasks, self.store_result)
         except BaseException as exc:
             # StorageError: nothing more can be written. Anything else is a bug; either way the run ends
             # here and is recorded (best effort) so that it does not stay "running".
