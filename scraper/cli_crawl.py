@@ -137,6 +137,11 @@ def run_crawl(config: Config, store: Store, sources: Sequence[SourceConfig], *, 
     return outcome
 
 
+def _bar_wanted(app: AppContext) -> bool:
+    """A progress bar on a terminal, unless -v asked for log lines (they would tear the bar apart)."""
+    return sys.stderr.isatty() and app.verbosity <= 0
+
+
 def _open_store(path: str) -> Store:
     store = Store.open(path)
     store.recover_interrupted_runs()
@@ -162,7 +167,7 @@ def crawl_cmd(app: AppContext, sources: tuple[str, ...], max_pages: int | None) 
     selected = config.select_sources(list(dict.fromkeys(sources)))
     store = _open_store(app.db_path)
     try:
-        outcome = run_crawl(config, store, selected, max_pages=max_pages)
+        outcome = run_crawl(config, store, selected, max_pages=max_pages, progress_bar=_bar_wanted(app))
     finally:
         store.close()
     click.echo(summary_table(outcome.summaries))
@@ -224,7 +229,7 @@ def demo_cmd(app: AppContext, demo_db: str | None, keep_serving: bool) -> int:
         click.echo(f"demo site serving at {base_url}; crawling into {db_path}", err=True)
         store = _open_store(db_path)
         try:
-            outcome = run_crawl(config, store, config.sources)
+            outcome = run_crawl(config, store, config.sources, progress_bar=_bar_wanted(app))
         finally:
             store.close()
         click.echo(summary_table(outcome.summaries))
