@@ -52,9 +52,9 @@ def make_rules(promo_phrases: tuple[str, ...] = (), dateline: str | None = None)
     """Compile the built-in rules with a profile's extra promo phrases and dateline regex."""
     promo = rules.PROMO_START_RE
     if promo_phrases:
-        extra = "|".join(re.escape(p.strip()).replace(r"\ ", r"\s+") for p in promo_phrases if p.strip())
+        extra = "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in promo_phrases if p.strip())
         if extra:
-            promo = re.compile(r"^[\s\W_]{0,3}(?:" + rules._PROMO_BODY + "|" + extra + r")", re.IGNORECASE)
+            promo = re.compile(r"^[\s\W_]{0,3}(?:" + rules.PROMO_BODY + "|" + extra + r")", re.IGNORECASE)
     dl = None
     if dateline:
         try:

@@ -229,8 +229,8 @@ RELATED_PHRASES: tuple[str, ...] = (
     r"populer", r"terkini", r"latest\s+news",
 )
 
-_PROMO_BODY = "|".join(PROMO_PHRASES)
-PROMO_START_RE = re.compile(r"^[\s\W_]{0,3}(?:" + _PROMO_BODY + r")", re.IGNORECASE)
+PROMO_BODY = "|".join(PROMO_PHRASES)
+PROMO_START_RE = re.compile(r"^[\s\W_]{0,3}(?:" + PROMO_BODY + r")", re.IGNORECASE)
 #: A promo phrase inside a paragraph (used to split a trailing ``Baca juga`` off real prose). Case
 #: sensitive on the first letter so that ordinary lower-case words are not taken for a label.
 INLINE_PROMO_RE = re.compile(

@@ -557,3 +557,9 @@ def test_article_with_pictures_keeps_captions_out() -> None:
                 f"banjir. (FAM68/Budi)</figcaption></figure><p>{P2}</p>")
     assert art.text.splitlines() == [P1, P2]
     assert "caption" in kinds(art)
+
+
+def test_profile_promo_phrase_matches_any_spacing() -> None:
+    body = f"<p>{P1}</p><p>Kabar   Pilihan : <a href='/a'>Satu judul berita pilihan</a></p><p>{P2}</p>"
+    art = parse_html(page(body), URL, profile=ParseProfile(promo_phrases=("Kabar Pilihan",)))
+    assert art.text.splitlines() == [P1, P2]
