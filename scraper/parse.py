@@ -395,30 +395,37 @@ def _score_paragraphs(body: LexborNode) -> dict[int, _NodeInfo]:
 
 def _score_text_nodes(body: LexborNode, vote: Callable[[LexborNode | None, float, int], None]) -> None:
     """Fallback for pages without paragraphs: every block element with direct text counts as one."""
-    lengths: dict[int, list] = {}       # block mem_id -> [node, text length, commas]
+    lengths: dict[int, list] = {}                  # block mem_id -> [node, text length, commas]
+    holders: dict[int, LexborNode | None] = {}     # parent mem_id -> its block element (None: link, script)
     block_tags = rules.BLOCK_TAGS
-    for node in body.traverse(include_text=True):
+    drop = rules.DROP_TAGS
+    for node in body.traverse(include_text=True, skip_empty=True):
         if node.tag != "-text":
             continue
         text = node.text_content or ""
+        if len(text) < 2:
+            continue
+        parent = node.parent
+        if parent is None:
+            continue
+        pid = parent.mem_id
+        if pid in holders:
+            holder = holders[pid]
+        else:
+            cur: LexborNode | None = parent
+            hops = 0
+            while cur is not None and cur.tag not in block_tags and cur.tag != "a" and cur.tag not in drop \
+                    and hops < 8:
+                cur = cur.parent
+                hops += 1
+            holder = cur if cur is not None and cur.tag in block_tags else None
+            holders[pid] = holder
+        if holder is None:
+            continue
         ln = len(text.strip())
-        if ln < 2:
-            continue
-        cur = node.parent
-        in_link = False
-        hops = 0
-        while cur is not None and cur.tag not in block_tags and hops < 8:
-            if cur.tag == "a":
-                in_link = True
-            if cur.tag in rules.DROP_TAGS:
-                break
-            cur = cur.parent
-            hops += 1
-        if cur is None or in_link or cur.tag in rules.DROP_TAGS:
-            continue
-        entry = lengths.get(cur.mem_id)
+        entry = lengths.get(holder.mem_id)
         if entry is None:
-            lengths[cur.mem_id] = [cur, ln, text.count(",")]
+            lengths[holder.mem_id] = [holder, ln, text.count(",")]
         else:
             entry[1] += ln
             entry[2] += text.count(",")
