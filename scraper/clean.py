@@ -93,7 +93,7 @@ def line_kind(text: str, r: Rules = DEFAULT_RULES) -> str | None:
     if n <= 360 and rules.NAV_LINE_RE.match(text):
         return "nav"
     if n <= rules.CAPTION_MAX and (rules.CAPTION_LINE_RE.match(text) or (
-            text[-1] in ").sSyYoO" and rules.CAPTION_CREDIT_RE.search(text, max(0, n - 160)))):
+            ")" in text[-3:] and rules.CAPTION_CREDIT_RE.search(text, max(0, n - 160)))):
         return "caption"
     return None
 

@@ -310,7 +310,7 @@ CAPTION_LINE_RE = re.compile(
 #: A short line that ends with a photo credit: ``... di balai desa. (Foto: FAM68/Budi)``.
 CAPTION_CREDIT_RE = re.compile(
     r"(?:\((?:foto|photo|ilustrasi)\s*[:：][^)]{0,100}\)|\b(?:getty\s+images|shutterstock|istock(?:photo)?"
-    r"|reuters/[a-z .]{2,40}|ap\s+photo/[a-z .]{2,40}|afp\s+photo))\s*\)?\.?$",
+    r"|reuters/[a-z .]{2,40}|ap\s+photo/[a-z .]{2,40}|afp\s+photo)\s*\))\.?$",
     re.IGNORECASE)
 CAPTION_MAX = 240
 
