@@ -316,6 +316,21 @@ def _weigh(cls: str, ident: str) -> float:
     return weight
 
 
+_INLINE_WRAPPERS = frozenset({"strong", "b", "em", "i", "span", "font", "u", "small", "mark"})
+
+
+def _has_link(p: LexborNode) -> bool:
+    """Does a paragraph hold a link? (Looks at its children first: cheaper than a selector.)"""
+    wrapped = False
+    for child in p.iter():
+        tag = child.tag
+        if tag == "a":
+            return True
+        if tag in _INLINE_WRAPPERS:
+            wrapped = True
+    return wrapped and p.css_first("a") is not None
+
+
 def _link_len(node: LexborNode) -> int:
     return sum(len(a.text()) for a in node.css("a"))
 
@@ -385,7 +400,7 @@ def _score_paragraphs(body: LexborNode) -> dict[int, _NodeInfo]:
         ln = len(text.strip())
         if ln < rules.MIN_DENSITY_PARAGRAPH:
             continue
-        if ln < 400 and p.css_first("a") is not None and _link_len(p) > ln * 0.5:
+        if ln < 400 and _has_link(p) and _link_len(p) > ln * 0.5:
             continue
         vote(p.parent, 1 + text.count(",") + min(ln / 100, 3.0), ln)
     if not infos or max(i.para for i in infos.values()) < rules.MIN_PARAGRAPH_TEXT:
@@ -667,17 +682,17 @@ _CAPTION_HOLDERS = frozenset({"div", "span", "small", "em", "i", "font"})
 
 def _is_image_caption(node: LexborNode) -> bool:
     """A short text element right after an image (or a box holding only an image): its caption."""
+    text = node.text()
+    if not 0 < len(text) <= 2 * rules.CAPTION_MAX or not 0 < len(text.strip()) <= rules.CAPTION_MAX:
+        return False
     prev = node.prev
     while prev is not None and prev.tag == "-text" and not (prev.text_content or "").strip():
         prev = prev.prev
     if prev is None or prev.tag is None:
         return False
     if prev.tag not in ("img", "picture"):
-        if prev.tag not in ("div", "a", "span", "p") or prev.css_first("img") is None or prev.text().strip():
+        if prev.tag not in ("div", "a", "span", "p") or prev.text().strip() or prev.css_first("img") is None:
             return False
-    text = node.text().strip()
-    if not 0 < len(text) <= rules.CAPTION_MAX:
-        return False
     me = node.mem_id     # (a node's css() includes the node itself)
     return not any(n.mem_id != me for n in node.css("p, div, br"))
 
