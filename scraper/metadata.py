@@ -89,30 +89,30 @@ def read_head(tree: LexborHTMLParser) -> Meta:
     meta = Meta()
     props = meta.props
     head = tree.head
-    scope = head if head is not None and head.css_first("meta") is not None else tree
-    for node in scope.css("meta"):
+    scope: Scope = head if head is not None and head.css_first("meta") is not None else tree
+    for node in scope.css("meta, link[rel], title"):
+        tag = node.tag
         attrs = node.attributes
-        content = attrs.get("content")
-        if content is None:
-            continue
-        for key_attr in ("property", "name", "itemprop", "http-equiv"):
-            key = attrs.get(key_attr)
-            if key:
-                props.setdefault(key.strip().lower(), []).append(content)
-    for node in scope.css("link[rel]"):
-        rel = (node.attributes.get("rel") or "").lower().split()
-        if "canonical" in rel and meta.canonical is None:
-            href = (node.attributes.get("href") or "").strip()
-            if href:
-                meta.canonical = href
-    html = tree.css_first("html")
-    if html is not None:
-        lang = html.attributes.get("lang") or html.attributes.get("xml:lang")
+        if tag == "meta":
+            content = attrs.get("content")
+            if content is None:
+                continue
+            for key_attr in ("property", "name", "itemprop", "http-equiv"):
+                key = attrs.get(key_attr)
+                if key:
+                    props.setdefault(key.strip().lower(), []).append(content)
+        elif tag == "link":
+            if meta.canonical is None and "canonical" in (attrs.get("rel") or "").lower().split():
+                href = (attrs.get("href") or "").strip()
+                if href:
+                    meta.canonical = href
+        elif meta.doc_title is None:
+            meta.doc_title = norm_space(node.text()) or None
+    root = tree.root
+    if root is not None and root.tag == "html":
+        lang = root.attributes.get("lang") or root.attributes.get("xml:lang")
         if lang and lang.strip():
             meta.html_lang = lang.strip()
-    title = tree.css_first("title")
-    if title is not None:
-        meta.doc_title = norm_space(title.text()) or None
     best: dict[str, Any] | None = None
     best_rank = 99
     for node in tree.css('script[type="application/ld+json"]'):
