@@ -475,11 +475,11 @@ def main() -> int:
             print(f"kept {work}")
 
     print()
-    print(f"{'tool':<8} {'stored':>7} {'seconds':>8} {'articles/min':>13} {'CPU ms/article':>15} "
+    print(f"{'tool':<13} {'stored':>7} {'seconds':>8} {'articles/min':>13} {'CPU ms/article':>15} "
           f"{'peak RSS MB':>12}")
     for tool, r in results.items():
         cpu_ms = r["cpu"] / max(r["stored"], 1) * 1000
-        print(f"{tool:<8} {r['stored']:>7} {r['elapsed']:>8.1f} {r['per_min']:>13,.0f} {cpu_ms:>15.2f} "
+        print(f"{tool:<13} {r['stored']:>7} {r['elapsed']:>8.1f} {r['per_min']:>13,.0f} {cpu_ms:>15.2f} "
               f"{r['tree_rss_mb']:>12.1f}")
     if "kabar" in results:
         k = results["kabar"]
