@@ -174,9 +174,11 @@ class Store:
         """Close the connection (committing an open batch first)."""
         with self._lock:
             try:
-                if self._batch is not None and self.conn.in_transaction:
+                if self._batch is not None:
                     self._batch.closed()
-                    self.conn.execute("COMMIT")
+                    self._batch = None
+                    if self.conn.in_transaction:
+                        self.conn.execute("COMMIT")
                 self.conn.close()
             except sqlite3.Error as exc:
                 raise map_sqlite_error(exc, self.path) from exc
@@ -264,7 +266,8 @@ class Store:
         finally:
             with self._lock, self._errors():
                 batch = self._batch
-                assert batch is not None
+                if batch is None:  # the store was closed inside the batch (close() committed it)
+                    return
                 batch.depth -= 1
                 if batch.depth == 0:
                     self._batch = None

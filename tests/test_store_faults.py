@@ -263,3 +263,12 @@ def test_nested_batches_share_one_and_close_commits(tmp_path: Path) -> None:
     assert not s.conn.in_transaction
     s.close()
     assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 2
+
+
+def test_closing_inside_a_batch_commits_it(tmp_path: Path) -> None:
+    path = str(tmp_path / "k.db")
+    s = Store.open(path)
+    with s.batch(max_writes=100, max_seconds=60):
+        s.save_article(record(1), now=NOW)
+        s.close()
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 1
