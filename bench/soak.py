@@ -205,6 +205,10 @@ def main() -> int:
     print(f"overall CPU: {100 * total_cpu / total_wall:.3f} % ({total_cpu:.1f} s CPU)")
     print(f"RSS: {rss_start:.1f} MiB after warm-up -> {rss_end:.1f} MiB at the end "
           f"({growth:+.1f} MiB, {100 * growth / rss_start:+.1f} %); peak {max(r for _, _, r in samples):.1f} MiB")
+    per_minute = defaultdict(list)
+    for t, _, r in samples:
+        per_minute[int((t - samples[0][0]) // 60)].append(r)
+    print("RSS by minute (MiB):", " ".join(f"{statistics.median(v):.1f}" for _, v in sorted(per_minute.items())))
     print(f"stop: exit {code} in {stop_s:.2f} s")
     ok = (not idle_wall or idle_cpu / idle_wall < 0.01) and growth < max(2.0, 0.05 * rss_start) and code == 0
     print("bars:", "met" if ok else "NOT met")

@@ -121,6 +121,36 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_malloc_trim: Callable[[int], int] | None = None
+_malloc_trim_looked_up = False
+
+
+def release_free_memory() -> bool:
+    """Hand the heap memory freed by finished runs back to the OS (glibc ``malloc_trim``); False elsewhere.
+
+    Each run's fetch and parse threads leave freed blocks spread over glibc's per-thread arenas; without a
+    trim the resident size of a long-lived daemon creeps up (by a few MiB an hour) although nothing leaks.
+    """
+    global _malloc_trim, _malloc_trim_looked_up
+    if not _malloc_trim_looked_up:
+        _malloc_trim_looked_up = True
+        try:
+            import ctypes
+            import ctypes.util
+
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            fn = libc.malloc_trim
+            fn.argtypes = [ctypes.c_size_t]
+            fn.restype = ctypes.c_int
+            _malloc_trim = fn
+        except (OSError, AttributeError):
+            _malloc_trim = None
+    if _malloc_trim is None:
+        return False
+    _malloc_trim(0)
+    return True
+
+
 def job_id(name: str) -> str:
     return f"source:{name}"
 
@@ -282,6 +312,7 @@ class Daemon:
         # names of the sources crawling now; by name, not slot, so that a source removed and re-added by two
         # reloads while its old run goes on still never overlaps itself
         self._busy: set[str] = set()
+        self._finished_runs = 0
         self._wake = threading.Event()
         self._generations = itertools.count(1)
         self._to_arm: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
@@ -501,6 +532,7 @@ class Daemon:
                                      interval_s=plan.interval_s, last_status=status,
                                      consecutive_failures=plan.consecutive_failures)
             self._busy.discard(name)
+            self._finished_runs += 1
             slot.runs += 1
             self.history.append(RunRecord(name, run_id, status, started, finished, counts, plan.next_run_at))
             if not slot.removed:
@@ -522,6 +554,7 @@ class Daemon:
 
     def _serve(self) -> int:
         next_beat = time.monotonic() + self._heartbeat_s
+        trimmed_at = 0
         while True:
             self._wake.wait(timeout=max(0.0, next_beat - time.monotonic()))
             self._wake.clear()
@@ -538,6 +571,11 @@ class Daemon:
                 if not self._beat("running"):
                     return EXIT_FATAL
                 next_beat = time.monotonic() + self._heartbeat_s
+                with self._lock:
+                    finished = self._finished_runs
+                if finished != trimmed_at:   # runs ended since the last beat: give their garbage back
+                    release_free_memory()
+                    trimmed_at = finished
 
     def _beat(self, state: str) -> bool:
         """Write the heartbeat row; False after too many failures in a row (database unusable)."""
