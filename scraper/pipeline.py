@@ -8,8 +8,8 @@ One run of one source, used by ``kabar crawl``, ``kabar demo`` and the daemon::
        |      than our last fetch, or first seen less than http.recheck_days ago
     fetch+parse   worker threads (the Fetcher keeps per-host politeness); multi-page articles stitched
        |
-    store     the calling thread only, one article at a time as results complete (in a Store.batch():
-              each article atomic, committed together with its neighbours within a second)
+    store     the calling thread only, one article at a time as results complete, each committed at
+              once (bulk runs: Store.batch(), each article atomic, committed with its neighbours within 0.1 s)
 
 Each article URL lands in exactly one summary column: new, updated, unchanged, duplicate (the store's
 answer), skipped (deliberately not stored) or failed. Listing, feed and sitemap documents that cannot be read
@@ -21,6 +21,7 @@ propagates.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -57,6 +58,8 @@ MAX_SECTIONS = 30            # section front pages (/kategori/<name>/) read per 
 MAX_NEXT_PAGES = 20          # further pages of one multi-page article
 MAX_ERRORS_KEPT = 50         # RunSummary.errors keeps the first ones
 MIN_ARTICLE_CHARS = 200      # shorter bodies are "not an article"
+BULK_JOBS = 200              # runs with this many articles to fetch write in batches ...
+BATCH_SECONDS = 0.1          # ... where a stored article waits at most this long for its commit
 
 Status = Literal["ok", "failed", "interrupted"]
 OUTCOMES = ("new", "updated", "unchanged", "duplicate", "skipped", "failed")
@@ -595,20 +598,22 @@ class _Run:
         s.run_id = self.store.start_run(self.source.name)
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=f"kabar-{self.source.name}")
         try:
-            # Writes are grouped into few transactions (each article still atomic on its own, committed
-            # within a second): what a crash can lose is re-fetched by the next run.
-            with self.store.batch():
-                t0 = time.perf_counter()
-                candidates = self.discover(pool)
-                s.discovered = len(candidates)
-                s.timings["discover"] = time.perf_counter() - t0
-                jobs: list[_Job] = [] if self.stop.is_set() else self.plan(candidates)
-                del candidates
-                log.info("%s: %d article URLs discovered, %d to fetch", self.source.name, s.discovered,
-                         len(jobs), extra={"source": self.source.name, "run_id": s.run_id})
-                if self.progress is not None:
-                    self.progress("total", len(jobs))
-                tasks = (functools.partial(self.fetch_article, j) for j in jobs)
+            t0 = time.perf_counter()
+            candidates = self.discover(pool)
+            s.discovered = len(candidates)
+            s.timings["discover"] = time.perf_counter() - t0
+            jobs: list[_Job] = [] if self.stop.is_set() else self.plan(candidates)
+            del candidates
+            log.info("%s: %d article URLs discovered, %d to fetch", self.source.name, s.discovered,
+                     len(jobs), extra={"source": self.source.name, "run_id": s.run_id})
+            if self.progress is not None:
+                self.progress("total", len(jobs))
+            tasks = (functools.partial(self.fetch_article, j) for j in jobs)
+            # Every article is committed as soon as it is written, except in a bulk run (an initial crawl):
+            # there writes share short transactions (each article still atomic on its own, committed within
+            # BATCH_SECONDS), and a SIGKILL loses at most that much work, which the next run fetches again.
+            bulk = len(jobs) >= BULK_JOBS
+            with self.store.batch(max_seconds=BATCH_SECONDS) if bulk else contextlib.nullcontext():
                 self._run_pool(pool, tasks, self.store_result)
         except BaseException as exc:
             # StorageError: nothing more can be written. Anything else is a bug; either way the run ends

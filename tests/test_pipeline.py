@@ -274,3 +274,23 @@ def test_unreachable_source_is_a_failed_run(tmp_path: Path, store: Store) -> Non
     s = crawl(site, make_config(tmp_path), store)
     assert s.status == "failed"
     assert s.failed == 2 and s.discovered == 0   # the start page and the feed
+
+
+def test_bulk_run_writes_in_batches_with_the_same_outcomes(tmp_path: Path, store: Store,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from scraper import pipeline
+
+    monkeypatch.setattr(pipeline, "BULK_JOBS", 1)
+    batches: list[float] = []
+    real_batch = store.batch
+
+    def spy(**kw):  # type: ignore[no-untyped-def]
+        batches.append(kw["max_seconds"])
+        return real_batch(**kw)
+
+    monkeypatch.setattr(store, "batch", spy)
+    s = crawl(build_site(), make_config(tmp_path), store)
+    assert batches == [pipeline.BATCH_SECONDS]
+    assert (s.new, s.skipped, s.failed, s.fetched) == (5, 3, 1, 9)
+    # everything is committed when the run returns: another connection sees it
+    assert db(tmp_path).execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 5
