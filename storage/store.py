@@ -266,15 +266,15 @@ class Store:
         finally:
             with self._lock, self._errors():
                 batch = self._batch
-                if batch is None:  # the store was closed inside the batch (close() committed it)
-                    return
-                batch.depth -= 1
-                if batch.depth == 0:
-                    self._batch = None
-                    batch.closed()
-                    if self.conn.in_transaction:
-                        self._commit_quietly_on_error(batch)
-                    batch.raise_failure()
+                # None: the store was closed inside the batch (close() committed it)
+                if batch is not None:
+                    batch.depth -= 1
+                    if batch.depth == 0:
+                        self._batch = None
+                        batch.closed()
+                        if self.conn.in_transaction:
+                            self._commit_quietly_on_error(batch)
+                        batch.raise_failure()
 
     def _commit_quietly_on_error(self, batch: _Batch) -> None:
         try:
