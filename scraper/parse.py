@@ -538,6 +538,10 @@ def _pick_container(infos: dict[int, _NodeInfo]) -> list[LexborNode] | None:
     top: _NodeInfo | None = None
     top_score = float("-inf")
     for info in ranked:
+        # the link penalty only lowers a positive score (and lifts a negative one at most to 0): a candidate
+        # whose bound does not beat the best so far is not measured (its text and links cost a scan each)
+        if max(info.score, 0.0) <= top_score:
+            continue
         length = len(info.node.text())
         if not length:
             continue
