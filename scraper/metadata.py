@@ -246,7 +246,7 @@ def _ld_str(value: Any) -> str | None:
 
 
 def find_dates(tree: LexborHTMLParser, meta: Meta, default_offset: str, region: Scope | None = None,
-               title: str | None = None) -> tuple[str | None, str | None]:
+               title: str | None = None, headings: Headings | None = None) -> tuple[str | None, str | None]:
     """(published_at, modified_at). ``region`` (the article's surroundings) is where date text is looked for."""
     published = parse_date(_ld_str(meta.ld.get("datePublished")), default_offset)
     modified = parse_date(_ld_str(meta.ld.get("dateModified")), default_offset)
@@ -272,12 +272,13 @@ def find_dates(tree: LexborHTMLParser, meta: Meta, default_offset: str, region: 
             if published:
                 break
     if published is None:
-        published = _date_from_text(tree, default_offset, region if region is not None else tree, title)
+        published = _date_from_text(tree, default_offset, region if region is not None else tree, title,
+                                    headings)
     return published, modified
 
 
-def _date_from_text(tree: LexborHTMLParser, default_offset: str, region: Scope, title: str | None = None
-                    ) -> str | None:
+def _date_from_text(tree: LexborHTMLParser, default_offset: str, region: Scope, title: str | None = None,
+                    headings: Headings | None = None) -> str | None:
     """A date shown as text: date elements first, then the title's surroundings, then the page; a date
     with a time of day beats a bare date (which is often today's date in a top bar)."""
     date_only: str | None = None
@@ -292,8 +293,9 @@ def _date_from_text(tree: LexborHTMLParser, default_offset: str, region: Scope, 
             return found
         if date_only is None:
             date_only = parse_date_text(text, default_offset)
-    h1s = tree.css("h1")[:12]
-    h1 = next((h for h in h1s if title and norm_space(h.text(separator=" ")) == title), h1s[0] if h1s else None)
+    if headings is None:
+        headings = read_headings(tree)
+    h1 = next((h for h, text in headings if title and text == title), headings[0][0] if headings else None)
     around = h1.parent if h1 is not None else None
     for _ in range(2):
         if around is None:
@@ -348,11 +350,14 @@ def _is_site_part(part: str, keys: list[str]) -> bool:
 
 def strip_site_name(title: str, site_name: str | None, url: str | None) -> str:
     """Drop `` - SiteName`` / ``SiteName | `` parts of a document title."""
+    return _strip_site_name(title, _site_keys(site_name, url))
+
+
+def _strip_site_name(title: str, keys: list[str]) -> str:
     title = norm_space(title)
     seps = list(rules.TITLE_SEP_RE.finditer(title))
     if not seps:
         return title
-    keys = _site_keys(site_name, url)
     if not keys:
         return title
     bounds = [0] + [x for m in seps for x in (m.start(), m.end())] + [len(title)]
@@ -374,19 +379,28 @@ def strip_site_name(title: str, site_name: str | None, url: str | None) -> str:
     return title[parts[lo][0]:parts[hi - 1][1]].strip()
 
 
-def _similar(a: str, b: str) -> float:
-    wa, wb = _words(a), _words(b)
-    if not wa or not wb:
+def _similarity(wa: list[str], nb: int, sb: set[str]) -> float:
+    """Share of common words of a (its word list) and b (its word count and word set)."""
+    if not wa or not nb:
         return 0.0
-    sb = set(wb)
     common = sum(1 for w in wa if w in sb)
-    return common / max(len(wa), len(wb))
+    return common / max(len(wa), nb)
+
+
+#: The page's ``<h1>`` elements (the first 12) with their whitespace-normalised text: read once per page,
+#: used for the title and for the date next to it.
+Headings = list[tuple[LexborNode, str]]
+
+
+def read_headings(tree: LexborHTMLParser) -> Headings:
+    return [(h, norm_space(h.text(separator=" "))) for h in tree.css("h1")[:12]]
 
 
 _TITLE_FALLBACK_SELECTOR = ", ".join(rules.TITLE_FALLBACK_SELECTORS)
 
 
-def find_title(tree: LexborHTMLParser, meta: Meta, url: str | None, selector: str | None = None) -> str | None:
+def find_title(tree: LexborHTMLParser, meta: Meta, url: str | None, selector: str | None = None,
+               headings: Headings | None = None) -> str | None:
     """The headline: a profile selector, else the ``<h1>`` that matches the page's meta title, else meta."""
     if selector:
         try:
@@ -400,22 +414,36 @@ def find_title(tree: LexborHTMLParser, meta: Meta, url: str | None, selector: st
     site_name = meta.first("og:site_name", "application-name", "apple-mobile-web-app-title")
     candidates = [meta.first("og:title", "twitter:title"), _ld_str(meta.ld.get("headline")),
                   meta.first("title", "dc.title", "sailthru.title", "parsely-title"), meta.doc_title]
-    meta_titles = [strip_site_name(c, site_name, url) for c in candidates if c]
+    keys = _site_keys(site_name, url)
+    stripped: dict[str, str] = {}          # the candidates often repeat one another
+    meta_titles: list[str] = []
+    for c in candidates:
+        if c:
+            t = stripped.get(c)
+            if t is None:
+                t = stripped[c] = _strip_site_name(c, keys)
+            meta_titles.append(t)
     # the part before the last " - " / " | " too: the site name may be one we do not recognise
     heads = [m[:seps[-1].start()] for m in meta_titles if (seps := list(rules.TITLE_SEP_RE.finditer(m)))]
     match_titles = meta_titles + [h for h in heads if len(h.split()) >= 3]
-    h1s = [norm_space(h.text(separator=" ")) for h in tree.css("h1")[:12]]
-    h1s = [h for h in h1s if 3 <= len(h) <= 400]
+    if headings is None:
+        headings = read_headings(tree)
+    h1s = [h for _, h in headings if 3 <= len(h) <= 400]
     if meta_titles:
         best, best_score = None, 0.0
+        match_words = []
+        for m in dict.fromkeys(match_titles):        # distinct titles, each split into words once
+            wb = _words(m)
+            match_words.append((len(wb), set(wb)))
         for h in h1s:
-            score = max(_similar(h, m) for m in match_titles)
+            wa = _words(h)
+            score = max(_similarity(wa, nb, sb) for nb, sb in match_words)
             if score > best_score:
                 best, best_score = h, score
         if best is not None and best_score >= 0.5:
             return best
         # one real-looking <h1> that the meta title does not echo (an SEO title in the head)
-        if len(h1s) == 1 and len(h1s[0].split()) >= 4 and not _is_site_part(h1s[0], _site_keys(site_name, url)):
+        if len(h1s) == 1 and len(h1s[0].split()) >= 4 and not _is_site_part(h1s[0], keys):
             return h1s[0]
         # the headline may be an h2/h3 or a styled div on older templates
         wanted = [m.lower() for m in match_titles if m]

@@ -46,6 +46,7 @@ from scraper.metadata import (
     find_title,
     norm_space,
     read_head,
+    read_headings,
 )
 from storage.urls import same_site
 
@@ -1099,7 +1100,8 @@ def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | No
 
     art.canonical_url = find_canonical(meta, url)
     base = url or art.canonical_url
-    art.title = find_title(tree, meta, base, profile.title if profile else None)
+    headings = read_headings(tree) if not (profile and profile.title) else None   # else read when needed
+    art.title = find_title(tree, meta, base, profile.title if profile else None, headings)
     art.section = find_section(tree, meta, art.title)
     art.lang = find_lang(meta)
     art.image = find_image(meta, base)
@@ -1111,7 +1113,7 @@ def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | No
     art.tags = find_tags(region, meta, page)
     if not roots:
         art.published_at, art.modified_at = find_dates(tree, meta, _offset(meta, url, art.title or ""),
-                                                       title=art.title)
+                                                       title=art.title, headings=headings)
         art.warnings.append(NO_BODY_WARNING)
         return art
     forced = _forced_removals(tree, profile.remove) if profile and profile.remove else {}
@@ -1123,7 +1125,8 @@ def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | No
     art.dateline = dateline
     art.removed = removed + removed2 + removed3
     art.next_pages = find_next_pages(tree, roots, base)
-    art.published_at, art.modified_at = find_dates(tree, meta, _offset(meta, url, art.text), region, art.title)
+    art.published_at, art.modified_at = find_dates(tree, meta, _offset(meta, url, art.text), region, art.title,
+                                                   headings)
     if not segments:
         art.warnings.append(NO_BODY_WARNING)
     return art
