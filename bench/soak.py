@@ -8,8 +8,9 @@ it) or *idle*. Prints, at the end:
 
 * idle CPU %: CPU seconds / wall seconds over the idle intervals (bar: < 1 %);
 * overall CPU %, the runs per source and how many failed;
-* RSS at warm-up (the median of the samples in the first fifth of the soak after the first round of runs)
-  and at the end (the median of the last fifth), and the growth (bar: flat, i.e. within a few MiB / 5 %).
+* retained RSS: samples taken while no run is in flight and a heartbeat after the last run ended (the
+  daemon hands freed heap back to the OS then), after a 90 s warm-up; the median of the first and of the
+  last fifth of them, the growth and a least-squares trend (bar: flat, within 2 MiB / 5 %).
 
 Usage::
 
@@ -38,6 +39,9 @@ from typing import Any
 _WORDS = ("pemerintah kota menggelar rapat koordinasi bersama warga untuk membahas rencana perbaikan jalan "
           "saluran air dan penerangan yang dikeluhkan sejak musim hujan tahun lalu").split()
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# The daemon's heartbeat, also when it hands freed memory back to the OS after runs (malloc_trim).
+HEARTBEAT_S = 5.0
+WARM_UP_S = 90.0
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -158,7 +162,8 @@ def main() -> int:
         write_config(cfg, base, db, args.sources, args.schedule)
         with open(log, "wb") as out:
             proc = subprocess.Popen([sys.executable, "-m", "scraper", "--config", str(cfg), "--log-format", "json",
-                                     "daemon"], cwd=work, stdout=out, stderr=subprocess.STDOUT)
+                                     "daemon", "--heartbeat", str(HEARTBEAT_S)],
+                                    cwd=work, stdout=out, stderr=subprocess.STDOUT)
         samples: list[tuple[float, float, float]] = []   # (wall time, cpu seconds, rss MiB)
         t_end = time.time() + args.duration
         try:
@@ -183,13 +188,24 @@ def main() -> int:
             idle_cpu, idle_wall = idle_cpu + (c1 - c0), idle_wall + (t1 - t0)
     total_wall = samples[-1][0] - samples[0][0]
     total_cpu = samples[-1][1] - samples[0][1]
-    first_round_end = max((e for s, e in spans if e != float("inf")), default=samples[0][0])
-    first_round_end = min(first_round_end, samples[0][0] + 90.0)
-    steady = [s for s in samples if s[0] >= first_round_end] or samples
-    fifth = max(1, len(steady) // 5)
-    rss_start = statistics.median(r for _, _, r in steady[:fifth])
-    rss_end = statistics.median(r for _, _, r in steady[-fifth:])
+    # Retained memory: RSS sampled while no run is in flight and at least one heartbeat after the last run
+    # ended (the daemon trims the heap then), after the warm-up. Samples taken mid-run also hold that run's
+    # pages, trees and thread stacks, which are transient.
+    steady = [s for s in samples if s[0] >= samples[0][0] + WARM_UP_S]
+    settled = [s for s in steady
+               if not any(st - 1.0 < s[0] < e + HEARTBEAT_S + 1.0 for st, e in spans)]
+    basis = settled if len(settled) >= 6 else (steady or samples)
+    fifth = max(1, len(basis) // 5)
+    rss_start = statistics.median(r for _, _, r in basis[:fifth])
+    rss_end = statistics.median(r for _, _, r in basis[-fifth:])
     growth = rss_end - rss_start
+    slope = 0.0
+    if len(basis) >= 2:
+        ts = [t for t, _, _ in basis]
+        rs = [r for _, _, r in basis]
+        tm, rm = statistics.fmean(ts), statistics.fmean(rs)
+        var = sum((t - tm) ** 2 for t in ts)
+        slope = sum((t - tm) * (r - rm) for t, r in zip(ts, rs, strict=True)) / var * 3600 if var else 0.0
 
     n_runs = sum(runs.values())
     print(f"soak: {args.sources} sources, {args.schedule}, {total_wall:.0f} s, {len(samples)} samples, "
@@ -203,8 +219,10 @@ def main() -> int:
     if busy_wall:
         print(f"busy CPU: {100 * busy_cpu / busy_wall:.2f} % over {busy_wall:.0f} s with a run in flight")
     print(f"overall CPU: {100 * total_cpu / total_wall:.3f} % ({total_cpu:.1f} s CPU)")
-    print(f"RSS: {rss_start:.1f} MiB after warm-up -> {rss_end:.1f} MiB at the end "
-          f"({growth:+.1f} MiB, {100 * growth / rss_start:+.1f} %); peak {max(r for _, _, r in samples):.1f} MiB")
+    which = f"{len(settled)} settled samples" if basis is settled else "all samples (too few settled ones)"
+    print(f"RSS ({which}): {rss_start:.1f} MiB after warm-up -> {rss_end:.1f} MiB at the end "
+          f"({growth:+.1f} MiB, {100 * growth / rss_start:+.1f} %), trend {slope:+.1f} MiB/h; "
+          f"peak {max(r for _, _, r in samples):.1f} MiB")
     per_minute = defaultdict(list)
     for t, _, r in samples:
         per_minute[int((t - samples[0][0]) // 60)].append(r)
