@@ -7,6 +7,7 @@ One run of one source, used by ``kabar crawl``, ``kabar demo`` and the daemon::
     plan      new URLs (up to max_pages), then known ones to re-check conditionally: sitemap lastmod newer
        |      than our last fetch, or first seen less than http.recheck_days ago
     fetch+parse   worker threads (the Fetcher keeps per-host politeness); multi-page articles stitched
+                  (runs of 200+ articles parse in one worker process, off the crawling process's GIL)
        |
     store     the calling thread only, one article at a time as results complete, each committed at
               once (bulk runs: Store.batch(), each article atomic, committed with its neighbours within 0.1 s)
@@ -25,21 +26,27 @@ import contextlib
 import functools
 import hashlib
 import logging
+import os
+import pickle
 import re
+import struct
+import subprocess
+import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import IO, Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
 
 from scraper import discover
 from scraper.article import Article
-from scraper.config import Config, SourceConfig
+from scraper.config import Config, ParseProfile, SourceConfig
 from scraper.errors import FetchError, StorageError
 from scraper.fetch import Fetcher, FetchResult, FetchStopped
 from scraper.parse import NO_BODY_WARNING, merge_pages, parse_html
@@ -60,6 +67,7 @@ MAX_ERRORS_KEPT = 50         # RunSummary.errors keeps the first ones
 MIN_ARTICLE_CHARS = 200      # shorter bodies are "not an article"
 BULK_JOBS = 200              # runs with this many articles to fetch write in batches ...
 BATCH_SECONDS = 0.1          # ... where a stored article waits at most this long for its commit
+PARSE_PROCESS_JOBS = 200     # runs with this many articles to fetch parse them in one worker process
 
 Status = Literal["ok", "failed", "interrupted"]
 OUTCOMES = ("new", "updated", "unchanged", "duplicate", "skipped", "failed")
@@ -225,6 +233,140 @@ def to_record(article: Article, source: str, requested_url: str, final_url: str,
     )
 
 
+def _judge(article: Article) -> tuple[str, str] | None:
+    """(outcome, reason) when a parsed page is not stored: a parser crash or not an article."""
+    crash = _parser_failure(article)
+    if crash is not None:
+        return "failed", f"unparseable: {crash}"
+    reason = _not_article_reason(article)
+    if reason is not None:
+        return "skipped", f"not an article: {reason}"
+    return None
+
+
+# ---- the parse worker process --------------------------------------------------------------------
+# A bulk run parses in one worker process, so that the crawling process only fetches and stores: under
+# the GIL parsing would take its CPU from the writing thread, the bottleneck of a large run. The worker is
+# a plain ``python -c`` child (not multiprocessing: spawn and forkserver re-run the caller's __main__, fork
+# is unsafe with the fetch threads running) speaking length-prefixed pickles over its stdin and stdout.
+# It gets the run's constants once and then (bytes, URLs) per page, answers in order with plain tuples
+# (cheap to pickle): ("record", ArticleRecord fields, seconds), (outcome, reason, seconds) for a page not
+# stored, or ("pages", Article, seconds) for the first page of a multi-page article, which the crawling
+# process stitches (it fetches the further pages). It exits when its stdin closes, so a SIGKILLed crawl
+# does not leave it behind.
+
+_FRAME = struct.Struct("<I")
+_worker_setup: tuple[str, ParseProfile | None, tuple[str, ...], re.Pattern[str] | None] | None = None
+
+
+def _read_frame(stream: IO[bytes]) -> bytes | None:
+    head = stream.read(_FRAME.size)
+    if len(head) < _FRAME.size:
+        return None
+    (size,) = _FRAME.unpack(head)
+    data = stream.read(size)
+    return data if len(data) == size else None
+
+
+def _write_frame(stream: IO[bytes], obj: Any) -> None:
+    data = pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
+    stream.write(_FRAME.pack(len(data)) + data)
+    stream.flush()
+
+
+def _worker_main() -> None:
+    """The parse worker's loop (``python -c "from scraper.pipeline import _worker_main; _worker_main()"``)."""
+    global _worker_setup
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)                      # stray prints must not corrupt the answers
+    inp = sys.stdin.buffer
+    frame = _read_frame(inp)
+    if frame is None:
+        return
+    source, profile, domains, pattern = pickle.loads(frame)
+    _worker_setup = (source, profile, domains, re.compile(pattern) if pattern else None)
+    while (frame := _read_frame(inp)) is not None:
+        _write_frame(out, _parse_in_worker(*pickle.loads(frame)))
+
+
+class _ParseWorker:
+    """The crawling process's end of the parse worker; ``parse`` is thread-safe and blocks for the answer."""
+
+    def __init__(self, source: str, profile: ParseProfile | None, domains: tuple[str, ...],
+                 pattern: str | None) -> None:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "from scraper.pipeline import _worker_main; _worker_main()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._in, self._out = self.proc.stdin, self.proc.stdout
+        self._lock = threading.Lock()
+        self._waiting: deque[Future[tuple[Any, ...]]] = deque()
+        self._broken = False
+        _write_frame(self._in, (source, profile, domains, pattern))
+        self._reader = threading.Thread(target=self._read_answers, name="kabar-parse-answers", daemon=True)
+        self._reader.start()
+
+    def _read_answers(self) -> None:
+        while (frame := _read_frame(self._out)) is not None:
+            with self._lock:
+                fut = self._waiting.popleft()
+            fut.set_result(pickle.loads(frame))
+        with self._lock:   # the worker is gone: nothing more will be answered
+            self._broken = True
+            waiting, self._waiting = list(self._waiting), deque()
+        for fut in waiting:
+            fut.set_exception(RuntimeError("parse worker exited"))
+
+    def parse(self, *args: Any) -> tuple[Any, ...]:
+        fut: Future[tuple[Any, ...]] = Future()
+        with self._lock:
+            if self._broken:
+                raise RuntimeError("parse worker exited")
+            self._waiting.append(fut)
+            try:
+                _write_frame(self._in, args)
+            except (OSError, ValueError):
+                self._waiting.remove(fut)
+                self._broken = True
+                raise
+        return fut.result()
+
+    def close(self) -> None:
+        with self._lock:
+            self._broken = True
+            with contextlib.suppress(OSError):
+                self._in.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._reader.join(timeout=5)
+        self._out.close()
+
+
+def _parse_in_worker(content: bytes, final_url: str, charset: str | None, requested_url: str,
+                     aliases: tuple[str, ...]) -> tuple[Any, ...]:
+    assert _worker_setup is not None
+    source, profile, domains, pattern = _worker_setup
+    t0 = time.process_time()
+    try:
+        article = parse_html(content, final_url, profile=profile, charset=charset)
+        if article.next_pages:
+            return "pages", article, time.process_time() - t0
+        verdict = _judge(article)
+        if verdict is not None:
+            return (*verdict, time.process_time() - t0)
+        rec = to_record(article, source, requested_url, final_url, domains, aliases, pattern)
+        return ("record", (rec.url, rec.canonical_url, rec.title, rec.segments, rec.published_at,
+                           rec.modified_at, rec.authors, rec.section, rec.tags, rec.lang, rec.image,
+                           rec.dateline, rec.aliases), time.process_time() - t0)
+    except Exception as exc:
+        return "failed", f"unparseable: {type(exc).__name__}: {exc}", time.process_time() - t0
+
+
 class _Run:
     """State of one crawl_source() call."""
 
@@ -242,6 +384,15 @@ class _Run:
         self.fetcher = Fetcher(config.http, transport=transport, stop=stop)
         self.workers = max(1, config.http.concurrency)
         self.summary = RunSummary(source=source.name)
+        self.parser: _ParseWorker | None = None   # the parse worker of a bulk run
+
+    def _start_parser(self) -> None:
+        src = self.source
+        try:
+            self.parser = _ParseWorker(src.name, src.parse, self.domains, src.article_pattern)
+        except (OSError, ValueError):   # no worker: this process parses, as in a small run
+            log.warning("%s: could not start the parse worker; parsing in the crawling process", src.name,
+                        exc_info=True, extra={"source": src.name})
 
     # -- logging helpers ---------------------------------------------------------------------------
 
@@ -503,29 +654,60 @@ class _Run:
         if res.not_modified:
             return out
         out.content_hash = _content_hash(res.content)
+        if self.parser is not None and self._parse_elsewhere(out, res):
+            return out
         t1 = time.perf_counter()
         try:
-            article = parse_html(res.content, res.final_url, profile=self.source.parse, charset=res.charset)
-            if article.next_pages:
-                article = self._stitch(article, out)
-                if out.outcome is not None:
-                    return out
-            crash = _parser_failure(article)
-            if crash is not None:
-                out.outcome, out.reason = "failed", f"unparseable: {crash}"
-                return out
-            reason = _not_article_reason(article)
-            if reason is not None:
-                out.outcome, out.reason = "skipped", f"not an article: {reason}"
-                return out
-            out.record = to_record(article, self.source.name, job.url, res.final_url, self.domains,
-                                   job.aliases, self.pattern)
+            self._finish(parse_html(res.content, res.final_url, profile=self.source.parse,
+                                    charset=res.charset), out, res)
         except Exception as exc:
             log.debug("unparseable page %s", job.url, exc_info=True)
             out.outcome, out.reason = "failed", f"unparseable: {type(exc).__name__}: {exc}"
         finally:
             out.parse_s += time.perf_counter() - t1
         return out
+
+    def _finish(self, article: Article, out: _ArticleResult, res: FetchResult) -> None:
+        """Stitch, judge and convert a parsed first page (in this process)."""
+        if article.next_pages:
+            article = self._stitch(article, out)
+            if out.outcome is not None:
+                return
+        verdict = _judge(article)
+        if verdict is not None:
+            out.outcome, out.reason = verdict
+            return
+        out.record = to_record(article, self.source.name, out.job.url, res.final_url, self.domains,
+                               out.job.aliases, self.pattern)
+
+    def _parse_elsewhere(self, out: _ArticleResult, res: FetchResult) -> bool:
+        """Parse in the worker process; this thread waits for the answer (in-flight work stays bounded).
+
+        False when the worker is gone (killed, out of memory): the caller parses in this process.
+        """
+        assert self.parser is not None
+        job = out.job
+        try:
+            answer = self.parser.parse(res.content, res.final_url, res.charset, job.url, job.aliases)
+        except Exception:
+            log.debug("parse worker unavailable for %s; parsing here", job.url, exc_info=True)
+            return False
+        kind, value, seconds = answer
+        out.parse_s += seconds
+        if kind == "record":
+            out.record = ArticleRecord(self.source.name, *value)
+        elif kind == "pages":
+            t1 = time.perf_counter()
+            try:
+                self._finish(value, out, res)
+            except Exception as exc:
+                log.debug("unparseable page %s", job.url, exc_info=True)
+                out.outcome, out.reason = "failed", f"unparseable: {type(exc).__name__}: {exc}"
+            finally:
+                out.parse_s += time.perf_counter() - t1
+        else:
+            out.outcome, out.reason = kind, value
+        return True
 
     def _stitch(self, first: Article, out: _ArticleResult) -> Article:
         """Fetch and parse the further pages of a multi-page article; a failed page fails the article."""
@@ -613,6 +795,8 @@ class _Run:
             # there writes share short transactions (each article still atomic on its own, committed within
             # BATCH_SECONDS), and a SIGKILL loses at most that much work, which the next run fetches again.
             bulk = len(jobs) >= BULK_JOBS
+            if len(jobs) >= PARSE_PROCESS_JOBS:
+                self._start_parser()
             with self.store.batch(max_seconds=BATCH_SECONDS) if bulk else contextlib.nullcontext():
                 self._run_pool(pool, tasks, self.store_result)
         except BaseException as exc:
@@ -629,6 +813,8 @@ class _Run:
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            if self.parser is not None:
+                self.parser.close()
             self.fetcher.close()
         if self.stop.is_set():
             s.status = "interrupted"

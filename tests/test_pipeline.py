@@ -294,3 +294,45 @@ def test_bulk_run_writes_in_batches_with_the_same_outcomes(tmp_path: Path, store
     assert (s.new, s.skipped, s.failed, s.fetched) == (5, 3, 1, 9)
     # everything is committed when the run returns: another connection sees it
     assert db(tmp_path).execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 5
+
+
+def test_bulk_run_parses_in_a_worker_process_with_the_same_results(tmp_path: Path, store: Store,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from scraper import pipeline
+
+    with Store.open(str(tmp_path / "ref.db")) as ref_store:
+        reference = crawl(build_site(), make_config(tmp_path), ref_store)
+    started: list[object] = []
+    real_start = pipeline._Run._start_parser
+
+    def spy(self):  # type: ignore[no-untyped-def]
+        real_start(self)
+        started.append(self.parser)
+
+    monkeypatch.setattr(pipeline, "PARSE_PROCESS_JOBS", 1)
+    monkeypatch.setattr(pipeline._Run, "_start_parser", spy)
+    s = crawl(build_site(), make_config(tmp_path), store)
+    assert len(started) == 1 and started[0] is not None
+    assert started[0].proc.returncode == 0            # the worker was asked to leave and did
+    assert s.counts() == reference.counts() and (s.new, s.skipped, s.failed) == (5, 3, 1)
+    assert sorted(s.errors) == sorted(reference.errors)
+    query = "SELECT canonical_url, title, published_at, lang FROM articles ORDER BY canonical_url"
+    ref_rows = sqlite3.connect(tmp_path / "ref.db").execute(query).fetchall()
+    assert [tuple(row) for row in db(tmp_path).execute(query)] == ref_rows
+
+
+def test_a_dead_parse_worker_costs_no_article(tmp_path: Path, store: Store,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from scraper import pipeline
+
+    real_start = pipeline._Run._start_parser
+
+    def start_then_kill(self):  # type: ignore[no-untyped-def]
+        real_start(self)
+        self.parser.proc.kill()
+        self.parser.proc.wait()
+
+    monkeypatch.setattr(pipeline, "PARSE_PROCESS_JOBS", 1)
+    monkeypatch.setattr(pipeline._Run, "_start_parser", start_then_kill)
+    s = crawl(build_site(), make_config(tmp_path), store)
+    assert (s.new, s.skipped, s.failed) == (5, 3, 1)   # parsed in the crawling process instead
