@@ -111,16 +111,16 @@ class Store:
         path = str(path)
         if readonly and (path == ":memory:" or not Path(path).is_file()):
             raise StorageError(f"{path}: database not found (run `kabar crawl` or `kabar demo` to create it)")
+        # autocommit mode (transactions are explicit); a statement cache big enough for the IN (...) variants
+        options: dict[str, Any] = {"isolation_level": None, "check_same_thread": False, "timeout": busy_timeout,
+                                   "cached_statements": 512}
         try:
             if readonly:
-                uri = f"file:{quote(os.path.abspath(path))}?mode=ro"
-                conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False,
-                                       timeout=busy_timeout)
+                conn = sqlite3.connect(f"file:{quote(os.path.abspath(path))}?mode=ro", uri=True, **options)
             else:
                 if path != ":memory:" and not Path(path).parent.exists():
                     raise StorageError(f"{path}: directory {str(Path(path).parent)!r} does not exist")
-                conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                                       timeout=busy_timeout)
+                conn = sqlite3.connect(path, **options)
         except sqlite3.Error as exc:
             raise map_sqlite_error(exc, path) from exc
         store = cls(conn, path, readonly=readonly)
