@@ -92,9 +92,6 @@ _B = np.array([_h64(f"kabar-minhash-b-{i}") for i in range(NUM_PERM)], dtype=np.
 _MIX = np.array([_h64(f"kabar-shingle-{i}") | 1 for i in range(SHINGLE)], dtype=np.uint64)
 _BAND_MIX = np.uint64(_h64("kabar-band") | 1)
 
-_TOKEN_CACHE: dict[str, int] = {}
-_TOKEN_CACHE_MAX = 500_000
-
 
 def normalise(text: str) -> str:
     """NFKC, case-folded, whitespace collapsed: the form hashes and shingles are computed on."""
@@ -131,23 +128,48 @@ def tokens(text: str) -> list[str]:
     return unicodedata.normalize("NFKC", text).casefold().translate(_BREAKS).split()
 
 
-def _token_hashes(words: list[str]) -> np.ndarray:
-    """64-bit hashes of the words (blake2b, cached: news vocabulary is Zipf-distributed)."""
-    cache = _TOKEN_CACHE
-    values = list(map(cache.get, words))
-    if None in values:
-        if len(cache) > _TOKEN_CACHE_MAX:
-            cache.clear()
-        for word in words:
-            if word not in cache:
-                cache[word] = _signed(_h64(word))
-        values = list(map(cache.__getitem__, words))
-    return np.array(values, dtype=np.int64).view(np.uint64)
+_POLY = 0x100000001B3                        # odd: invertible modulo 2^64
+_POLY_INV = pow(_POLY, -1, 1 << 64)
+_POWERS: list[np.ndarray] = []               # [P^k, P^-k] for k < current size, grown on demand
 
 
-def shingle_hashes(words: list[str]) -> np.ndarray:
-    """Distinct 64-bit hashes of the word 3-grams (of the words themselves for very short texts)."""
-    th = _token_hashes(words)
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    if not _POWERS or len(_POWERS[0]) < n:
+        size = max(n, 65536)
+        _POWERS[:] = [np.cumprod(np.concatenate((np.ones(1, dtype=np.uint64), np.full(size - 1, p, dtype=np.uint64))),
+                                 dtype=np.uint64) for p in (_POLY, _POLY_INV)]
+        assert int(_POWERS[0][5]) == pow(_POLY, 5, 1 << 64)
+        assert int(_POWERS[0][7]) * int(_POWERS[1][7]) % (1 << 64) == 1
+    return _POWERS[0], _POWERS[1]
+
+
+def word_hashes(text: str) -> np.ndarray:
+    """64-bit hashes of the words of ``text`` (the words of :func:`tokens`), in order, computed at once.
+
+    Each word's UTF-8 bytes are hashed as a polynomial modulo 2^64 read off prefix sums (no Python loop
+    over words), then mixed (splitmix64 finaliser) so that nearby words get unrelated hashes.
+    """
+    norm = unicodedata.normalize("NFKC", text).casefold().translate(_BREAKS)
+    data = np.frombuffer(f" {norm} ".encode(), dtype=np.uint8)
+    is_word = data != 32
+    edges = np.flatnonzero(is_word[1:] != is_word[:-1]) + 1
+    if len(edges) == 0:
+        return np.zeros(0, dtype=np.uint64)
+    starts, ends = edges[0::2], edges[1::2]
+    power, inverse = _powers(len(data) + 1)
+    prefix = np.zeros(len(data) + 1, dtype=np.uint64)
+    np.cumsum((data.astype(np.uint64) + np.uint64(1)) * power[:len(data)], dtype=np.uint64, out=prefix[1:])
+    h = (prefix[ends] - prefix[starts]) * inverse[starts]
+    h ^= h >> np.uint64(30)
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(27)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
+    return h
+
+
+def shingle_hashes(th: np.ndarray) -> np.ndarray:
+    """Distinct 64-bit hashes of the word 3-grams of word hashes ``th`` (of the words for very short texts)."""
     if len(th) < SHINGLE:
         return np.unique(th)
     n = len(th) - SHINGLE + 1
@@ -342,10 +364,12 @@ def story_features(title: str | None, segments: Sequence[tuple[str | None, Seque
         body_parts.extend(paragraphs)
     body = "\n".join(body_parts)
     prose = "\n".join(p for _, paragraphs in segments for p in paragraphs)
-    words = tokens(body) or tokens(title or "")
+    words = word_hashes(body)
+    if not len(words):
+        words = word_hashes(title or "")
     signature = None
     n = 0
-    if words:
+    if len(words):
         shingles = shingle_hashes(words)
         n = len(shingles)
         signature = minhash(shingles)

@@ -46,6 +46,21 @@ def test_tokens_split_at_punctuation_and_fold_case() -> None:
         "fam68", "berdasarkan", "data", "kp3mi", "104", "423", "pmi", "prosedural", "ke", "2"]
 
 
+def test_word_hashes_follow_the_words() -> None:
+    text = "FAM68 – Berdasarkan “data” KP3MI, 104.423 PMI (prosedural) ke-2 DATA. Été été"
+    words = dedupe.tokens(text)
+    hashes = dedupe.word_hashes(text)
+    assert len(hashes) == len(words) == 13
+    by_word: dict[str, int] = {}
+    for word, h in zip(words, hashes.tolist(), strict=True):
+        assert by_word.setdefault(word, h) == h  # the same word hashes the same wherever it stands
+    many = " ".join(f"kata{i} x{i * 7}" for i in range(2000))
+    assert len(set(dedupe.word_hashes(many).tolist())) == 4000  # no collisions among distinct words
+    assert len(dedupe.word_hashes("")) == 0 and len(dedupe.word_hashes(" – ! ")) == 0
+    long_text = "banjir " * 40_000  # longer than the precomputed powers
+    assert len(set(dedupe.word_hashes(long_text).tolist())) == 1
+
+
 def test_facts_numbers_dates_names_and_name_pairs() -> None:
     numbers, names, pairs = dedupe._facts("\n".join(PARAS))
     assert {"=104423", "=1242", "=4000", "=50%", "=18/11/2025"} <= numbers
