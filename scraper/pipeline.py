@@ -29,6 +29,7 @@ import logging
 import os
 import pickle
 import re
+import signal
 import struct
 import subprocess
 import sys
@@ -277,6 +278,7 @@ def _write_frame(stream: IO[bytes], obj: Any) -> None:
 def _worker_main() -> None:
     """The parse worker's loop (``python -c "from scraper.pipeline import _worker_main; _worker_main()"``)."""
     global _worker_setup
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the crawl's to handle: it closes our stdin
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)                      # stray prints must not corrupt the answers
     inp = sys.stdin.buffer
