@@ -202,7 +202,8 @@ _CONTAINER_CHAINS: tuple[tuple[_Compound, ...], ...] = tuple(_parse_selector(s) 
 class _NodeInfo:
     """Tag, classes, id and itemprop of one element, read once."""
 
-    __slots__ = ("node", "tag", "classes", "ident", "attrs", "para", "count", "score", "unlikely")
+    __slots__ = ("node", "tag", "classes", "ident", "attrs", "para", "count", "score", "unlikely", "up", "height",
+                 "own_para", "own_count")
 
     def __init__(self, node: LexborNode) -> None:
         self.node = node
@@ -217,6 +218,10 @@ class _NodeInfo:
         self.score = 0.0         # readability score
         self.unlikely = bool(attrs) and self.tag not in ("body", "article", "main") and _unlikely(
             attrs.get("class") or "", attrs.get("id") or "")
+        self.up: _NodeInfo | None = None     # the parent element's info (once a walk has passed through)
+        self.height = 0                      # elements from here to the top of the document
+        self.own_para = 0                    # votes cast for this element itself (para/count sum these up)
+        self.own_count = 0
 
 
 @functools.lru_cache(maxsize=8192)
@@ -340,31 +345,49 @@ def _score_paragraphs(body: LexborNode) -> dict[int, _NodeInfo]:
     """One pass over the paragraphs: each votes for its ancestors (readability) and adds its length to
     every ancestor's paragraph total."""
     infos: dict[int, _NodeInfo] = {}
-
     chains: dict[int, list[_NodeInfo] | None] = {}     # start element -> its ancestors (None: silenced)
+    # element -> (a complete chain, where the element sits in it): the walk up from a new paragraph stops at
+    # the first element whose way to the top is already known
+    known: dict[int, tuple[list[_NodeInfo], int]] = {}
+    depth = rules.UNLIKELY_DEPTH
 
     def chain_of(start: LexborNode) -> list[_NodeInfo] | None:
         key0 = start.mem_id
         if key0 in chains:
             return chains[key0]
-        chain: list[_NodeInfo] = []
-        silenced = False
+        walked: list[_NodeInfo] = []
+        keys: list[int] = []
+        rest: list[_NodeInfo] = []
         cur: LexborNode | None = start
         while cur is not None:
             tag = cur.tag
             if tag is None or tag == "html" or tag[0] in "-#":
                 break
             key = cur.mem_id
+            found = known.get(key)
+            if found is not None:
+                rest = found[0][found[1]:] if found[1] else found[0]
+                break
             info = infos.get(key)
             if info is None:
                 info = _NodeInfo(cur)
                 info.score = _TAG_BASE.get(info.tag, 0.0) + _class_weight(info)
                 infos[key] = info
-            if info.unlikely and len(chain) < rules.UNLIKELY_DEPTH:
-                silenced = True     # a paragraph of the comments, a sidebar, a footer: it votes for nothing
-                break
-            chain.append(info)
+            if info.unlikely and len(walked) < depth:
+                # a paragraph of the comments, a sidebar, a footer: it votes for nothing (and the walk stops
+                # here, before the elements above are even looked at)
+                chains[key0] = None
+                return None
+            walked.append(info)
+            keys.append(key)
             cur = cur.parent
+        chain = walked + rest if rest else walked
+        height = len(chain)
+        for i, info in enumerate(walked):
+            known[keys[i]] = (chain, i)
+            info.up = chain[i + 1] if i + 1 < height else None
+            info.height = height - i
+        silenced = any(info.unlikely for info in chain[len(walked):depth])
         chains[key0] = None if silenced else chain
         return chains[key0]
 
@@ -374,11 +397,11 @@ def _score_paragraphs(body: LexborNode) -> dict[int, _NodeInfo]:
         chain = chain_of(start)
         if not chain:
             return
-        for level, info in enumerate(chain):
-            info.para += length
-            info.count += 1
-            if level < 4:
-                info.score += points / (1 if level == 0 else 2 if level == 1 else level * 3)
+        head = chain[0]
+        head.own_para += length          # summed up the chain once all votes are in (_sum_votes)
+        head.own_count += 1
+        for level, info in enumerate(chain[:4]):
+            info.score += points / (1 if level == 0 else 2 if level == 1 else level * 3)
 
     seen_br_parents: set[int] = set()
     for p in body.css(rules.DENSITY_TEXT_SELECTOR):
@@ -404,9 +427,23 @@ def _score_paragraphs(body: LexborNode) -> dict[int, _NodeInfo]:
         if ln < 400 and _has_link(p) and _link_len(p) > ln * 0.5:
             continue
         vote(p.parent, 1 + text.count(",") + min(ln / 100, 3.0), ln)
+    _sum_votes(infos)
     if not infos or max(i.para for i in infos.values()) < rules.MIN_PARAGRAPH_TEXT:
         _score_text_nodes(body, vote)
+        _sum_votes(infos)
     return infos
+
+
+def _sum_votes(infos: dict[int, _NodeInfo]) -> None:
+    """Each element's paragraph text and count: its own votes plus those of the elements below it."""
+    for info in infos.values():
+        info.para = info.own_para
+        info.count = info.own_count
+    for info in sorted(infos.values(), key=lambda i: -i.height):     # the deepest first
+        up = info.up
+        if up is not None and (info.para or info.count):
+            up.para += info.para
+            up.count += info.count
 
 
 def _score_text_nodes(body: LexborNode, vote: Callable[[LexborNode | None, float, int], None]) -> None:
@@ -416,7 +453,7 @@ def _score_text_nodes(body: LexborNode, vote: Callable[[LexborNode | None, float
     block_tags = rules.BLOCK_TAGS
     drop = rules.DROP_TAGS
     for node in body.traverse(include_text=True, skip_empty=True):
-        if node.tag != "-text":
+        if not node.is_text_node:
             continue
         text = node.text_content or ""
         if len(text) < 2:
@@ -429,12 +466,13 @@ def _score_text_nodes(body: LexborNode, vote: Callable[[LexborNode | None, float
             holder = holders[pid]
         else:
             cur: LexborNode | None = parent
+            tag = cur.tag if cur is not None else None
             hops = 0
-            while cur is not None and cur.tag not in block_tags and cur.tag != "a" and cur.tag not in drop \
-                    and hops < 8:
+            while cur is not None and tag not in block_tags and tag != "a" and tag not in drop and hops < 8:
                 cur = cur.parent
+                tag = cur.tag if cur is not None else None
                 hops += 1
-            holder = cur if cur is not None and cur.tag in block_tags else None
+            holder = cur if cur is not None and tag in block_tags else None
             holders[pid] = holder
         if holder is None:
             continue
