@@ -514,7 +514,9 @@ _AUTHOR_SELECTOR = ", ".join(rules.AUTHOR_SELECTORS)
 _AUTHOR_PAGE_SELECTOR = "[rel~=author], [itemprop=author], .byline"
 
 
-def find_section(tree: LexborHTMLParser, meta: Meta, title: str | None) -> str | None:
+def find_section(tree: LexborHTMLParser, meta: Meta, title: str | None, source: str | None = None) -> str | None:
+    """The section: meta tags, JSON-LD, then the last breadcrumb (``source``, the page's HTML, lets a page
+    without any breadcrumb skip that search)."""
     section = meta.first("article:section", "section", "category")
     if section:
         return section
@@ -522,6 +524,8 @@ def find_section(tree: LexborHTMLParser, meta: Meta, title: str | None) -> str |
     s = _ld_str(ld_sec)
     if s and s.strip():
         return norm_space(s)
+    if source is not None and rules.BREADCRUMB_HINT not in source:
+        return None
     items = [norm_space(n.text(separator=" ")) for n in tree.css(_BREADCRUMB_SELECTOR)[:12]]
     items = [i for i in items if i and i.lower() not in rules.BREADCRUMB_SKIP and len(i) <= 60
              and (not title or i.lower() != title.lower())]
@@ -535,7 +539,55 @@ def _split_keywords(value: str) -> list[str]:
     return [norm_space(k) for k in value.split(",") if norm_space(k)]
 
 
-_TAG_LINK_SELECTOR = ", ".join(rules.TAG_LINK_SELECTORS)
+_CLASS_NAME_RE = re.compile(r"\.([\w-]+)")
+
+
+class LinkSelector:
+    """Links inside holders (``.tags a``) or links of their own (``a[rel~=tag]``), found the cheap way.
+
+    Lexbor checks a descendant selector by walking up from every link, through every holder selector,
+    which is costly. The holders are rare, so they are looked for first (the scope itself, the elements
+    in it, and its ancestors, whose class words are compared without regard to case: right in quirks mode,
+    a superset otherwise); only where one exists does the full selector run. The result is the same.
+    """
+
+    def __init__(self, selectors: tuple[str, ...]) -> None:
+        self.full = ", ".join(selectors)
+        direct: list[str] = []
+        holders: list[str] = []
+        classes: set[str] = set()
+        simple = True
+        for sel in selectors:
+            parts = sel.split()
+            if len(parts) == 1 and sel.startswith("a["):
+                direct.append(sel)
+            elif len(parts) == 2 and parts[1] == "a" and (m := _CLASS_NAME_RE.fullmatch(parts[0])):
+                holders.append(parts[0])
+                classes.add(m.group(1).lower())
+            else:
+                simple = False
+        self.simple = simple and bool(holders)
+        self.direct = ", ".join(direct)
+        self.holders = ", ".join(holders)
+        self.classes = frozenset(classes)
+
+    def find(self, scope: Scope) -> list[LexborNode]:
+        if not self.simple or self._holder_around(scope):
+            return list(scope.css(self.full))
+        return list(scope.css(self.direct)) if self.direct else []
+
+    def _holder_around(self, scope: Scope) -> bool:
+        cur = scope.parent if isinstance(scope, LexborNode) else None
+        while cur is not None:
+            if cur.is_element_node:
+                cls = cur.attributes.get("class")
+                if cls and not self.classes.isdisjoint(cls.lower().split()):
+                    return True
+            cur = cur.parent
+        return scope.css_first(self.holders) is not None      # (a node's css includes the node itself)
+
+
+_TAG_LINKS = LinkSelector(rules.TAG_LINK_SELECTORS)
 
 
 def find_tags(tree: Scope, meta: Meta, page: LexborHTMLParser | None = None) -> list[str]:
@@ -556,7 +608,7 @@ def find_tags(tree: Scope, meta: Meta, page: LexborHTMLParser | None = None) -> 
         elif isinstance(kw, list):
             tags.extend(norm_space(k) for k in kw if isinstance(k, str) and k.strip())
     if not tags:
-        found = [norm_space(n.text(separator=" ")) for n in tree.css(_TAG_LINK_SELECTOR)[:30]]
+        found = [norm_space(n.text(separator=" ")) for n in tree.css(_TAG_LINKS.full)[:30]]
         tags.extend(f.lstrip("#").strip() for f in found if f and len(f) <= 60)
         if not tags and page is not None:
             return find_tags(page, meta)

@@ -1140,7 +1140,7 @@ def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | No
     base = url or art.canonical_url
     headings = read_headings(tree) if not (profile and profile.title) else None   # else read when needed
     art.title = find_title(tree, meta, base, profile.title if profile else None, headings)
-    art.section = find_section(tree, meta, art.title)
+    art.section = find_section(tree, meta, art.title, text)
     art.lang = find_lang(meta)
     art.image = find_image(meta, base)
 

@@ -471,6 +471,9 @@ REGION_LEVELS = 3
 AUTHOR_SELECTORS = ("[rel~=author]", "[itemprop=author]", ".author-name", ".byline", ".author", ".penulis",
                     ".reporter", ".detail__author", ".read__credit__item")
 BREADCRUMB_SELECTORS = ("[itemtype*=BreadcrumbList] [itemprop=name]", "[class*=breadcrumb] a")
+#: A piece of text every breadcrumb holder above has in its page source (the selectors' ``*=`` matching is
+#: case-sensitive): a page without it skips their search, which is slow (a descendant test on every link).
+BREADCRUMB_HINT = "readcrumb"
 BREADCRUMB_SKIP = frozenset({"home", "beranda", "index", "berita", "news", "homepage", "halaman utama"})
 TAG_LINK_SELECTORS = ("a[rel~=tag]", ".tags a", ".tag a", ".post-tags a", ".tag-list a", ".tags-links a",
                       ".tagcloud a", ".detail__body-tag a", ".tag__article a", ".topik a")
