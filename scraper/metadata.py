@@ -608,7 +608,7 @@ def find_tags(tree: Scope, meta: Meta, page: LexborHTMLParser | None = None) -> 
         elif isinstance(kw, list):
             tags.extend(norm_space(k) for k in kw if isinstance(k, str) and k.strip())
     if not tags:
-        found = [norm_space(n.text(separator=" ")) for n in tree.css(_TAG_LINKS.full)[:30]]
+        found = [norm_space(n.text(separator=" ")) for n in _TAG_LINKS.find(tree)[:30]]
         tags.extend(f.lstrip("#").strip() for f in found if f and len(f) <= 60)
         if not tags and page is not None:
             return find_tags(page, meta)
