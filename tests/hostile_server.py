@@ -52,6 +52,7 @@ __all__ = [
     "Route",
     "article_html",
     "config_to_toml",
+    "toml_value",
     "good_article_paths",
 ]
 
@@ -640,7 +641,8 @@ _ROUTE_HANDLERS: dict[str, Callable[[HostileServer, _Handler], None]] = {
 
 # -- a config file for the CLI -----------------------------------------------------------------------
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """One Python value as a TOML value (for config files the tests write)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -648,7 +650,7 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)   # a JSON string is a valid TOML basic string
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
@@ -658,7 +660,7 @@ def _toml_table(header: str, obj: Any, skip: tuple[str, ...] = ()) -> list[str]:
         value = getattr(obj, f.name)
         if f.name in skip or value is None or is_dataclass(value):
             continue
-        lines.append(f"{f.name} = {_toml_value(value)}")
+        lines.append(f"{f.name} = {toml_value(value)}")
     return lines
 
 

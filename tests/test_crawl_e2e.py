@@ -8,7 +8,6 @@ nothing; after two articles are edited on the site, the third adds exactly two r
 from __future__ import annotations
 
 import dataclasses
-import json
 import sqlite3
 import subprocess
 import sys
@@ -17,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hostile_server import config_to_toml
 
-from scraper.config import Config
 from scraper.demo import BANTENPOS, FAM68, DemoSite, demo_config, serve_demo
 from storage.urls import canonical_url
 
@@ -26,38 +25,6 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parent.parent
 PROMO = ("Berita Terpercaya", "Baca juga", "Baca Juga", "ADVERTISEMENT", "FAM68 –", "SCROLL TO CONTINUE")
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)   # a JSON string is a valid TOML basic string
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {value!r} as TOML")
-
-
-def config_to_toml(config: Config) -> str:
-    """The TOML file a user would write for ``config`` (only the keys that are set)."""
-    lines = ["[storage]", f"path = {_toml_value(config.storage.path)}", "", "[http]"]
-    lines += [f"{f.name} = {_toml_value(getattr(config.http, f.name))}" for f in dataclasses.fields(config.http)]
-    for src in config.sources:
-        lines += ["", "[[sources]]"]
-        for f in dataclasses.fields(src):
-            value = getattr(src, f.name)
-            if f.name == "parse" or value is None or value == ():
-                continue
-            lines.append(f"{f.name} = {_toml_value(value)}")
-        if src.parse is not None:
-            lines.append("[sources.parse]")
-            for f in dataclasses.fields(src.parse):
-                value = getattr(src.parse, f.name)
-                if value is not None and value != ():
-                    lines.append(f"{f.name} = {_toml_value(value)}")
-    return "\n".join(lines) + "\n"
 
 
 def crawl(config_path: Path) -> tuple[subprocess.CompletedProcess[str], float]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hostile_server import toml_value
 
 from scraper.config import Config, SourceConfig, config_from_dict
 from scraper.daemon import Daemon, check_health, read_heartbeat
@@ -331,27 +332,15 @@ def test_unusable_database_is_a_storage_error(tmp_path: Path) -> None:
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {value!r} as TOML")
-
-
 def write_config(path: Path, raw: dict[str, Any]) -> Path:
     """Write ``raw`` (the dict form of config.toml) as TOML, after checking it is a valid config."""
     config_from_dict(raw, str(path))
     lines: list[str] = []
     for table in ("storage", "http", "daemon"):
         if table in raw:
-            lines += [f"[{table}]"] + [f"{k} = {_toml_value(v)}" for k, v in raw[table].items()] + [""]
+            lines += [f"[{table}]"] + [f"{k} = {toml_value(v)}" for k, v in raw[table].items()] + [""]
     for src in raw.get("sources", []):
-        lines += ["[[sources]]"] + [f"{k} = {_toml_value(v)}" for k, v in src.items()] + [""]
+        lines += ["[[sources]]"] + [f"{k} = {toml_value(v)}" for k, v in src.items()] + [""]
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
 
