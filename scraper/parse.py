@@ -740,17 +740,22 @@ _CAPTION_HOLDERS = frozenset({"div", "span", "small", "em", "i", "font"})
 
 def _is_image_caption(node: LexborNode) -> bool:
     """A short text element right after an image (or a box holding only an image): its caption."""
+    # the cheap test first: what precedes it (its own text can be a whole article)
+    prev = node.prev
+    ptag = prev.tag if prev is not None else None
+    while prev is not None and ptag == "-text" and not (prev.text_content or "").strip():
+        prev = prev.prev
+        ptag = prev.tag if prev is not None else None
+    if prev is None or ptag is None:
+        return False
+    image = ptag in ("img", "picture")
+    if not image and ptag not in ("div", "a", "span", "p"):
+        return False
     text = node.text()
     if not 0 < len(text) <= 2 * rules.CAPTION_MAX or not 0 < len(text.strip()) <= rules.CAPTION_MAX:
         return False
-    prev = node.prev
-    while prev is not None and prev.tag == "-text" and not (prev.text_content or "").strip():
-        prev = prev.prev
-    if prev is None or prev.tag is None:
+    if not image and (prev.text().strip() or prev.css_first("img") is None):
         return False
-    if prev.tag not in ("img", "picture"):
-        if prev.tag not in ("div", "a", "span", "p") or prev.text().strip() or prev.css_first("img") is None:
-            return False
     me = node.mem_id     # (a node's css() includes the node itself)
     return not any(n.mem_id != me for n in node.css("p, div, br"))
 
@@ -758,10 +763,11 @@ def _is_image_caption(node: LexborNode) -> bool:
 class _Walker:
     """Turns container elements into :class:`Block` objects without recursion."""
 
-    def __init__(self, forced: dict[int, str], root_len: int, r: Rules) -> None:
+    def __init__(self, forced: dict[int, str], roots: list[LexborNode], r: Rules) -> None:
         self.forced = forced
         self.rules = r
-        self.root_len = root_len
+        self.roots = roots
+        self._root_len = -1
         self.blocks: list[Block] = []
         self.removed: list[Removed] = []
         self._reset()
@@ -848,9 +854,15 @@ class _Walker:
         if text:
             self.removed.append(Removed(kind, text))
 
-    def _boilerplate(self, node: LexborNode, tag: str) -> str | None:
+    @property
+    def root_len(self) -> int:
+        """Text length of the container (only needed when a boilerplate class shows up)."""
+        if self._root_len < 0:
+            self._root_len = sum(_text_len(root) for root in self.roots)
+        return self._root_len
+
+    def _boilerplate(self, node: LexborNode, tag: str, attrs: dict[str, str | None]) -> str | None:
         """The kind of boilerplate this element is, or None to walk into it."""
-        attrs = node.attributes
         if not attrs:
             return None
         if "hidden" in attrs or attrs.get("aria-hidden") == "true" and tag not in ("p", "div", "span"):
@@ -938,9 +950,11 @@ class _Walker:
                         self.remove(node, rk)
                     continue
             if tag == "br":
-                self.flush()
+                if self.buf:
+                    self.flush()
                 continue
-            bk = self._boilerplate(node, tag)
+            attrs = node.attributes
+            bk = self._boilerplate(node, tag, attrs) if attrs else None
             if bk is not None:
                 self.flush()
                 self.remove(node, bk)
@@ -952,7 +966,8 @@ class _Walker:
                 continue
             children = list(node.iter(include_text=True))
             if tag in block_tags:
-                self.flush()
+                if self.buf:
+                    self.flush()
                 self.block_tags.append(_BLOCK_KIND.get(tag, "div"))
                 push((_EXIT_BLOCK, None))
                 if tag in rules.LIST_TAGS:
@@ -960,7 +975,7 @@ class _Walker:
                     push((_EXIT_LIST, None))
             elif tag == "a":
                 self.link_depth += 1
-                href = node.attributes.get("href")
+                href = attrs.get("href")
                 if href:
                     self.hrefs.append(href)
                 push((_EXIT_LINK, None))
@@ -987,8 +1002,7 @@ def _forced_removals(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> dict
 def extract_blocks(roots: list[LexborNode], forced: dict[int, str] | None = None,
                    r: Rules | None = None) -> tuple[list[Block], list[Removed]]:
     """The blocks of text under the container roots, and the elements left out as boilerplate."""
-    root_len = sum(_text_len(root) for root in roots)
-    walker = _Walker(forced or {}, root_len, r or make_rules())
+    walker = _Walker(forced or {}, roots, r or make_rules())
     walker.walk(roots)
     return walker.blocks, walker.removed
 
