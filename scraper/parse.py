@@ -279,7 +279,7 @@ _CHAIN_INDEX = _index_chains()
 _CHAIN_ATTRS = tuple(sorted({k[1:] for k in _CHAIN_INDEX if k.startswith("[")}))
 
 
-def _selector_rank(info: _NodeInfo) -> int:
+def _selector_rank(info: _NodeInfo, infos: dict[int, _NodeInfo] | None = None) -> int:
     """Index of the first container selector this element matches (a large number when none)."""
     candidates: list[int] = []
     index = _CHAIN_INDEX
@@ -304,7 +304,8 @@ def _selector_rank(info: _NodeInfo) -> int:
         cur = info.node.parent
         hops = 0
         while cur is not None and k >= 0 and hops < 40:
-            if _compound_ok(_NodeInfo(cur), chain[k]):
+            up = infos.get(cur.mem_id) if infos is not None else None     # (ancestors are mostly known)
+            if _compound_ok(up if up is not None else _NodeInfo(cur), chain[k]):
                 k -= 1
             cur = cur.parent
             hops += 1
@@ -337,23 +338,13 @@ def _weigh(cls: str, ident: str) -> float:
     return weight
 
 
-_INLINE_WRAPPERS = frozenset({"strong", "b", "em", "i", "span", "font", "u", "small", "mark"})
-
-
-def _has_link(p: LexborNode) -> bool:
-    """Does a paragraph hold a link? (Looks at its children first: cheaper than a selector.)"""
-    wrapped = False
-    for child in p.iter():
-        tag = child.tag
-        if tag == "a":
-            return True
-        if tag in _INLINE_WRAPPERS:
-            wrapped = True
-    return wrapped and p.css_first("a") is not None
-
-
 def _link_len(node: LexborNode) -> int:
     return sum(len(a.text()) for a in node.css("a"))
+
+
+def _para_link_len(p: LexborNode) -> int:
+    """_link_len of a paragraph: its few elements walked in Python cost less than a selector search."""
+    return sum(len(a.text()) for a in p.traverse() if a.tag == "a")
 
 
 def _score_paragraphs(body: LexborNode) -> dict[int, _NodeInfo]:
@@ -439,7 +430,7 @@ def _score_paragraphs(body: LexborNode) -> dict[int, _NodeInfo]:
         ln = len(text.strip())
         if ln < rules.MIN_DENSITY_PARAGRAPH:
             continue
-        if ln < 400 and _has_link(p) and _link_len(p) > ln * 0.5:
+        if ln < 400 and _para_link_len(p) > ln * 0.5:
             continue
         vote(p.parent, 1 + text.count(",") + min(ln / 100, 3.0), ln)
     _sum_votes(infos)
@@ -464,7 +455,8 @@ def _sum_votes(infos: dict[int, _NodeInfo]) -> None:
 def _score_text_nodes(body: LexborNode, vote: Callable[[LexborNode | None, float, int], None]) -> None:
     """Fallback for pages without paragraphs: every block element with direct text counts as one."""
     lengths: dict[int, list] = {}                  # block mem_id -> [node, text length, commas]
-    holders: dict[int, LexborNode | None] = {}     # parent mem_id -> its block element (None: link, script)
+    holders: dict[int, tuple[LexborNode, int] | None] = {}   # parent mem_id -> its block element and its
+    #                                                           mem_id (None: a link, a script)
     block_tags = rules.BLOCK_TAGS
     drop = rules.DROP_TAGS
     for node in body.traverse(include_text=True, skip_empty=True):
@@ -478,7 +470,7 @@ def _score_text_nodes(body: LexborNode, vote: Callable[[LexborNode | None, float
             continue
         pid = parent.mem_id
         if pid in holders:
-            holder = holders[pid]
+            found = holders[pid]
         else:
             cur: LexborNode | None = parent
             tag = cur.tag if cur is not None else None
@@ -487,14 +479,15 @@ def _score_text_nodes(body: LexborNode, vote: Callable[[LexborNode | None, float
                 cur = cur.parent
                 tag = cur.tag if cur is not None else None
                 hops += 1
-            holder = cur if cur is not None and tag in block_tags else None
-            holders[pid] = holder
-        if holder is None:
+            found = (cur, cur.mem_id) if cur is not None and tag in block_tags else None
+            holders[pid] = found
+        if found is None:
             continue
+        holder, hkey = found
         ln = len(text.strip())
-        entry = lengths.get(holder.mem_id)
+        entry = lengths.get(hkey)
         if entry is None:
-            lengths[holder.mem_id] = [holder, ln, text.count(",")]
+            lengths[hkey] = [holder, ln, text.count(",")]
         else:
             entry[1] += ln
             entry[2] += text.count(",")
@@ -549,7 +542,7 @@ def _siblings_of(best: _NodeInfo, infos: dict[int, _NodeInfo], best_score: float
             ln = len(text)
             if not ln:
                 continue
-            ld = _link_len(sib) / ln
+            ld = _para_link_len(sib) / ln
             if (ln > 80 and ld < 0.25) or (ln <= 80 and ld == 0 and text.endswith(".")):
                 roots.append(sib)
     return roots or [node]
@@ -567,7 +560,7 @@ def _pick_container(infos: dict[int, _NodeInfo]) -> list[LexborNode] | None:
     for info in infos.values():
         if info.para < rules.MIN_CONTAINER_TEXT or info.tag in ("body", "html"):
             continue
-        rank = _selector_rank(info)
+        rank = _selector_rank(info, infos)
         known.append((rank, info))
         if info.para < floor:
             continue
@@ -581,8 +574,14 @@ def _pick_container(infos: dict[int, _NodeInfo]) -> list[LexborNode] | None:
             titled = [i for r, i in known if r == best_rank and i.node.css_first("h1") is not None]
             if titled:
                 best = max(titled, key=lambda i: i.para)
-        same = [i for i in infos.values() if splittable and i is not best and _selector_rank(i) == best_rank
-                and i.para >= 80 and _near(i.node, best.node)]
+        ranks = {id(i): r for r, i in known}
+
+        def rank_of(i: _NodeInfo) -> int:
+            r = ranks.get(id(i))
+            return r if r is not None else _selector_rank(i, infos)
+
+        same = [i for i in infos.values() if splittable and i is not best and i.para >= 80
+                and rank_of(i) == best_rank and _near(i.node, best.node)]
         if same:
             nodes = [best.node] + [i.node for i in same]
             return _in_document_order(_outermost(nodes))
