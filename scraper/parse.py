@@ -1078,7 +1078,8 @@ def find_next_pages(tree: LexborHTMLParser, roots: list[LexborNode], base_url: s
         if not href or href.startswith(("#", "javascript:", "mailto:")) or href in seen:
             continue
         seen.add(href)
-        if not rules.PAGE_HREF_RE.search(href):
+        if not (rules.PAGE_HREF_TAIL_RE.search(href, max(0, len(href) - rules.PAGE_HREF_TAIL))
+                or (("?" in href or "&" in href) and rules.PAGE_HREF_QUERY_RE.search(href))):
             text = a.text()
             if not text or len(text) > 60 or not rules.SHOW_ALL_TEXT_RE.match(norm_space(text)):
                 continue

@@ -491,8 +491,12 @@ SHOW_ALL_TEXT_RE = re.compile(
     r"^\W*(?:tampilkan\s+semua|lihat\s+semua(?:\s+halaman)?|baca\s+(?:dalam\s+)?satu\s+halaman|show\s+all"
     r"|view\s+(?:as\s+)?(?:single|one)\s+page|single\s+page|all\s+pages?|full\s+(?:article|page))\W*$",
     re.IGNORECASE)
-#: Cheap test on an href before it is resolved: could this link be a page of an article?
-PAGE_HREF_RE = re.compile(
-    r"[?&](?:page|hal|halaman|pg|paged|pagenum|p_page|showpage|pages|single|showall|show_all|all|view)=|/\d{1,3}/?$"
-    r"|/(?:all|full|semua|lengkap)/?$", re.IGNORECASE)
+#: Cheap test on an href before it is resolved: could this link be a page of an article? A page parameter in
+#: the query, or a page number / "all" at the end of the path. (Two patterns: the first starts with a
+#: character class, so the search skips ahead; the second only needs the last PAGE_HREF_TAIL characters.)
+PAGE_HREF_QUERY_RE = re.compile(
+    r"[?&](?:page|hal|halaman|pg|paged|pagenum|p_page|showpage|pages|single|showall|show_all|all|view)=",
+    re.IGNORECASE)
+PAGE_HREF_TAIL_RE = re.compile(r"/(?:\d{1,3}|all|full|semua|lengkap)/?$", re.IGNORECASE)
+PAGE_HREF_TAIL = 10
 MAX_NEXT_PAGES = 20

@@ -50,3 +50,24 @@ def test_hint_words_cover_their_patterns() -> None:
     for text in ("ADVERTISEMENT", "SCROLL TO CONTINUE WITH CONTENT", "SCROLL TO RESUME"):
         assert rules.AD_MARKER_RE.search(text)
         assert any(w in text for w in rules.AD_MARKER_WORDS)
+
+
+def test_page_href_patterns_match_the_combined_pattern() -> None:
+    """The two page-link patterns answer like the single pattern they replace."""
+    import random
+    import re
+
+    combined = re.compile(
+        r"[?&](?:page|hal|halaman|pg|paged|pagenum|p_page|showpage|pages|single|showall|show_all|all|view)="
+        r"|/\d{1,3}/?$|/(?:all|full|semua|lengkap)/?$", re.IGNORECASE)
+
+    def split(href: str) -> bool:
+        tail = rules.PAGE_HREF_TAIL_RE.search(href, max(0, len(href) - rules.PAGE_HREF_TAIL))
+        return bool(tail or (("?" in href or "&" in href) and rules.PAGE_HREF_QUERY_RE.search(href)))
+
+    pieces = ["/", "a", "1", "12", "123", "1234", "?", "&", "page=", "PAGE=", "hal=", "all", "ALL", "full",
+              "semua", "lengkap", "Lengkap/", "x/", "view=", "=", "#", "/2/", "/all/", "/LENGKAP", "-"]
+    rnd = random.Random(7)
+    for _ in range(20_000):
+        href = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 8)))
+        assert split(href) == bool(combined.search(href)), href
