@@ -84,6 +84,9 @@ def _ld_types(obj: dict[str, Any]) -> list[str]:
     return []
 
 
+_META_KEY_ATTRS = frozenset({"property", "name", "itemprop", "http-equiv"})
+
+
 def read_head(tree: LexborHTMLParser) -> Meta:
     """Collect ``<meta>``, canonical link, ``<html lang>``, ``<title>`` and the article's JSON-LD."""
     meta = Meta()
@@ -97,10 +100,14 @@ def read_head(tree: LexborHTMLParser) -> Meta:
             content = attrs.get("content")
             if content is None:
                 continue
-            for key_attr in ("property", "name", "itemprop", "http-equiv"):
-                key = attrs.get(key_attr)
-                if key:
-                    props.setdefault(key.strip().lower(), []).append(content)
+            for name, key in attrs.items():          # (a meta has two or three attributes)
+                if key and name in _META_KEY_ATTRS:
+                    key = key.strip().lower()
+                    found = props.get(key)
+                    if found is None:
+                        props[key] = [content]
+                    else:
+                        found.append(content)
         elif tag == "link":
             if meta.canonical is None and "canonical" in (attrs.get("rel") or "").lower().split():
                 href = (attrs.get("href") or "").strip()
