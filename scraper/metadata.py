@@ -253,8 +253,10 @@ def _ld_str(value: Any) -> str | None:
 
 
 def find_dates(tree: LexborHTMLParser, meta: Meta, default_offset: str, region: Scope | None = None,
-               title: str | None = None, headings: Headings | None = None) -> tuple[str | None, str | None]:
-    """(published_at, modified_at). ``region`` (the article's surroundings) is where date text is looked for."""
+               title: str | None = None, headings: Headings | None = None, source: str | None = None
+               ) -> tuple[str | None, str | None]:
+    """(published_at, modified_at). ``region`` (the article's surroundings) is where date text is looked for;
+    ``source`` (the page's HTML) lets a page without microdata dates skip that selector."""
     published = parse_date(_ld_str(meta.ld.get("datePublished")), default_offset)
     modified = parse_date(_ld_str(meta.ld.get("dateModified")), default_offset)
     if published is None:
@@ -273,7 +275,13 @@ def find_dates(tree: LexborHTMLParser, meta: Meta, default_offset: str, region: 
             if modified:
                 break
     if published is None:
-        for node in tree.css("time[datetime], [itemprop=datePublished]")[:10]:
+        if source is not None and "datePublished" not in source:
+            # no itemprop=datePublished (its value matches case-sensitively): only <time datetime> is left,
+            # found by tag name at a third of the cost
+            stamped = [n for n in tree.tags("time") if "datetime" in n.attributes][:10]
+        else:
+            stamped = tree.css("time[datetime], [itemprop=datePublished]")[:10]
+        for node in stamped:
             attrs = node.attributes
             published = parse_date(attrs.get("datetime") or attrs.get("content"), default_offset)
             if published:

@@ -1180,7 +1180,7 @@ def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | No
     art.tags = find_tags(region, meta, page)
     if not roots:
         art.published_at, art.modified_at = find_dates(tree, meta, _offset(meta, url, art.title or ""),
-                                                       title=art.title, headings=headings)
+                                                       title=art.title, headings=headings, source=text)
         art.warnings.append(NO_BODY_WARNING)
         return art
     forced = _forced_removals(tree, profile.remove) if profile and profile.remove else {}
@@ -1193,7 +1193,7 @@ def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | No
     art.removed = removed + removed2 + removed3
     art.next_pages = find_next_pages(tree, roots, base)
     art.published_at, art.modified_at = find_dates(tree, meta, _offset(meta, url, art.text), region, art.title,
-                                                   headings)
+                                                   headings, text)
     if not segments:
         art.warnings.append(NO_BODY_WARNING)
     return art

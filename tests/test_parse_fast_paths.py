@@ -71,3 +71,18 @@ def test_page_href_patterns_match_the_combined_pattern() -> None:
     for _ in range(20_000):
         href = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 8)))
         assert split(href) == bool(combined.search(href)), href
+
+
+@pytest.mark.parametrize("doc", [
+    '<p>x</p><time datetime="2020-01-02T03:04:05+07:00">2 Jan</time>',
+    '<TIME DATETIME="2021-05-06 07:08">x</TIME><time>2019-01-01</time>',
+    '<time datetime>x</time><time datetime="2022-02-03">y</time>',
+    '<span itemprop="datePublished" content="2018-07-08T09:10:11Z">8 Juli</span><time datetime="2020-01-01">z</time>',
+    '<span itemprop="datepublished" content="2018-07-08">a</span>',
+])
+def test_dates_by_tag_name_match_the_selector(doc: str) -> None:
+    from scraper.metadata import find_dates, read_head
+
+    tree = LexborHTMLParser(doc)
+    meta = read_head(tree)
+    assert find_dates(tree, meta, "+07:00", source=doc) == find_dates(tree, meta, "+07:00")
