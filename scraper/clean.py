@@ -335,7 +335,8 @@ def clean_blocks(blocks: list[Block], r: Rules = DEFAULT_RULES, *, title: str | 
                 removed.append(Removed(list_mode, t))
                 continue
             list_mode, list_id = None, 0
-        if title_norm and t.lower() == title_norm:
+        # (lower() never shortens a string: a longer block cannot be the title, and is not lower-cased)
+        if title_norm and len(t) <= len(title_norm) and t.lower() == title_norm:
             continue  # the title repeated in the body
         kind = line_kind(t, r)
         if kind is None and b.tag == "h" and b.link_density >= 0.8:

@@ -792,12 +792,10 @@ class _Walker:
     def text(self, s: str) -> None:
         if not s:
             return
-        if not s[0].isspace() and not s[-1].isspace() and " " not in s and "\n" not in s and "\t" not in s \
-                and "\u00a0" not in s:
+        lead, trail = s[0].isspace(), s[-1].isspace()
+        if not lead and not trail and " " not in s and "\n" not in s and "\t" not in s and "\u00a0" not in s:
             core = s
-            lead = trail = False
         else:
-            lead, trail = s[0].isspace(), s[-1].isspace()
             core = " ".join(s.split())
         if core and not core.isprintable():
             core = core.translate(_ZERO_WIDTH)
