@@ -26,21 +26,14 @@ import contextlib
 import functools
 import hashlib
 import logging
-import os
-import pickle
 import re
-import signal
-import struct
-import subprocess
-import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import IO, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -52,8 +45,9 @@ from scraper.errors import FetchError, StorageError
 from scraper.fetch import Fetcher, FetchResult, FetchStopped
 from scraper.parse import NO_BODY_WARNING, merge_pages, parse_html
 from scraper.urls import host_allowed
+from storage import worker
 from storage.records import ArticleRecord
-from storage.store import Store
+from storage.store import PreparedArticle, Store, prepare_article
 from storage.urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -162,7 +156,7 @@ class _ArticleResult:
     reason: str | None = None
     status: int | None = None
     result: FetchResult | None = None
-    record: ArticleRecord | None = None
+    record: ArticleRecord | PreparedArticle | None = None
     content_hash: str | None = None
     fetch_s: float = 0.0
     parse_s: float = 0.0
@@ -246,107 +240,28 @@ def _judge(article: Article) -> tuple[str, str] | None:
 
 
 # ---- the parse worker process --------------------------------------------------------------------
-# A bulk run parses in one worker process, so that the crawling process only fetches and stores: under
-# the GIL parsing would take its CPU from the writing thread, the bottleneck of a large run. The worker is
-# a plain ``python -c`` child (not multiprocessing: spawn and forkserver re-run the caller's __main__, fork
-# is unsafe with the fetch threads running) speaking length-prefixed pickles over its stdin and stdout.
-# It gets the run's constants once and then (bytes, URLs) per page, answers in order with plain tuples
-# (cheap to pickle): ("record", ArticleRecord fields, seconds), (outcome, reason, seconds) for a page not
-# stored, or ("pages", Article, seconds) for the first page of a multi-page article, which the crawling
-# process stitches (it fetches the further pages). It exits when its stdin closes, so a SIGKILLed crawl
-# does not leave it behind.
+# A bulk run parses in one worker process (storage.worker.ChildWorker), so that the crawling process only
+# fetches and stores: under the GIL parsing would take its CPU from the writing thread, the bottleneck of a
+# large run. The worker gets the run's constants once and then (bytes, URLs) per page, and answers in order
+# with plain tuples (cheap to pickle): ("record", ArticleRecord fields, prepared, seconds) where prepared is
+# what the store derives before writing (hashes, story features: storage.store.prepare_article, computed
+# here so the writing thread does not), (outcome, reason, seconds) for a page not stored, or
+# ("pages", Article, seconds) for the first page of a multi-page article, which the crawling process
+# stitches (it fetches the further pages).
 
-_FRAME = struct.Struct("<I")
 _worker_setup: tuple[str, ParseProfile | None, tuple[str, ...], re.Pattern[str] | None] | None = None
 
 
-def _read_frame(stream: IO[bytes]) -> bytes | None:
-    head = stream.read(_FRAME.size)
-    if len(head) < _FRAME.size:
-        return None
-    (size,) = _FRAME.unpack(head)
-    data = stream.read(size)
-    return data if len(data) == size else None
-
-
-def _write_frame(stream: IO[bytes], obj: Any) -> None:
-    data = pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
-    stream.write(_FRAME.pack(len(data)) + data)
-    stream.flush()
+def _setup_worker(setup: tuple[Any, ...]) -> Callable[..., tuple[Any, ...]]:
+    global _worker_setup
+    source, profile, domains, pattern = setup
+    _worker_setup = (source, profile, domains, re.compile(pattern) if pattern else None)
+    return _parse_in_worker
 
 
 def _worker_main() -> None:
-    """The parse worker's loop (``python -c "from scraper.pipeline import _worker_main; _worker_main()"``)."""
-    global _worker_setup
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the crawl's to handle: it closes our stdin
-    out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)                      # stray prints must not corrupt the answers
-    inp = sys.stdin.buffer
-    frame = _read_frame(inp)
-    if frame is None:
-        return
-    source, profile, domains, pattern = pickle.loads(frame)
-    _worker_setup = (source, profile, domains, re.compile(pattern) if pattern else None)
-    while (frame := _read_frame(inp)) is not None:
-        _write_frame(out, _parse_in_worker(*pickle.loads(frame)))
-
-
-class _ParseWorker:
-    """The crawling process's end of the parse worker; ``parse`` is thread-safe and blocks for the answer."""
-
-    def __init__(self, source: str, profile: ParseProfile | None, domains: tuple[str, ...],
-                 pattern: str | None) -> None:
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from scraper.pipeline import _worker_main; _worker_main()"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self._in, self._out = self.proc.stdin, self.proc.stdout
-        self._lock = threading.Lock()
-        self._waiting: deque[Future[tuple[Any, ...]]] = deque()
-        self._broken = False
-        _write_frame(self._in, (source, profile, domains, pattern))
-        self._reader = threading.Thread(target=self._read_answers, name="kabar-parse-answers", daemon=True)
-        self._reader.start()
-
-    def _read_answers(self) -> None:
-        while (frame := _read_frame(self._out)) is not None:
-            with self._lock:
-                fut = self._waiting.popleft()
-            fut.set_result(pickle.loads(frame))
-        with self._lock:   # the worker is gone: nothing more will be answered
-            self._broken = True
-            waiting, self._waiting = list(self._waiting), deque()
-        for fut in waiting:
-            fut.set_exception(RuntimeError("parse worker exited"))
-
-    def parse(self, *args: Any) -> tuple[Any, ...]:
-        fut: Future[tuple[Any, ...]] = Future()
-        with self._lock:
-            if self._broken:
-                raise RuntimeError("parse worker exited")
-            self._waiting.append(fut)
-            try:
-                _write_frame(self._in, args)
-            except (OSError, ValueError):
-                self._waiting.remove(fut)
-                self._broken = True
-                raise
-        return fut.result()
-
-    def close(self) -> None:
-        with self._lock:
-            self._broken = True
-            with contextlib.suppress(OSError):
-                self._in.close()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._reader.join(timeout=5)
-        self._out.close()
+    """The parse worker's main (``ChildWorker("scraper.pipeline:_worker_main", ...)``)."""
+    worker.serve(_setup_worker)
 
 
 def _parse_in_worker(content: bytes, final_url: str, charset: str | None, requested_url: str,
@@ -362,9 +277,10 @@ def _parse_in_worker(content: bytes, final_url: str, charset: str | None, reques
         if verdict is not None:
             return (*verdict, time.process_time() - t0)
         rec = to_record(article, source, requested_url, final_url, domains, aliases, pattern)
+        prepared = prepare_article(rec, features=True).derived()
         return ("record", (rec.url, rec.canonical_url, rec.title, rec.segments, rec.published_at,
                            rec.modified_at, rec.authors, rec.section, rec.tags, rec.lang, rec.image,
-                           rec.dateline, rec.aliases), time.process_time() - t0)
+                           rec.dateline, rec.aliases), prepared, time.process_time() - t0)
     except Exception as exc:
         return "failed", f"unparseable: {type(exc).__name__}: {exc}", time.process_time() - t0
 
@@ -386,12 +302,14 @@ class _Run:
         self.fetcher = Fetcher(config.http, transport=transport, stop=stop)
         self.workers = max(1, config.http.concurrency)
         self.summary = RunSummary(source=source.name)
-        self.parser: _ParseWorker | None = None   # the parse worker of a bulk run
+        self.parser: worker.ChildWorker | None = None   # the parse worker of a bulk run
 
     def _start_parser(self) -> None:
         src = self.source
         try:
-            self.parser = _ParseWorker(src.name, src.parse, self.domains, src.article_pattern)
+            self.parser = worker.ChildWorker("scraper.pipeline:_worker_main",
+                                             (src.name, src.parse, self.domains, src.article_pattern),
+                                             name="kabar-parse")
         except (OSError, ValueError):   # no worker: this process parses, as in a small run
             log.warning("%s: could not start the parse worker; parsing in the crawling process", src.name,
                         exc_info=True, extra={"source": src.name})
@@ -690,14 +608,14 @@ class _Run:
         assert self.parser is not None
         job = out.job
         try:
-            answer = self.parser.parse(res.content, res.final_url, res.charset, job.url, job.aliases)
+            answer = self.parser.call(res.content, res.final_url, res.charset, job.url, job.aliases)
         except Exception:
             log.debug("parse worker unavailable for %s; parsing here", job.url, exc_info=True)
             return False
-        kind, value, seconds = answer
+        kind, value, seconds = answer[0], answer[1], answer[-1]
         out.parse_s += seconds
         if kind == "record":
-            out.record = ArticleRecord(self.source.name, *value)
+            out.record = PreparedArticle(ArticleRecord(self.source.name, *value), *answer[2])
         elif kind == "pages":
             t1 = time.perf_counter()
             try:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import compress
 from operator import not_
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,9 @@ MAX_DAYS_APART = 7.0            # copies of a story appear within days of each o
 KEY_POSTINGS_CAP = 40           # a key carried by more articles than this is not rare: ignored
 MIN_SHARED_KEYS = 2             # key candidates must share this many rare keys
 MAX_CANDIDATES = 60             # verified per new article (most shared bands/keys first)
-KEY_BUCKET_DAYS = 4             # rare keys are indexed per period of this many days
+KEY_BUCKET_DAYS = 4             # band buckets and rare keys are indexed per period of this many days
+BAND_PERIODS = -(-int(MAX_DAYS_APART) // KEY_BUCKET_DAYS)  # periods each side searched for band candidates
+KEY_PERIODS = 1                 # periods each side searched for fact-key candidates (spun rewrites: days)
 MAX_KEYS = 16                   # rare keys indexed per article
 
 _QUOTE_RE = re.compile(r"[“\"]([^”\"]{20,400})[”\"]")
@@ -311,10 +314,15 @@ class StoryFeatures:
     pairs: set[str] = field(default_factory=set)
     title_words: set[str] = field(default_factory=set)
     quotes: set[str] = field(default_factory=set)
-    period: int = 0                                      # time_bucket() the keys are indexed under
+    period: int = 0                                      # time_bucket() the index rows are under
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def buckets(self) -> list[int]:
-        return band_buckets(self.signature) if self.signature is not None else []
+        """One signed 64-bit bucket per LSH band (none for an empty text); computed once."""
+        got = self._memo.get("buckets")
+        if got is None:
+            got = self._memo["buckets"] = band_buckets(self.signature) if self.signature is not None else []
+        return got
 
     def key_items(self) -> list[str]:
         """The rare-token facts candidates are looked up by, at most ``MAX_KEYS``: quoted sentences, strong
@@ -328,13 +336,32 @@ class StoryFeatures:
         return [item for _, item in ranked[:MAX_KEYS]]
 
     def keys(self) -> list[int]:
-        """Signed 64-bit hashes of :meth:`key_items` (indexed under the article's ``period``)."""
-        return sorted({_signed(_h64(item)) for item in self.key_items()})
+        """Signed 64-bit hashes of :meth:`key_items` (indexed under the article's ``period``); computed once."""
+        got = self._memo.get("keys")
+        if got is None:
+            got = self._memo["keys"] = sorted({_signed(_h64(item)) for item in self.key_items()})
+        return got
+
+    def index_keys(self) -> list[int]:
+        """The ``story_index`` keys: band buckets made even, fact keys made odd (one table, told apart)."""
+        return [b & ~1 for b in self.buckets()] + [k | 1 for k in self.keys()]
 
     def signature_blob(self) -> bytes | None:
         return None if self.signature is None else self.signature.astype("<u4").tobytes()
 
+    def set_period(self, period: int) -> None:
+        """Index under ``period`` (the stored form, which records it, is computed again)."""
+        if period != self.period:
+            self.period = period
+            self._memo.pop("json", None)
+
     def features_json(self) -> str:
+        got = self._memo.get("json")
+        if got is None:
+            got = self._memo["json"] = self._json()
+        return got
+
+    def _json(self) -> str:
         return json.dumps({"n": self.n_shingles, "numbers": sorted(self.numbers), "names": sorted(self.names),
                            "pairs": sorted(self.pairs), "title": sorted(self.title_words),
                            "quotes": sorted(self.quotes), "period": self.period},

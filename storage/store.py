@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 import logging
 import os
 import sqlite3
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -36,11 +39,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_BUSY_TIMEOUT = 10.0
+PREPARE_CHUNK = 16              # records per message to the prepare worker (Store.save_many)
+BATCH_AUTOCHECKPOINT = 10_000   # WAL pages between automatic checkpoints inside batch() (default 1,000)
 MIGRATION_SET = "kabar"
 # The names of storage/migrations.py, in order (a test keeps the two equal): readers check them without
 # importing sqlite-utils.
 SCHEMA_MIGRATIONS = ("0001_core_tables", "0002_articles_fts", "0003_story_clusters", "0004_stories_view",
-                     "0005_daemon_heartbeat", "0006_cluster_index_by_period")
+                     "0005_daemon_heartbeat", "0006_cluster_index_by_period", "0007_story_index")
 RUN_STATUSES = frozenset({"running", "ok", "failed", "interrupted"})
 RUN_COUNTS = ("discovered", "fetched", "new", "updated", "unchanged", "duplicate", "skipped", "failed")
 SOURCE_FIELDS = frozenset({"last_run_at", "next_run_at", "last_status", "interval_s", "consecutive_failures"})
@@ -260,6 +265,11 @@ class Store:
         with self._lock:
             if self._batch is None:
                 self._batch = _Batch(max_writes, max_seconds)
+                # Checkpoint less often while bulk-writing: a page rewritten by several commits is copied
+                # back into the database once (the WAL grows to ~40 MB at most, then restarts).
+                with self._errors():
+                    self._batch.autocheckpoint = self.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+                    self.conn.execute(f"PRAGMA wal_autocheckpoint = {BATCH_AUTOCHECKPOINT}")
             self._batch.depth += 1
         try:
             yield self
@@ -274,6 +284,7 @@ class Store:
                         batch.closed()
                         if self.conn.in_transaction:
                             self._commit_quietly_on_error(batch)
+                        self.conn.execute(f"PRAGMA wal_autocheckpoint = {int(batch.autocheckpoint)}")
                         batch.raise_failure()
 
     def _commit_quietly_on_error(self, batch: _Batch) -> None:
@@ -302,7 +313,7 @@ class Store:
             return cur.fetchall()
 
     # ---- articles ----------------------------------------------------------------------------------
-    def save_article(self, rec: ArticleRecord, *, now: str | None = None) -> SaveResult:
+    def save_article(self, item: ArticleRecord | PreparedArticle, *, now: str | None = None) -> SaveResult:
         """Store one parsed article (see SPEC.md's dedup rules) in one transaction.
 
         * known canonical URL (or a URL already seen for it), same content hash: ``unchanged``, only
@@ -312,14 +323,13 @@ class Store:
         * unknown URL whose content hash equals an article of the same source: ``duplicate``, the URLs
           become aliases of that article;
         * otherwise ``new`` (the same content from another source is a new row in the same cluster).
-        """
-        from storage import dedupe  # numpy only on the write path: query commands start faster
 
+        ``item`` may come from :func:`prepare_article` (e.g. computed in a worker process): then the
+        hashes and story features are not computed again here.
+        """
+        prep = item if isinstance(item, PreparedArticle) else prepare_article(item)
+        rec, canonical, urls, chash = prep.record, prep.canonical, prep.urls, prep.content_hash
         now = now or utcnow_iso()
-        canonical = _canonical((rec.canonical_url or rec.url).strip())
-        urls = _url_forms([rec.url, rec.canonical_url, *rec.aliases])
-        urls.discard("")
-        chash = dedupe.content_hash(rec.title, rec.segments)
         with self.transaction() as conn:
             row = conn.execute("SELECT id, content_hash, cluster_id, revision FROM articles "
                                "WHERE canonical_url = ?", (canonical,)).fetchone()
@@ -331,7 +341,7 @@ class Store:
                 if old_hash == chash:
                     conn.execute("UPDATE articles SET last_seen_at = ? WHERE id = ?", (now, article_id))
                     return SaveResult("unchanged", article_id, cluster_id, revision)
-                return self._update(conn, rec, article_id, cluster_id, revision, chash, now)
+                return self._update(conn, prep, article_id, cluster_id, revision, now)
             dup = conn.execute("SELECT id, cluster_id, revision FROM articles WHERE content_hash = ? "
                                "AND source = ? ORDER BY id LIMIT 1", (chash, rec.source)).fetchone()
             if dup is not None:
@@ -339,14 +349,56 @@ class Store:
                 _add_urls(conn, urls | {canonical}, article_id)
                 conn.execute("UPDATE articles SET last_seen_at = ? WHERE id = ?", (now, article_id))
                 return SaveResult("duplicate", article_id, cluster_id, revision)
-            return self._insert(conn, rec, canonical, urls, chash, now)
+            return self._insert(conn, prep, now)
 
-    def _insert(self, conn: sqlite3.Connection, rec: ArticleRecord, canonical: str, urls: set[str],
-                chash: str, now: str) -> SaveResult:
+    def save_many(self, records: Iterable[ArticleRecord], *, parallel: bool = True, max_writes: int = 1000,
+                  max_seconds: float = 1.0, window: int = 64) -> Iterator[SaveResult]:
+        """Save ``records`` in order inside :meth:`batch`, yielding each result: the bulk import path.
+
+        With ``parallel`` a worker process prepares the records (hashes, story features:
+        :func:`prepare_article`), ``PREPARE_CHUNK`` per message and up to ``window`` ahead, while this
+        thread writes; without it, or when the worker cannot start or dies, this thread prepares them
+        itself. Memory stays bounded by ``window``. Transactions commit every ``max_writes`` articles or
+        ``max_seconds``, whichever comes first (see :meth:`batch`).
+        """
+        from storage import worker
+
+        with self.batch(max_writes=max_writes, max_seconds=max_seconds):
+            helper: worker.ChildWorker | None = None
+            if parallel:
+                try:
+                    helper = worker.ChildWorker("storage.store:_prepare_main", None, name="kabar-prepare")
+                except OSError:
+                    logger.warning("could not start the prepare worker; preparing in this process", exc_info=True)
+            try:
+                pending: deque[tuple[list[ArticleRecord], Future[Any] | None]] = deque()
+                for chunk in _chunks(records, PREPARE_CHUNK):
+                    fut = None
+                    if helper is not None:
+                        try:
+                            fut = helper.submit(chunk)
+                        except worker.WorkerGone:
+                            logger.warning("the prepare worker exited; preparing in this process")
+                            helper.close()
+                            helper = None
+                    pending.append((chunk, fut))
+                    if len(pending) * PREPARE_CHUNK >= window:
+                        for item in _prepared(*pending.popleft()):
+                            yield self.save_article(item)
+                while pending:
+                    for item in _prepared(*pending.popleft()):
+                        yield self.save_article(item)
+            finally:
+                if helper is not None:
+                    helper.close()
+
+    def _insert(self, conn: sqlite3.Connection, prep: PreparedArticle, now: str) -> SaveResult:
         from storage import dedupe
 
+        rec, canonical, urls, chash = prep.record, prep.canonical, prep.urls, prep.content_hash
         published = to_utc_iso(rec.published_at)
-        feats = dedupe.story_features(rec.title, rec.segments, published or now)
+        feats = prep.story_features()
+        feats.set_period(dedupe.time_bucket(published or now))
         article_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM articles").fetchone()[0]
         clusters = self._matching_clusters(conn, article_id, rec.source, feats, published or now)
         same = conn.execute("SELECT MIN(cluster_id) FROM articles WHERE content_hash = ?", (chash,)).fetchone()
@@ -367,10 +419,11 @@ class Store:
         _merge_clusters(conn, cluster_id, clusters)
         return SaveResult("new", article_id, cluster_id, 1)
 
-    def _update(self, conn: sqlite3.Connection, rec: ArticleRecord, article_id: int, cluster_id: int,
-                revision: int, chash: str, now: str) -> SaveResult:
+    def _update(self, conn: sqlite3.Connection, prep: PreparedArticle, article_id: int, cluster_id: int,
+                revision: int, now: str) -> SaveResult:
         from storage import dedupe
 
+        rec, chash = prep.record, prep.content_hash
         conn.execute(
             "INSERT INTO article_revisions (article_id, revision, seen_at, title, text, content_hash) "
             "SELECT id, revision, last_seen_at, title, text, content_hash FROM articles WHERE id = ?",
@@ -391,7 +444,8 @@ class Store:
         _unindex_features(conn, article_id)
         pub = conn.execute("SELECT COALESCE(published_at, first_seen_at) FROM articles WHERE id = ?",
                            (article_id,)).fetchone()[0]
-        feats = dedupe.story_features(rec.title, rec.segments, pub)
+        feats = prep.story_features()
+        feats.set_period(dedupe.time_bucket(pub))
         clusters = self._matching_clusters(conn, article_id, rec.source, feats, pub)
         clusters.add(cluster_id)
         new_cluster = min(clusters)
@@ -405,26 +459,26 @@ class Store:
         from storage import dedupe
 
         votes: Counter[int] = Counter()
-        buckets = feats.buckets()
-        if buckets:
-            params: list[int] = []
-            for band, bucket in enumerate(buckets):
-                params += [band, bucket]
-            for (other,) in conn.execute(_band_lookup_sql(len(buckets)), params):
-                if other != article_id:
-                    votes[other] += 2
-        keys = feats.keys()
-        if keys:
+        index = feats.index_keys()
+        if index:
+            period = feats.period
+            periods = range(period - dedupe.BAND_PERIODS, period + dedupe.BAND_PERIODS + 1)
+            banded: set[int] = set()
             postings: dict[int, list[int]] = {}
-            for key, other in conn.execute(
-                    f"SELECT key, article_id FROM story_keys WHERE period IN (?, ?, ?) "
-                    f"AND key IN ({','.join('?' * len(keys))})",
-                    (feats.period - 1, feats.period, feats.period + 1, *keys)):
-                postings.setdefault(key, []).append(other)
+            for row_period, key, other in conn.execute(_index_lookup_sql(len(index), len(periods)),
+                                                       (*periods, *index)):
+                if other == article_id:
+                    continue
+                if not key & 1:
+                    banded.add(other)
+                elif abs(row_period - period) <= dedupe.KEY_PERIODS:
+                    postings.setdefault(key, []).append(other)
+            for other in banded:        # sharing any band bucket: one strong vote
+                votes[other] += 2
             key_votes: Counter[int] = Counter()
             for ids in postings.values():
                 if len(ids) <= dedupe.KEY_POSTINGS_CAP:  # a key carried by many articles is not rare
-                    key_votes.update(i for i in ids if i != article_id)
+                    key_votes.update(ids)
             for other, n in key_votes.items():
                 if n >= dedupe.MIN_SHARED_KEYS:
                     votes[other] += n
@@ -569,6 +623,7 @@ class _Batch:
         self.started = 0.0
         self.timer: threading.Timer | None = None
         self.failure: BaseException | None = None
+        self.autocheckpoint = 1000      # the connection's setting before the batch, restored after it
 
     def opened(self, flush: Callable[[], None]) -> None:
         self.writes = 0
@@ -592,10 +647,86 @@ class _Batch:
             raise failure
 
 
-@functools.cache
-def _band_lookup_sql(bands: int) -> str:
-    return "SELECT DISTINCT article_id FROM minhash_bands WHERE " + " OR ".join(
-        ["(band = ? AND bucket = ?)"] * bands)
+@dataclass
+class PreparedArticle:
+    """What saving a record derives before it touches the database: pure and picklable, so a worker
+    process can compute it (:meth:`Store.save_many`, the crawl's parse worker)."""
+
+    record: ArticleRecord
+    canonical: str                      # the canonical URL the article is keyed by
+    urls: set[str]                      # every URL form it was seen under
+    content_hash: str
+    features: StoryFeatures | None = None   # computed on first need when absent
+
+    def story_features(self) -> StoryFeatures:
+        if self.features is None:
+            from storage import dedupe
+
+            rec = self.record
+            self.features = dedupe.story_features(rec.title, rec.segments)
+        return self.features
+
+    def derived(self) -> tuple[str, set[str], str, StoryFeatures | None]:
+        """Everything but the record (what a worker sends back to the process that has the record)."""
+        return self.canonical, self.urls, self.content_hash, self.features
+
+
+def prepare_article(rec: ArticleRecord, *, features: bool = False) -> PreparedArticle:
+    """Canonical URL, URL forms and content hash of ``rec``; with ``features`` also its story features
+    (needed only when the article turns out new or changed), with their band buckets, keys and, when
+    the publication time is known, their stored form computed too."""
+    from storage import dedupe
+
+    canonical = _canonical((rec.canonical_url or rec.url).strip())
+    urls = _url_forms([rec.url, rec.canonical_url, *rec.aliases])
+    urls.discard("")
+    prep = PreparedArticle(rec, canonical, urls, dedupe.content_hash(rec.title, rec.segments))
+    if features:
+        published = to_utc_iso(rec.published_at)
+        feats = prep.story_features()
+        feats.buckets()
+        feats.keys()
+        if published:
+            feats.set_period(dedupe.time_bucket(published))
+            feats.features_json()
+    return prep
+
+
+def _prepared(chunk: list[ArticleRecord], fut: Future[Any] | None) -> list[ArticleRecord | PreparedArticle]:
+    """The worker's answers for ``chunk`` as PreparedArticles, or the records themselves (to be prepared
+    here) when the worker failed."""
+    if fut is None:
+        return list(chunk)
+    try:
+        answers = fut.result()
+    except Exception:
+        logger.debug("prepare worker failed; preparing here", exc_info=True)
+        return list(chunk)
+    return [PreparedArticle(rec, *derived) for rec, derived in zip(chunk, answers, strict=True)]
+
+
+def _chunks(items: Iterable[ArticleRecord], size: int) -> Iterator[list[ArticleRecord]]:
+    it = iter(items)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
+
+
+def _prepare_remote(chunk: list[ArticleRecord]) -> list[tuple[Any, ...]]:
+    return [prepare_article(rec, features=True).derived() for rec in chunk]
+
+
+def _prepare_main() -> None:
+    """The prepare worker's main (see :meth:`Store.save_many`)."""
+    from storage import worker
+
+    worker.serve(lambda _setup: _prepare_remote)
+
+
+@functools.lru_cache(maxsize=8)
+def _index_lookup_sql(keys: int, periods: int) -> str:
+    """Index rows of ``keys`` within ``periods`` periods: primary-key probes, periods x keys."""
+    return (f"SELECT period, key, article_id FROM story_index WHERE period IN ({', '.join('?' * periods)}) "
+            f"AND key IN ({', '.join('?' * keys)})")
 
 
 _canonical = functools.lru_cache(maxsize=8192)(canonical_url)
@@ -648,10 +779,8 @@ def _write_segments(conn: sqlite3.Connection, article_id: int, rec: ArticleRecor
 def _index_features(conn: sqlite3.Connection, article_id: int, feats: StoryFeatures) -> None:
     conn.execute("INSERT OR REPLACE INTO story_features (article_id, signature, features) VALUES (?, ?, ?)",
                  (article_id, feats.signature_blob(), feats.features_json()))
-    conn.executemany("INSERT OR IGNORE INTO minhash_bands (band, bucket, article_id) VALUES (?, ?, ?)",
-                     [(band, bucket, article_id) for band, bucket in enumerate(feats.buckets())])
-    conn.executemany("INSERT OR IGNORE INTO story_keys (period, key, article_id) VALUES (?, ?, ?)",
-                     [(feats.period, key, article_id) for key in feats.keys()])
+    conn.executemany("INSERT OR IGNORE INTO story_index (period, key, article_id) VALUES (?, ?, ?)",
+                     [(feats.period, key, article_id) for key in feats.index_keys()])
 
 
 def _unindex_features(conn: sqlite3.Connection, article_id: int) -> None:
@@ -662,10 +791,8 @@ def _unindex_features(conn: sqlite3.Connection, article_id: int) -> None:
     if row is None:
         return
     old = dedupe.StoryFeatures.from_stored(row[0], row[1])
-    conn.executemany("DELETE FROM minhash_bands WHERE band = ? AND bucket = ? AND article_id = ?",
-                     [(band, bucket, article_id) for band, bucket in enumerate(old.buckets())])
-    conn.executemany("DELETE FROM story_keys WHERE period = ? AND key = ? AND article_id = ?",
-                     [(old.period, key, article_id) for key in old.keys()])
+    conn.executemany("DELETE FROM story_index WHERE period = ? AND key = ? AND article_id = ?",
+                     [(old.period, key, article_id) for key in old.index_keys()])
     conn.execute("DELETE FROM story_features WHERE article_id = ?", (article_id,))
 
 

@@ -50,7 +50,7 @@ def count(store: Store, table: str) -> int:
 
 def table_counts(store: Store) -> dict[str, int]:
     return {t: count(store, t) for t in ("articles", "segments", "article_urls", "article_revisions",
-                                         "story_features", "minhash_bands", "story_keys")}
+                                         "story_features", "story_index")}
 
 
 # ---- migrations --------------------------------------------------------------------------------------
@@ -116,6 +116,39 @@ def test_opening_an_older_database_upgrades_it(tmp_path: Path) -> None:
         assert result.outcome == "new"
     with Store.open(str(path), readonly=True) as s:
         assert count(s, "articles") == 2
+
+
+def test_upgrade_to_one_story_index_keeps_existing_stories_findable(tmp_path: Path) -> None:
+    """0007 moves the band buckets and fact keys of stored articles into story_index under their period: a
+    copy saved after the upgrade still joins the story stored before it."""
+    from sqlite_utils import Database
+
+    from storage import dedupe
+
+    path = tmp_path / "v6.db"
+    old = Database(str(path))
+    migrations.migrations.apply(old, stop_before="0007_story_index")
+    rec = record(1)
+    feats = dedupe.story_features(rec.title, rec.segments, "2025-11-18T01:00:00+00:00")
+    old.execute("INSERT INTO articles (id, source, url, canonical_url, title, text, content_hash, cluster_id, "
+                "revision, first_seen_at, last_seen_at, published_at) VALUES (1, 'fam68', ?, ?, ?, ?, 'x', 1, 1, "
+                "?, ?, '2025-11-18T01:00:00+00:00')", [rec.url, rec.canonical_url, rec.title, rec.text, NOW, NOW])
+    old.execute("INSERT INTO story_features VALUES (1, ?, ?)", [feats.signature_blob(), feats.features_json()])
+    old.conn.executemany("INSERT INTO minhash_bands (band, bucket, article_id) VALUES (?, ?, 1)",
+                         list(enumerate(feats.buckets())))
+    old.conn.commit()
+    old.close()
+
+    with Store.open(str(path)) as s:
+        assert migrations.pending(s.db) == []
+        tables = {r[0] for r in s.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert "story_index" in tables and not tables & {"minhash_bands", "story_keys"}
+        rows = s.conn.execute("SELECT period, key FROM story_index WHERE article_id = 1").fetchall()
+        assert sorted(rows) == sorted((feats.period, key) for key in feats.index_keys())
+        assert sum(1 for _, key in rows if key % 2 == 0) == dedupe.BANDS
+        # the same text under another outlet's title and URL: found by the re-built index, same story
+        copy = s.save_article(record(1, source="bantenpos", title="Judul lain sama sekali"))
+        assert copy.outcome == "new" and copy.cluster_id == 1
 
 
 def test_readonly_open_of_a_missing_database_is_a_clear_error(tmp_path: Path) -> None:
