@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import compress
 from operator import not_
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -303,6 +303,18 @@ def time_bucket(when: str | None) -> int:
     return int(moment.timestamp() // (KEY_BUCKET_DAYS * 86400))
 
 
+def periods_within(when: str | None, days: float) -> range:
+    """The time_bucket() periods that the window of ``days`` either side of ``when`` touches."""
+    if not when:
+        return range(0, 1)
+    try:
+        moment = datetime.fromisoformat(when).timestamp()
+    except ValueError:
+        return range(0, 1)
+    span, reach = KEY_BUCKET_DAYS * 86400, days * 86400
+    return range(int((moment - reach) // span), int((moment + reach) // span) + 1)
+
+
 @dataclass
 class StoryFeatures:
     """What the cluster index keeps per article (``story_features`` row plus its band/key rows)."""
@@ -342,9 +354,18 @@ class StoryFeatures:
             got = self._memo["keys"] = sorted({_signed(_h64(item)) for item in self.key_items()})
         return got
 
-    def index_keys(self) -> list[int]:
-        """The ``story_index`` keys: band buckets made even, fact keys made odd (one table, told apart)."""
-        return [b & ~1 for b in self.buckets()] + [k | 1 for k in self.keys()]
+    @overload
+    def index_keys(self, *, split: Literal[False] = False) -> list[int]: ...
+    @overload
+    def index_keys(self, *, split: Literal[True]) -> tuple[list[int], list[int]]: ...
+
+    def index_keys(self, *, split: bool = False) -> list[int] | tuple[list[int], list[int]]:
+        """The ``story_index`` keys: band buckets made even, fact keys made odd (one table, told apart);
+        with ``split`` the two lists apart. Computed once."""
+        got = self._memo.get("index")
+        if got is None:
+            got = self._memo["index"] = ([b & ~1 for b in self.buckets()], [k | 1 for k in self.keys()])
+        return got if split else got[0] + got[1]
 
     def signature_blob(self) -> bytes | None:
         return None if self.signature is None else self.signature.astype("<u4").tobytes()

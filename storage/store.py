@@ -252,7 +252,8 @@ class Store:
             raise
 
     @contextlib.contextmanager
-    def batch(self, *, max_writes: int = 200, max_seconds: float = 1.0) -> Iterator[Store]:
+    def batch(self, *, max_writes: int = 200, max_seconds: float = 1.0,
+              cache_mb: int | None = None) -> Iterator[Store]:
         """Group the writes made inside into few transactions: the throughput mode for bulk saves.
 
         Each write stays atomic on its own (a savepoint: a failed article leaves nothing and does not undo
@@ -260,7 +261,8 @@ class Store:
         timer commits an idle one, so other writers are not held up), and when the outermost ``batch()``
         ends, also on an exception: what finished is kept. A crash loses at most the uncommitted writes of
         the last ``max_seconds``, as if their pages had not been fetched yet. Nested and concurrent uses
-        from several threads share one batch.
+        from several threads share one batch. ``cache_mb`` enlarges the page cache for the outermost batch
+        (bulk imports: the indexes written at random places stay in memory), restored when it ends.
         """
         with self._lock:
             if self._batch is None:
@@ -270,6 +272,9 @@ class Store:
                 with self._errors():
                     self._batch.autocheckpoint = self.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
                     self.conn.execute(f"PRAGMA wal_autocheckpoint = {BATCH_AUTOCHECKPOINT}")
+                    if cache_mb is not None:
+                        self._batch.cache_size = self.conn.execute("PRAGMA cache_size").fetchone()[0]
+                        self.conn.execute(f"PRAGMA cache_size = {-1024 * int(cache_mb)}")
             self._batch.depth += 1
         try:
             yield self
@@ -285,6 +290,8 @@ class Store:
                         if self.conn.in_transaction:
                             self._commit_quietly_on_error(batch)
                         self.conn.execute(f"PRAGMA wal_autocheckpoint = {int(batch.autocheckpoint)}")
+                        if batch.cache_size is not None:
+                            self.conn.execute(f"PRAGMA cache_size = {int(batch.cache_size)}")
                         batch.raise_failure()
 
     def _commit_quietly_on_error(self, batch: _Batch) -> None:
@@ -342,28 +349,29 @@ class Store:
                     conn.execute("UPDATE articles SET last_seen_at = ? WHERE id = ?", (now, article_id))
                     return SaveResult("unchanged", article_id, cluster_id, revision)
                 return self._update(conn, prep, article_id, cluster_id, revision, now)
-            dup = conn.execute("SELECT id, cluster_id, revision FROM articles WHERE content_hash = ? "
-                               "AND source = ? ORDER BY id LIMIT 1", (chash, rec.source)).fetchone()
-            if dup is not None:
-                article_id, cluster_id, revision = dup
-                _add_urls(conn, urls | {canonical}, article_id)
-                conn.execute("UPDATE articles SET last_seen_at = ? WHERE id = ?", (now, article_id))
-                return SaveResult("duplicate", article_id, cluster_id, revision)
-            return self._insert(conn, prep, now)
+            same = conn.execute("SELECT id, cluster_id, revision, source FROM articles WHERE content_hash = ? "
+                                "ORDER BY id", (chash,)).fetchall()
+            for article_id, cluster_id, revision, source in same:
+                if source == rec.source:   # identical content, same outlet, new URL: an alias
+                    _add_urls(conn, urls | {canonical}, article_id)
+                    conn.execute("UPDATE articles SET last_seen_at = ? WHERE id = ?", (now, article_id))
+                    return SaveResult("duplicate", article_id, cluster_id, revision)
+            # identical content from other outlets: the same story
+            return self._insert(conn, prep, now, {row[1] for row in same if row[1] is not None})
 
     def save_many(self, records: Iterable[ArticleRecord], *, parallel: bool = True, max_writes: int = 1000,
-                  max_seconds: float = 1.0, window: int = 64) -> Iterator[SaveResult]:
+                  max_seconds: float = 1.0, window: int = 64, cache_mb: int = 128) -> Iterator[SaveResult]:
         """Save ``records`` in order inside :meth:`batch`, yielding each result: the bulk import path.
 
         With ``parallel`` a worker process prepares the records (hashes, story features:
         :func:`prepare_article`), ``PREPARE_CHUNK`` per message and up to ``window`` ahead, while this
         thread writes; without it, or when the worker cannot start or dies, this thread prepares them
         itself. Memory stays bounded by ``window``. Transactions commit every ``max_writes`` articles or
-        ``max_seconds``, whichever comes first (see :meth:`batch`).
+        ``max_seconds``, whichever comes first, with a ``cache_mb`` page cache (see :meth:`batch`).
         """
         from storage import worker
 
-        with self.batch(max_writes=max_writes, max_seconds=max_seconds):
+        with self.batch(max_writes=max_writes, max_seconds=max_seconds, cache_mb=cache_mb):
             helper: worker.ChildWorker | None = None
             if parallel:
                 try:
@@ -392,7 +400,8 @@ class Store:
                 if helper is not None:
                     helper.close()
 
-    def _insert(self, conn: sqlite3.Connection, prep: PreparedArticle, now: str) -> SaveResult:
+    def _insert(self, conn: sqlite3.Connection, prep: PreparedArticle, now: str,
+                same_content: set[int]) -> SaveResult:
         from storage import dedupe
 
         rec, canonical, urls, chash = prep.record, prep.canonical, prep.urls, prep.content_hash
@@ -401,9 +410,8 @@ class Store:
         feats.set_period(dedupe.time_bucket(published or now))
         article_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM articles").fetchone()[0]
         clusters = self._matching_clusters(conn, article_id, rec.source, feats, published or now)
-        same = conn.execute("SELECT MIN(cluster_id) FROM articles WHERE content_hash = ?", (chash,)).fetchone()
-        if same[0] is not None:
-            clusters.add(same[0])
+        if same_content:
+            clusters.add(min(same_content))
         cluster_id = min(clusters) if clusters else article_id
         conn.execute(
             "INSERT INTO articles (id, source, url, canonical_url, title, published_at, modified_at, authors, "
@@ -459,22 +467,19 @@ class Store:
         from storage import dedupe
 
         votes: Counter[int] = Counter()
-        index = feats.index_keys()
-        if index:
-            period = feats.period
-            periods = range(period - dedupe.BAND_PERIODS, period + dedupe.BAND_PERIODS + 1)
-            banded: set[int] = set()
+        bands, keys = feats.index_keys(split=True)
+        if bands:   # copies appear within MAX_DAYS_APART: the periods that window touches
+            periods = dedupe.periods_within(when, dedupe.MAX_DAYS_APART)
+            for other in {other for _key, other in conn.execute(
+                    _index_lookup_sql(len(bands), len(periods)), (*periods, *bands))}:
+                if other != article_id:
+                    votes[other] += 2        # sharing any band bucket: one strong vote
+        if keys:    # rare facts: the article's period and its neighbours
+            periods = range(feats.period - dedupe.KEY_PERIODS, feats.period + dedupe.KEY_PERIODS + 1)
             postings: dict[int, list[int]] = {}
-            for row_period, key, other in conn.execute(_index_lookup_sql(len(index), len(periods)),
-                                                       (*periods, *index)):
-                if other == article_id:
-                    continue
-                if not key & 1:
-                    banded.add(other)
-                elif abs(row_period - period) <= dedupe.KEY_PERIODS:
+            for key, other in conn.execute(_index_lookup_sql(len(keys), len(periods)), (*periods, *keys)):
+                if other != article_id:
                     postings.setdefault(key, []).append(other)
-            for other in banded:        # sharing any band bucket: one strong vote
-                votes[other] += 2
             key_votes: Counter[int] = Counter()
             for ids in postings.values():
                 if len(ids) <= dedupe.KEY_POSTINGS_CAP:  # a key carried by many articles is not rare
@@ -623,7 +628,8 @@ class _Batch:
         self.started = 0.0
         self.timer: threading.Timer | None = None
         self.failure: BaseException | None = None
-        self.autocheckpoint = 1000      # the connection's setting before the batch, restored after it
+        self.autocheckpoint = 1000      # the connection's settings before the batch, restored after it
+        self.cache_size: int | None = None
 
     def opened(self, flush: Callable[[], None]) -> None:
         self.writes = 0
@@ -684,8 +690,7 @@ def prepare_article(rec: ArticleRecord, *, features: bool = False) -> PreparedAr
     if features:
         published = to_utc_iso(rec.published_at)
         feats = prep.story_features()
-        feats.buckets()
-        feats.keys()
+        feats.index_keys()
         if published:
             feats.set_period(dedupe.time_bucket(published))
             feats.features_json()
@@ -725,7 +730,7 @@ def _prepare_main() -> None:
 @functools.lru_cache(maxsize=8)
 def _index_lookup_sql(keys: int, periods: int) -> str:
     """Index rows of ``keys`` within ``periods`` periods: primary-key probes, periods x keys."""
-    return (f"SELECT period, key, article_id FROM story_index WHERE period IN ({', '.join('?' * periods)}) "
+    return (f"SELECT key, article_id FROM story_index WHERE period IN ({', '.join('?' * periods)}) "
             f"AND key IN ({', '.join('?' * keys)})")
 
 

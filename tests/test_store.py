@@ -364,3 +364,13 @@ def test_sources_ensure_and_update(store: Store) -> None:
         store.update_source("fam68", created_at="x")
     with pytest.raises(ValueError):
         store.update_source("fam68", last_status="exploded")
+
+
+def test_batch_settings_are_restored_when_it_ends(store: Store) -> None:
+    before = [store.conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("wal_autocheckpoint", "cache_size")]
+    with store.batch(cache_mb=64):
+        assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == -64 * 1024
+        assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] > before[0]
+        store.save_article(record(1))
+    after = [store.conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("wal_autocheckpoint", "cache_size")]
+    assert after == before
