@@ -239,6 +239,11 @@ def _judge(article: Article) -> tuple[str, str] | None:
     return None
 
 
+def _unparseable(exc: Exception) -> tuple[str, str]:
+    """(outcome, reason) of a page the parser raised on."""
+    return "failed", f"unparseable: {type(exc).__name__}: {exc}"
+
+
 # ---- the parse worker process --------------------------------------------------------------------
 # A bulk run parses in one worker process (storage.worker.ChildWorker), so that the crawling process only
 # fetches and stores: under the GIL parsing would take its CPU from the writing thread, the bottleneck of a
@@ -282,7 +287,7 @@ def _parse_in_worker(content: bytes, final_url: str, charset: str | None, reques
                            rec.modified_at, rec.authors, rec.section, rec.tags, rec.lang, rec.image,
                            rec.dateline, rec.aliases), prepared, time.process_time() - t0)
     except Exception as exc:
-        return "failed", f"unparseable: {type(exc).__name__}: {exc}", time.process_time() - t0
+        return (*_unparseable(exc), time.process_time() - t0)
 
 
 class _Run:
@@ -582,7 +587,7 @@ class _Run:
                                     charset=res.charset), out, res)
         except Exception as exc:
             log.debug("unparseable page %s", job.url, exc_info=True)
-            out.outcome, out.reason = "failed", f"unparseable: {type(exc).__name__}: {exc}"
+            out.outcome, out.reason = _unparseable(exc)
         finally:
             out.parse_s += time.perf_counter() - t1
         return out
@@ -622,7 +627,7 @@ class _Run:
                 self._finish(value, out, res)
             except Exception as exc:
                 log.debug("unparseable page %s", job.url, exc_info=True)
-                out.outcome, out.reason = "failed", f"unparseable: {type(exc).__name__}: {exc}"
+                out.outcome, out.reason = _unparseable(exc)
             finally:
                 out.parse_s += time.perf_counter() - t1
         else:

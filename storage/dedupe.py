@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import compress
 from operator import not_
-from typing import Any, Literal, overload
+from typing import Any
 
 import numpy as np
 
@@ -291,28 +291,31 @@ def _quotes(text: str) -> set[str]:
     return out
 
 
-def time_bucket(when: str | None) -> int:
-    """The KEY_BUCKET_DAYS-day period of an ISO time (0 when unknown): rare keys are looked up in the
-    article's period and its two neighbours, so a key's postings stay short however big the archive."""
-    if not when:
-        return 0
+_PERIOD_SECONDS = KEY_BUCKET_DAYS * 86400
+
+
+def _timestamp(when: str | None) -> float | None:
+    """Seconds since the epoch of an ISO time, None when missing or unreadable."""
     try:
-        moment = datetime.fromisoformat(when)
+        return datetime.fromisoformat(when).timestamp() if when else None
     except ValueError:
-        return 0
-    return int(moment.timestamp() // (KEY_BUCKET_DAYS * 86400))
+        return None
+
+
+def time_bucket(when: str | None) -> int:
+    """The KEY_BUCKET_DAYS-day period of an ISO time (0 when unknown): the story index is keyed by it, so
+    look-ups name a few periods and a key's postings stay short however big the archive."""
+    moment = _timestamp(when)
+    return 0 if moment is None else int(moment // _PERIOD_SECONDS)
 
 
 def periods_within(when: str | None, days: float) -> range:
     """The time_bucket() periods that the window of ``days`` either side of ``when`` touches."""
-    if not when:
+    moment = _timestamp(when)
+    if moment is None:
         return range(0, 1)
-    try:
-        moment = datetime.fromisoformat(when).timestamp()
-    except ValueError:
-        return range(0, 1)
-    span, reach = KEY_BUCKET_DAYS * 86400, days * 86400
-    return range(int((moment - reach) // span), int((moment + reach) // span) + 1)
+    reach = days * 86400
+    return range(int((moment - reach) // _PERIOD_SECONDS), int((moment + reach) // _PERIOD_SECONDS) + 1)
 
 
 @dataclass
@@ -354,18 +357,17 @@ class StoryFeatures:
             got = self._memo["keys"] = sorted({_signed(_h64(item)) for item in self.key_items()})
         return got
 
-    @overload
-    def index_keys(self, *, split: Literal[False] = False) -> list[int]: ...
-    @overload
-    def index_keys(self, *, split: Literal[True]) -> tuple[list[int], list[int]]: ...
+    def band_keys(self) -> list[int]:
+        """``story_index`` keys of the LSH band buckets: made even (fact keys are odd, one table)."""
+        return [b & ~1 for b in self.buckets()]
 
-    def index_keys(self, *, split: bool = False) -> list[int] | tuple[list[int], list[int]]:
-        """The ``story_index`` keys: band buckets made even, fact keys made odd (one table, told apart);
-        with ``split`` the two lists apart. Computed once."""
-        got = self._memo.get("index")
-        if got is None:
-            got = self._memo["index"] = ([b & ~1 for b in self.buckets()], [k | 1 for k in self.keys()])
-        return got if split else got[0] + got[1]
+    def fact_keys(self) -> list[int]:
+        """``story_index`` keys of the rare facts: made odd."""
+        return [k | 1 for k in self.keys()]
+
+    def index_keys(self) -> list[int]:
+        """Every ``story_index`` key of the article."""
+        return self.band_keys() + self.fact_keys()
 
     def signature_blob(self) -> bytes | None:
         return None if self.signature is None else self.signature.astype("<u4").tobytes()

@@ -467,7 +467,7 @@ class Store:
         from storage import dedupe
 
         votes: Counter[int] = Counter()
-        bands, keys = feats.index_keys(split=True)
+        bands, keys = feats.band_keys(), feats.fact_keys()
         if bands:   # copies appear within MAX_DAYS_APART: the periods that window touches
             periods = dedupe.periods_within(when, dedupe.MAX_DAYS_APART)
             for other in {other for _key, other in conn.execute(
@@ -690,7 +690,8 @@ def prepare_article(rec: ArticleRecord, *, features: bool = False) -> PreparedAr
     if features:
         published = to_utc_iso(rec.published_at)
         feats = prep.story_features()
-        feats.index_keys()
+        feats.buckets()   # computed here, off the writing process (memoised with the features)
+        feats.keys()
         if published:
             feats.set_period(dedupe.time_bucket(published))
             feats.features_json()
