@@ -7,6 +7,9 @@ from typing import Literal
 
 Outcome = Literal["new", "updated", "unchanged", "duplicate"]
 
+#: The summary counts of a run, in the order of the ``runs`` columns and of every summary table.
+RUN_COUNTS = ("discovered", "fetched", "new", "updated", "unchanged", "duplicate", "skipped", "failed")
+
 
 @dataclass
 class ArticleRecord:
@@ -63,3 +66,18 @@ class PageState:
     content_hash: str | None
     fetched_at: str | None
     error: str | None
+
+
+@dataclass(frozen=True)
+class PageUpdate:
+    """The fetch state one answer leaves for ``url`` (see :meth:`storage.store.Store.record_outcome`).
+
+    Validators and hash left None keep their stored values; status and error are replaced."""
+
+    url: str
+    source: str
+    status: int | None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    error: str | None = None

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError, StorageError
-from storage.records import ArticleRecord, PageState, SaveResult
+from storage.records import RUN_COUNTS, ArticleRecord, PageState, PageUpdate, SaveResult
 from storage.urls import canonical_url
 from storage.util import to_utc_iso, utcnow_iso
 
@@ -47,7 +47,6 @@ MIGRATION_SET = "kabar"
 SCHEMA_MIGRATIONS = ("0001_core_tables", "0002_articles_fts", "0003_story_clusters", "0004_stories_view",
                      "0005_daemon_heartbeat", "0006_cluster_index_by_period", "0007_story_index")
 RUN_STATUSES = frozenset({"running", "ok", "failed", "interrupted"})
-RUN_COUNTS = ("discovered", "fetched", "new", "updated", "unchanged", "duplicate", "skipped", "failed")
 SOURCE_FIELDS = frozenset({"last_run_at", "next_run_at", "last_status", "interval_s", "consecutive_failures"})
 
 
@@ -538,8 +537,18 @@ class Store:
                     error: str | None = None, now: str | None = None) -> None:
         """Upsert the fetch state of ``url``. Validators and hash missing from this answer (a failure, a
         304 without headers) keep their stored values; status, error and ``fetched_at`` are replaced."""
+        self.record_outcome(PageUpdate(url, source, status, etag, last_modified, content_hash, error), now=now)
+
+    def record_outcome(self, page: PageUpdate, *, article: ArticleRecord | PreparedArticle | None = None,
+                       touch: bool = False, now: str | None = None) -> SaveResult | None:
+        """One fetch outcome in one transaction: the page's fetch state and, when given, the article
+        saved by :meth:`save_article`'s rules (its result is returned), or with ``touch`` (a 304) the
+        owning article's ``last_seen_at`` moved."""
         now = now or utcnow_iso()
         with self.transaction() as conn:
+            saved = self.save_article(article, now=now) if article is not None else None
+            if touch:
+                self.touch_url(page.url, now=now)
             conn.execute(
                 "INSERT INTO pages (url, source, status, etag, last_modified, content_hash, fetched_at, error) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET source = excluded.source, "
@@ -547,7 +556,9 @@ class Store:
                 "last_modified = COALESCE(excluded.last_modified, pages.last_modified), "
                 "content_hash = COALESCE(excluded.content_hash, pages.content_hash), "
                 "fetched_at = excluded.fetched_at, error = excluded.error",
-                (url, source, status, etag, last_modified, content_hash, now, error))
+                (page.url, page.source, page.status, page.etag, page.last_modified, page.content_hash, now,
+                 page.error))
+            return saved
 
     # ---- runs --------------------------------------------------------------------------------------
     def start_run(self, source: str, *, now: str | None = None) -> int:
