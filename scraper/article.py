@@ -41,6 +41,9 @@ class Article:
     pages: int = 1
     warnings: list[str] = field(default_factory=list)
     path: str | None = None
+    #: What the page says it is: the JSON-LD ``@type`` of its main entity (``NewsArticle``, ``Article``,
+    #: ``ReportageNewsArticle``, ...) or ``og:type`` (``article``); None when it says nothing. Not in the JSON.
+    declared_type: str | None = None
 
     @property
     def text(self) -> str:
