@@ -21,7 +21,8 @@ from scraper.article import Article
 from scraper.config import ParseProfile
 from scraper.context import AppContext, pass_app
 from scraper.errors import UsageError
-from scraper.parse import merge_pages, parse_html
+from scraper.pages import merge_pages
+from scraper.parse import parse_html
 from scraper.rules import MAX_NEXT_PAGES
 
 log = logging.getLogger(__name__)

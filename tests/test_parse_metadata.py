@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from scraper.metadata import parse_date, parse_date_text, strip_site_name
+from scraper.dates import parse_date, parse_date_text
+from scraper.metadata import strip_site_name
 from scraper.parse import parse_html
 
 BODY = ("<p>Pemerintah Provinsi Banten menyalurkan bantuan logistik kepada ribuan warga terdampak banjir di "
