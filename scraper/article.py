@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+#: The warning of a page in which no article body was found.
+NO_BODY_WARNING = "no article body found"
+
 
 @dataclass
 class Segment:

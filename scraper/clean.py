@@ -1,6 +1,6 @@
 """Promo, ad, dateline and sign-off removal over blocks of text (pure; the rules live in :mod:`rules`).
 
-A *block* is one paragraph, list item, headline or table row as the walker in :mod:`scraper.parse` found it,
+A *block* is one paragraph, list item, headline or table row as the walker in :mod:`scraper.walker` found it,
 with its whitespace-normalised text and a few facts about its markup (link and bold coverage, tag). Every
 decision here is taken per block, never by a regex over the joined article, and every removal is returned
 as a :class:`~scraper.article.Removed` with its kind.
@@ -76,24 +76,24 @@ def line_kind(text: str, r: Rules = DEFAULT_RULES) -> str | None:
     n = len(text)
     if n == 0:
         return None
-    if n <= 120 and rules.AD_LINE_RE.match(text):
+    if n <= rules.AD_LINE_MAX and rules.AD_LINE_RE.match(text):
         return "ad"
     if rules.EMBED_LINE_RE.match(text):
         return "embed"
     if r.promo_start.match(text):
         return "promo"
-    if n <= 80 and rules.RELATED_LINE_RE.match(text):
+    if n <= rules.RELATED_LINE_MAX and rules.RELATED_LINE_RE.match(text):
         return "related"
-    if n <= 340 and rules.SIGNOFF_LINE_RE.match(text):
+    if n <= rules.SIGNOFF_LINE_MAX and rules.SIGNOFF_LINE_RE.match(text):
         return "signoff"
     if n <= rules.DATE_LINE_MAX and is_date_line(text):
         return "signoff"
-    if n <= 80 and rules.SHARE_LINE_RE.match(text):
+    if n <= rules.SHARE_LINE_MAX and rules.SHARE_LINE_RE.match(text):
         return "share"
-    if n <= 360 and rules.NAV_LINE_RE.match(text):
+    if n <= rules.NAV_LINE_MAX and rules.NAV_LINE_RE.match(text):
         return "nav"
     if n <= rules.CAPTION_MAX and (rules.CAPTION_LINE_RE.match(text) or (
-            ")" in text[-3:] and rules.CAPTION_CREDIT_RE.search(text, max(0, n - 160)))):
+            ")" in text[-3:] and rules.CAPTION_CREDIT_RE.search(text, max(0, n - rules.CAPTION_CREDIT_TAIL)))):
         return "caption"
     return None
 
@@ -304,7 +304,7 @@ def _is_list_item_of_links(b: Block) -> bool:
 def _title_like(b: Block) -> bool:
     """A short line without sentence punctuation: a headline-only teaser in a promo list."""
     t = b.text
-    return len(t) <= 150 and not rules.SENTENCE_END_RE.search(t) and b.tag in ("p", "div", "li", "h")
+    return len(t) <= rules.TEASER_TITLE_MAX and not rules.SENTENCE_END_RE.search(t) and b.tag in ("p", "div", "li", "h")
 
 
 def clean_blocks(blocks: list[Block], r: Rules = DEFAULT_RULES, *, title: str | None = None

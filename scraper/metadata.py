@@ -7,249 +7,20 @@ Indonesian date text such as ``Kamis, 20 November 2025 09:15 WIB``. Pure functio
 
 from __future__ import annotations
 
-import email.utils
-import json
 import logging
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from collections.abc import Iterable
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper import rules
-from storage.urls import same_site
+from scraper.dates import parse_date, parse_date_text
+from scraper.dom import norm_space
+from scraper.head import Meta, Scope, ld_str
+from scraper.urls import same_site
 
 log = logging.getLogger(__name__)
-
-_ARTICLE_TYPES = ("article", "newsarticle", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
-                  "opinionnewsarticle", "backgroundnewsarticle", "liveblogposting", "report", "webpage",
-                  "scholarlyarticle", "techarticle")
-
-
-#: Where selectors run: the whole document or one element (the article's region).
-Scope = LexborHTMLParser | LexborNode
-
-
-@dataclass
-class Meta:
-    """What the head of a page (and its JSON-LD) says, before the body is looked at."""
-
-    props: dict[str, list[str]] = field(default_factory=dict)   # meta name/property/itemprop -> contents
-    ld: dict[str, Any] = field(default_factory=dict)            # the article's JSON-LD object
-    canonical: str | None = None
-    html_lang: str | None = None
-    doc_title: str | None = None
-
-    def first(self, *keys: str) -> str | None:
-        for k in keys:
-            for v in self.props.get(k, ()):
-                v = " ".join(v.split())
-                if v:
-                    return v
-        return None
-
-    def all(self, key: str) -> list[str]:
-        return [" ".join(v.split()) for v in self.props.get(key, ()) if v.strip()]
-
-
-def norm_space(text: str | None) -> str:
-    return " ".join(text.split()) if text else ""
-
-
-def _iter_ld(obj: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
-    if depth > 6:
-        return
-    if isinstance(obj, list):
-        for x in obj:
-            yield from _iter_ld(x, depth + 1)
-    elif isinstance(obj, dict):
-        yield obj
-        graph = obj.get("@graph")
-        if graph is not None:
-            yield from _iter_ld(graph, depth + 1)
-        main = obj.get("mainEntity")
-        if isinstance(main, dict | list):
-            yield from _iter_ld(main, depth + 1)
-
-
-def _ld_types(obj: dict[str, Any]) -> list[str]:
-    t = obj.get("@type")
-    if isinstance(t, str):
-        return [t.lower()]
-    if isinstance(t, list):
-        return [x.lower() for x in t if isinstance(x, str)]
-    return []
-
-
-_META_KEY_ATTRS = frozenset({"property", "name", "itemprop", "http-equiv"})
-
-
-def read_head(tree: LexborHTMLParser) -> Meta:
-    """Collect ``<meta>``, canonical link, ``<html lang>``, ``<title>`` and the article's JSON-LD."""
-    meta = Meta()
-    props = meta.props
-    head = tree.head
-    scope: Scope = head if head is not None and head.css_first("meta") is not None else tree
-    for node in scope.css("meta, link[rel], title"):
-        tag = node.tag
-        attrs = node.attributes
-        if tag == "meta":
-            content = attrs.get("content")
-            if content is None:
-                continue
-            for name, key in attrs.items():          # (a meta has two or three attributes)
-                if key and name in _META_KEY_ATTRS:
-                    key = key.strip().lower()
-                    found = props.get(key)
-                    if found is None:
-                        props[key] = [content]
-                    else:
-                        found.append(content)
-        elif tag == "link":
-            if meta.canonical is None and "canonical" in (attrs.get("rel") or "").lower().split():
-                href = (attrs.get("href") or "").strip()
-                if href:
-                    meta.canonical = href
-        elif meta.doc_title is None:
-            meta.doc_title = norm_space(node.text()) or None
-    root = tree.root
-    if root is not None and root.tag == "html":
-        lang = root.attributes.get("lang") or root.attributes.get("xml:lang")
-        if lang and lang.strip():
-            meta.html_lang = lang.strip()
-    best: dict[str, Any] | None = None
-    best_rank = 99
-    for node in tree.css('script[type="application/ld+json"]'):
-        raw = node.text()
-        if not raw or len(raw) > 500_000:
-            continue
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            try:  # a common breakage: raw newlines inside strings
-                data = json.loads(raw.replace("\n", " ").replace("\r", " "))
-            except ValueError:
-                continue
-        for obj in _iter_ld(data):
-            types = _ld_types(obj)
-            rank = min((_ARTICLE_TYPES.index(t) for t in types if t in _ARTICLE_TYPES), default=99)
-            if rank < 99 and "headline" not in obj and "datePublished" not in obj and types == ["webpage"]:
-                rank = 98
-            if rank < best_rank:
-                best, best_rank = obj, rank
-    if best is not None:
-        meta.ld = best
-    return meta
-
-
-# ---------------------------------------------------------------------------------------------------
-# Dates
-# ---------------------------------------------------------------------------------------------------
-_TZ_COMPACT_RE = re.compile(r"([+-]\d{2})(\d{2})$")
-
-
-def _fmt(dt: datetime) -> str:
-    return dt.replace(microsecond=0).isoformat()
-
-
-def _with_offset(dt: datetime, default_offset: str) -> datetime:
-    """Naive times get the site's offset; UTC stamps of a local site are shown in its local time."""
-    if dt.tzinfo is None:
-        return dt.replace(tzinfo=_offset_tz(default_offset))
-    if dt.utcoffset() == timedelta(0) and default_offset != "+00:00":
-        return dt.astimezone(_offset_tz(default_offset))
-    return dt
-
-
-def _offset_tz(offset: str) -> timezone:
-    sign = 1 if offset[0] == "+" else -1
-    hh, mm = offset[1:].split(":")
-    return timezone(sign * timedelta(hours=int(hh), minutes=int(mm)))
-
-
-def parse_date(value: str | None, default_offset: str = rules.DEFAULT_OFFSET_ID) -> str | None:
-    """An ISO 8601 timestamp with offset from ISO, RFC 2822 or Indonesian date text, else None."""
-    if not value:
-        return None
-    s = value.strip()
-    if not s or len(s) > 200:
-        return None
-    if s[:4].isdigit() and len(s) >= 8:
-        iso = s.replace(" ", "T", 1) if len(s) > 10 and s[10] == " " else s
-        iso = iso.replace(" ", "")
-        if iso.endswith(("z", "Z")):
-            iso = iso[:-1] + "+00:00"
-        iso = _TZ_COMPACT_RE.sub(r"\1:\2", iso) if re.search(r"T\d.*[+-]\d{4}$", iso) else iso
-        try:
-            dt = datetime.fromisoformat(iso)
-        except ValueError:
-            dt = None
-        if dt is not None and 1990 <= dt.year <= 2100:
-            return _fmt(_with_offset(dt, default_offset))
-    if "," in s[:5] or re.match(r"^[A-Za-z]{3},? \d", s):
-        try:
-            dt2 = email.utils.parsedate_to_datetime(s)
-        except (TypeError, ValueError, IndexError):
-            dt2 = None
-        if dt2 is not None and 1990 <= dt2.year <= 2100:
-            return _fmt(_with_offset(dt2, default_offset))
-    return parse_date_text(s, default_offset)
-
-
-def parse_date_text(text: str, default_offset: str = rules.DEFAULT_OFFSET_ID, *,
-                    need_time: bool = False) -> str | None:
-    """Indonesian (or English) date text: ``Kamis, 20 November 2025 09:15 WIB``, ``19/06/2015 11:58``.
-
-    With ``need_time`` only a date that carries a time of day counts.
-    """
-    for m in rules.INDO_DATE_RE.finditer(text):
-        if need_time and not m.group("H"):
-            continue
-        month = rules.MONTHS.get(m.group("m").lower().rstrip("."))
-        if month is None:
-            continue
-        out = _build(m, month, default_offset)
-        if out:
-            return out
-    for m2 in rules.NUMERIC_DATE_RE.finditer(text):
-        if need_time and not m2.group("H"):
-            continue
-        out = _build(m2, int(m2.group("m")), default_offset)
-        if out:
-            return out
-    return None
-
-
-def _build(m: re.Match[str], month: int, default_offset: str) -> str | None:
-    try:
-        year, day = int(m.group("y")), int(m.group("d"))
-        hour = int(m.group("H") or 0)
-        minute = int(m.group("M") or 0)
-        second = int(m.group("S") or 0)
-        tzname = (m.group("tz") or "").lower()
-        offset = rules.TIMEZONES.get(tzname, default_offset)
-        dt = datetime(year, month, day, hour, minute, second, tzinfo=_offset_tz(offset))
-    except (ValueError, TypeError):
-        return None
-    if not 1990 <= dt.year <= 2100:
-        return None
-    return _fmt(dt)
-
-
-def _ld_str(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list) and value:
-        return _ld_str(value[0])
-    if isinstance(value, dict):
-        for k in ("name", "url", "@id", "contentUrl"):
-            v = value.get(k)
-            if isinstance(v, str):
-                return v
-    return None
 
 
 def find_dates(tree: LexborHTMLParser, meta: Meta, default_offset: str, region: Scope | None = None,
@@ -257,20 +28,15 @@ def find_dates(tree: LexborHTMLParser, meta: Meta, default_offset: str, region: 
                ) -> tuple[str | None, str | None]:
     """(published_at, modified_at). ``region`` (the article's surroundings) is where date text is looked for;
     ``source`` (the page's HTML) lets a page without microdata dates skip that selector."""
-    published = parse_date(_ld_str(meta.ld.get("datePublished")), default_offset)
-    modified = parse_date(_ld_str(meta.ld.get("dateModified")), default_offset)
+    published = parse_date(ld_str(meta.ld.get("datePublished")), default_offset)
+    modified = parse_date(ld_str(meta.ld.get("dateModified")), default_offset)
     if published is None:
-        for key in ("article:published_time", "og:published_time", "article:published", "datepublished",
-                    "pubdate", "publishdate", "publish-date", "publish_date", "date", "dc.date.issued",
-                    "dc.date", "dcterms.created", "sailthru.date", "parsely-pub-date", "content_publisheddate",
-                    "dtm_publish", "article_date_original", "original-publish-date", "publication_date",
-                    "release_date", "cxenseparse:recs:publishtime"):
+        for key in rules.PUBLISHED_META_KEYS:
             published = parse_date(meta.first(key), default_offset)
             if published:
                 break
     if modified is None:
-        for key in ("article:modified_time", "og:updated_time", "article:updated_time", "datemodified",
-                    "last-modified", "dcterms.modified", "lastmod", "dc.date.modified"):
+        for key in rules.MODIFIED_META_KEYS:
             modified = parse_date(meta.first(key), default_offset)
             if modified:
                 break
@@ -351,7 +117,7 @@ def _site_keys(site_name: str | None, url: str | None) -> list[str]:
     if url:
         host = (urlsplit(url).hostname or "").lower()
         for label in host.split("."):
-            if len(label) >= 4 and label not in ("www", "com", "news", "berita", "html"):
+            if len(label) >= 4 and label not in rules.SITE_NAME_SKIP_LABELS:
                 keys.append(label)
     return keys
 
@@ -428,7 +194,7 @@ def find_title(tree: LexborHTMLParser, meta: Meta, url: str | None, selector: st
             if text:
                 return text
     site_name = meta.first("og:site_name", "application-name", "apple-mobile-web-app-title")
-    candidates = [meta.first("og:title", "twitter:title"), _ld_str(meta.ld.get("headline")),
+    candidates = [meta.first("og:title", "twitter:title"), ld_str(meta.ld.get("headline")),
                   meta.first("title", "dc.title", "sailthru.title", "parsely-title"), meta.doc_title]
     keys = _site_keys(site_name, url)
     stripped: dict[str, str] = {}          # the candidates often repeat one another
@@ -480,8 +246,6 @@ def find_title(tree: LexborHTMLParser, meta: Meta, url: str | None, selector: st
 # ---------------------------------------------------------------------------------------------------
 # Authors, section, tags, language, image, canonical URL
 # ---------------------------------------------------------------------------------------------------
-
-
 def _clean_authors(raw: Iterable[str]) -> list[str]:
     out: list[str] = []
     for value in raw:
@@ -507,7 +271,7 @@ def find_authors(tree: Scope, meta: Meta, page: LexborHTMLParser | None = None) 
     raw: list[str] = []
     if author is not None:
         for a in author if isinstance(author, list) else [author]:
-            s = _ld_str(a)
+            s = ld_str(a)
             if s:
                 raw.append(s)
     authors = _clean_authors(raw)
@@ -536,7 +300,7 @@ def find_section(tree: LexborHTMLParser, meta: Meta, title: str | None, source: 
     if section:
         return section
     ld_sec = meta.ld.get("articleSection")
-    s = _ld_str(ld_sec)
+    s = ld_str(ld_sec)
     if s and s.strip():
         return norm_space(s)
     if source is not None and rules.BREADCRUMB_HINT not in source:
@@ -640,7 +404,7 @@ def find_lang(meta: Meta) -> str | None:
     lang = meta.html_lang or meta.first("content-language", "language", "dc.language")
     if not lang:
         locale = meta.first("og:locale")
-        lang = locale if locale else _ld_str(meta.ld.get("inLanguage"))
+        lang = locale if locale else ld_str(meta.ld.get("inLanguage"))
     if not lang:
         return None
     lang = lang.strip().replace("_", "-").split(",")[0].strip()
@@ -670,13 +434,13 @@ def find_image(meta: Meta, base: str | None) -> str | None:
     img = meta.first("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src",
                      "thumbnailurl", "image")
     if not img:
-        img = _ld_str(meta.ld.get("image")) or _ld_str(meta.ld.get("thumbnailUrl"))
+        img = ld_str(meta.ld.get("image")) or ld_str(meta.ld.get("thumbnailUrl"))
     return _absolute(img, base)
 
 
 def find_canonical(meta: Meta, url: str | None) -> str | None:
     """``rel=canonical``, else ``og:url``, made absolute; ignored when it points to another site."""
-    for cand in (meta.canonical, meta.first("og:url"), _ld_str(meta.ld.get("url"))):
+    for cand in (meta.canonical, meta.first("og:url"), ld_str(meta.ld.get("url"))):
         absolute = _absolute(cand, url)
         if not absolute or not absolute.startswith(("http://", "https://")):
             continue
@@ -684,5 +448,3 @@ def find_canonical(meta: Meta, url: str | None) -> str | None:
             continue
         return absolute
     return url
-
-

@@ -43,7 +43,8 @@ from scraper.article import Article
 from scraper.config import Config, ParseProfile, SourceConfig
 from scraper.errors import FetchError, StorageError
 from scraper.fetch import Fetcher, FetchResult, FetchStopped
-from scraper.parse import NO_BODY_WARNING, merge_pages, parse_html
+from scraper.pages import merge_pages
+from scraper.parse import NO_BODY_WARNING, parse_html
 from scraper.urls import host_allowed
 from storage import worker
 from storage.records import ArticleRecord

@@ -157,6 +157,17 @@ CONTENT_CLASS_RE = re.compile(
 HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 HIDDEN_CLASS_RE = re.compile(r"(?:^|\s)(?:screen-reader-text|sr-only|visually-hidden|hidden|hide)(?=$|\s)",
                              re.IGNORECASE)
+#: The kind of removal a profile's ``remove`` selector reports, guessed from the selector's words (first
+#: match wins, else "promo"). Looser than BOILERPLATE_CLASS_RE above: a selector is written by hand for one
+#: site ("#sosmed-box", ".iklan_tengah"), so plain substrings count.
+SELECTOR_KIND_RE: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("ad", re.compile(r"(?:^|[^a-z])(?:ads?|adv\w*|iklan|banner|sponsor\w*)(?:$|[^a-z])")),
+    ("share", re.compile(r"share|social|sosmed|comment|komentar")),
+    ("related", re.compile(r"related|terkait|rekomendasi|populer|popular|baca-?juga")),
+    ("nav", re.compile(r"tag|breadcrumb|pagination|paging|nav")),
+    ("caption", re.compile(r"caption|credit|foto|photo")),
+    ("embed", re.compile(r"video|embed|iframe")),
+)
 
 # --------------------------------------------------------------------------------------------------
 # Density fallback (readability's scoring, as data)
@@ -318,6 +329,16 @@ CAPTION_CREDIT_RE = re.compile(
     r"|reuters/[a-z .]{2,40}|ap\s+photo/[a-z .]{2,40}|afp\s+photo)\s*\))\.?$",
     re.IGNORECASE)
 CAPTION_MAX = 240
+#: The longest block each single-line test of ``clean.line_kind`` looks at (a longer block is prose), and
+#: where a photo credit is looked for: in the last CAPTION_CREDIT_TAIL characters.
+AD_LINE_MAX = 120
+RELATED_LINE_MAX = 80
+SIGNOFF_LINE_MAX = 340
+SHARE_LINE_MAX = 80
+NAV_LINE_MAX = 360
+CAPTION_CREDIT_TAIL = 160
+#: A headline-only teaser in a promo list: at most this long, without sentence punctuation at the end.
+TEASER_TITLE_MAX = 150
 
 #: Navigation inside the body: tags, page numbers, "next page".
 NAV_LINE_RE = re.compile(
@@ -441,7 +462,34 @@ MONTHS: dict[str, int] = {
 TIMEZONES: dict[str, str] = {"wib": "+07:00", "wita": "+08:00", "wit": "+09:00", "utc": "+00:00",
                              "gmt": "+00:00"}
 #: Offset assumed for naive times of Indonesian pages.
+#: schema.org's Article and its subtypes (lower case): a page whose JSON-LD main entity has one of these
+#: ``@type`` values declares itself an article (``Article.declared_type``).
+ARTICLE_LD_TYPES = frozenset({
+    "article", "advertisercontentarticle", "newsarticle", "analysisnewsarticle", "askpublicnewsarticle",
+    "backgroundnewsarticle", "opinionnewsarticle", "reportagenewsarticle", "reviewnewsarticle", "report",
+    "satiricalarticle", "scholarlyarticle", "medicalscholarlyarticle", "socialmediaposting", "blogposting",
+    "liveblogposting", "discussionforumposting", "techarticle", "apireference",
+})
+#: The JSON-LD object read as the page's article: the first of these types (lower case) wins.
+LD_ARTICLE_RANK = ("article", "newsarticle", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
+                   "opinionnewsarticle", "backgroundnewsarticle", "liveblogposting", "report", "webpage",
+                   "scholarlyarticle", "techarticle")
+#: ``<meta>`` keys (lower case) holding the publication / modification time, strongest first.
+PUBLISHED_META_KEYS = ("article:published_time", "og:published_time", "article:published", "datepublished",
+                       "pubdate", "publishdate", "publish-date", "publish_date", "date", "dc.date.issued",
+                       "dc.date", "dcterms.created", "sailthru.date", "parsely-pub-date", "content_publisheddate",
+                       "dtm_publish", "article_date_original", "original-publish-date", "publication_date",
+                       "release_date", "cxenseparse:recs:publishtime")
+MODIFIED_META_KEYS = ("article:modified_time", "og:updated_time", "article:updated_time", "datemodified",
+                      "last-modified", "dcterms.modified", "lastmod", "dc.date.modified")
+#: Host labels that never name the site (for taking the site's name off a document title).
+SITE_NAME_SKIP_LABELS = ("www", "com", "news", "berita", "html")
 DEFAULT_OFFSET_ID = "+07:00"
+#: Frequent Indonesian words: a page without a language tag whose text has enough of them is Indonesian
+#: (its naive times are then WIB).
+ID_STOPWORDS = frozenset({"yang", "dan", "di", "dengan", "untuk", "ini", "itu", "dari", "dalam", "tidak",
+                          "akan", "pada", "juga", "ke", "karena", "bahwa", "oleh", "adalah", "kata", "saat"})
+ID_STOPWORD_SHARE = 0.06
 # (``\d\d?`` rather than ``\d{1,2}`` at the start: the same matches, but the search can skip to the next
 # digit instead of trying the whole pattern at every position.)
 INDO_DATE_RE = re.compile(
@@ -499,4 +547,6 @@ PAGE_HREF_QUERY_RE = re.compile(
     re.IGNORECASE)
 PAGE_HREF_TAIL_RE = re.compile(r"/(?:\d{1,3}|all|full|semua|lengkap)/?$", re.IGNORECASE)
 PAGE_HREF_TAIL = 10
+#: Path tails (``/article/semua``) that ask for the whole article on one page.
+SHOW_ALL_PATH_WORDS = ("all", "full", "semua", "lengkap")
 MAX_NEXT_PAGES = 20

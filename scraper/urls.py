@@ -111,3 +111,15 @@ def absolutize(base: str, href: str) -> str | None:
     except ValueError:
         return None
     return urlunsplit((parts.scheme.lower(), parts.netloc, parts.path or "/", parts.query, ""))
+
+
+def same_site(a: str, b: str) -> bool:
+    """True when two URLs share a registrable-looking host (www., amp. and m. ignored)."""
+    def key(u: str) -> str:
+        h = (urlsplit(u).hostname or "").lower()
+        for prefix in ("www.", "amp.", "m."):
+            if h.startswith(prefix):
+                h = h[len(prefix):]
+        return h
+    ka, kb = key(a), key(b)
+    return bool(ka) and (ka == kb or ka.endswith("." + kb) or kb.endswith("." + ka))

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from scraper.article import Article, Removed, Segment
+from scraper.article import NO_BODY_WARNING, Article, Removed, Segment
 from scraper.config import ParseProfile
-from scraper.parse import NO_BODY_WARNING, merge_pages, parse_html
+from scraper.pages import merge_pages
+from scraper.parse import parse_html
 
 P1 = ("Pemerintah Provinsi Banten menyalurkan bantuan logistik kepada ribuan warga terdampak banjir di "
       "Kabupaten Lebak, Jumat, setelah hujan deras mengguyur wilayah itu sejak Kamis malam.")

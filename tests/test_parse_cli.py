@@ -123,12 +123,24 @@ PAGES = {
                                      "<div class='pagination'><a href='/berita/banjir'>1</a></div>"),
 }
 
+PAGES["/rahasia/banjir"] = PAGES["/berita/banjir"]
+REQUESTED: list[str] = []
+
 
 @pytest.fixture()
 def server() -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
+            REQUESTED.append(self.path)
             body = PAGES.get(self.path)
+            if self.path == "/robots.txt":
+                data = b"User-agent: *\nDisallow: /rahasia/\n"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             if self.path == "/lama":
                 self.send_response(301)
                 self.send_header("Location", "/berita/banjir")
@@ -176,3 +188,12 @@ def test_url_that_fails_is_reported(server: str, tmp_path: Path) -> None:
     rc, out, err = run([server + "/hilang", str(good)])
     assert rc == 1 and len(out) == 1
     assert "/hilang" in err
+
+
+def test_url_fetch_obeys_robots_txt(server: str) -> None:
+    REQUESTED.clear()
+    rc, out, err = run([server + "/rahasia/banjir"])
+    assert rc == 1 and out == []
+    assert err.startswith("kabar: error: cannot fetch ") and len(err.strip().splitlines()) == 1
+    assert "robots.txt" in err
+    assert "/rahasia/banjir" not in REQUESTED and "/robots.txt" in REQUESTED

@@ -81,7 +81,8 @@ def test_page_href_patterns_match_the_combined_pattern() -> None:
     '<span itemprop="datepublished" content="2018-07-08">a</span>',
 ])
 def test_dates_by_tag_name_match_the_selector(doc: str) -> None:
-    from scraper.metadata import find_dates, read_head
+    from scraper.head import read_head
+    from scraper.metadata import find_dates
 
     tree = LexborHTMLParser(doc)
     meta = read_head(tree)

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from scraper.metadata import parse_date, parse_date_text, strip_site_name
+from scraper.dates import parse_date, parse_date_text
+from scraper.metadata import strip_site_name
 from scraper.parse import parse_html
 
 BODY = ("<p>Pemerintah Provinsi Banten menyalurkan bantuan logistik kepada ribuan warga terdampak banjir di "
@@ -199,3 +200,38 @@ def test_single_h1_beats_a_different_seo_title() -> None:
                           "<meta property='og:title' content='Harga Beras Naik? Ini Kata Bulog'>",
                           "<h1>Bulog Siapkan 120 Ton Beras untuk Operasi Pasar di Tangerang</h1>"), URL)
     assert art.title == "Bulog Siapkan 120 Ton Beras untuk Operasi Pasar di Tangerang"
+
+
+# ---------------------------------------------------------------------------------------------------
+# What the page declares itself to be
+# ---------------------------------------------------------------------------------------------------
+
+
+def ld(obj: object) -> str:
+    return f"<script type='application/ld+json'>{json.dumps(obj)}</script>"
+
+
+@pytest.mark.parametrize(("head", "expected"), [
+    (ld({"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Banjir"}), "NewsArticle"),
+    (ld({"@type": ["ReportageNewsArticle", "NewsArticle"], "headline": "Banjir"}), "ReportageNewsArticle"),
+    (ld({"@graph": [{"@type": "WebSite", "name": "FAM68"}, {"@type": "WebPage", "name": "Banjir"},
+                    {"@type": "Article", "headline": "Banjir"}]}), "Article"),
+    (ld({"@type": "WebPage", "mainEntity": {"@type": "BlogPosting", "headline": "Banjir"}}), "BlogPosting"),
+    (ld({"@type": "https://schema.org/AnalysisNewsArticle"}), "AnalysisNewsArticle"),
+    (ld([{"@type": "BreadcrumbList"}, {"@type": "ReviewNewsArticle", "headline": "Banjir"}]), "ReviewNewsArticle"),
+    (ld({"@type": "WebPage", "name": "Banjir"}) + "<meta property='og:type' content='article'>", "article"),
+    ("<meta property='og:type' content=' Article '>", "article"),
+    ("<meta property='og:type' content='website'>", None),
+    (ld({"@type": "WebPage", "name": "Banjir"}), None),
+    (ld({"@type": "Organization", "name": "FAM68"}), None),
+    ("", None),
+])
+def test_declared_type(head: str, expected: str | None) -> None:
+    art = parse_html(page(head), URL)
+    assert art.declared_type == expected
+    assert "declared_type" not in art.to_json()
+
+
+def test_declared_type_without_a_body() -> None:
+    art = parse_html("<html><head>" + ld({"@type": "NewsArticle"}) + "</head><body><p>x</p></body></html>", URL)
+    assert art.segments == [] and art.declared_type == "NewsArticle"
