@@ -17,32 +17,23 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scraper.errors import ConfigError
+from storage.durations import parse_duration
 
 DEFAULT_CONFIG_NAME = "config.toml"
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
-_SCHEDULE_RE = re.compile(r"^\s*every\s+(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
-_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_SCHEDULE_RE = re.compile(r"^\s*every\s+(\S.*)$")
 _SOURCE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
-def parse_duration(text: str) -> float:
-    """``"90s"``, ``"30m"``, ``"6h"``, ``"2d"`` -> seconds. Raises ValueError."""
-    m = _DURATION_RE.match(text)
-    if not m:
-        raise ValueError(f"expected a duration such as '30m', '6h' or '2d', got {text!r}")
-    seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
-    if seconds <= 0:
-        raise ValueError(f"expected a duration above zero, got {text!r}")
-    return seconds
-
-
 def parse_schedule(text: str) -> float:
-    """``"every 15m"`` -> 900.0 seconds. Raises ValueError."""
+    """``"every 15m"`` -> 900.0 seconds (the duration as :func:`parse_duration` reads it). Raises ValueError."""
     m = _SCHEDULE_RE.match(text)
-    if not m:
+    try:
+        seconds = parse_duration(m.group(1), allow_zero=True) if m else None
+    except ValueError:
+        seconds = None
+    if seconds is None:
         raise ValueError(f"expected 'every N' with a unit s, m, h or d (e.g. 'every 15m'), got {text!r}")
-    seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
     if seconds <= 0:
         raise ValueError(f"expected an interval above zero, got {text!r}")
     return seconds
