@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from scraper.cron import validate_cron, zone
 from scraper.errors import ConfigError
 from storage.durations import parse_duration
 
@@ -37,19 +38,6 @@ def parse_schedule(text: str) -> float:
     if seconds <= 0:
         raise ValueError(f"expected an interval above zero, got {text!r}")
     return seconds
-
-
-def validate_cron(text: str) -> str:
-    """Check a five-field crontab expression with APScheduler's parser. Raises ValueError."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    if len(text.split()) != 5:
-        raise ValueError(f"expected a five-field crontab expression such as '*/15 * * * *', got {text!r}")
-    try:
-        CronTrigger.from_crontab(text, timezone="UTC")
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"invalid crontab expression {text!r}: {exc}") from None
-    return text
 
 
 @dataclass(frozen=True)
@@ -82,6 +70,7 @@ class DaemonConfig:
     adaptive: bool = True
     max_interval: str = "6h"
     max_backoff: str = "1h"
+    timezone: str = "UTC"          # IANA name: the zone in which cron expressions are read
 
     @property
     def default_interval_s(self) -> float:
@@ -207,30 +196,22 @@ def _want_float(lo: float, hi: float | None = None, *, lo_open: bool = False) ->
     return check
 
 
-def _want_duration(ctx: _Ctx, key: str, v: Any) -> str:
-    s = _want_str(ctx, key, v)
-    try:
-        parse_duration(s)
-    except ValueError as exc:
-        raise ctx.fail(key, str(exc)) from None
-    return s
+def _parsed_by(parse: Callable[[str], object]) -> Callable[[_Ctx, str, Any], str]:
+    """A checker for a string that ``parse`` accepts (its ValueError message names what is expected)."""
+    def check(ctx: _Ctx, key: str, v: Any) -> str:
+        s = _want_str(ctx, key, v)
+        try:
+            parse(s)
+        except ValueError as exc:
+            raise ctx.fail(key, str(exc)) from None
+        return s
+    return check
 
 
-def _want_schedule(ctx: _Ctx, key: str, v: Any) -> str:
-    s = _want_str(ctx, key, v)
-    try:
-        parse_schedule(s)
-    except ValueError as exc:
-        raise ctx.fail(key, str(exc)) from None
-    return s
-
-
-def _want_cron(ctx: _Ctx, key: str, v: Any) -> str:
-    s = _want_str(ctx, key, v)
-    try:
-        return validate_cron(s)
-    except ValueError as exc:
-        raise ctx.fail(key, str(exc)) from None
+_want_duration = _parsed_by(parse_duration)
+_want_schedule = _parsed_by(parse_schedule)
+_want_cron = _parsed_by(validate_cron)
+_want_timezone = _parsed_by(zone)
 
 
 def _want_regex(ctx: _Ctx, key: str, v: Any) -> str:
@@ -301,6 +282,7 @@ _DAEMON_KEYS: dict[str, _Checker] = {
     "adaptive": _want_bool,
     "max_interval": _want_duration,
     "max_backoff": _want_duration,
+    "timezone": _want_timezone,
 }
 _PARSE_KEYS: dict[str, _Checker] = {
     "title": _want_selector,

@@ -243,6 +243,68 @@ def test_catch_up_after_restart_runs_overdue_once_and_waits_for_the_rest(db: Pat
     assert overdue_at is not None and overdue_at > now + timedelta(minutes=59)
 
 
+FIVE_CRONS = {"monday": "0 6 * * 1", "sunday0": "30 23 * * 0", "sunday7": "30 23 * * 7",
+              "weekdays": "0 6 * * 1-5", "friday13": "0 6 13 * 5"}
+
+
+def standard_cron_next(expr: str, after: datetime, tz: str) -> datetime:
+    """Reference evaluator for plain numeric crontabs (a zone without daylight saving): minute by minute,
+    0 and 7 are Sunday, day-of-month OR day-of-week when both are restricted."""
+    from zoneinfo import ZoneInfo
+
+    def values(spec: str) -> set[int]:
+        out: set[int] = set()
+        for part in spec.split(","):
+            lo, _, hi = part.partition("-")
+            out.update(range(int(lo), int(hi or lo) + 1))
+        return out
+
+    minute, hour, dom, month, dow = expr.split()
+    any_ = set(range(0, 60))
+    mins, hours = values(minute), values(hour)
+    doms = any_ if dom == "*" else values(dom)
+    months = any_ if month == "*" else values(month)
+    dows = any_ if dow == "*" else {d % 7 for d in values(dow)}
+    t = after.astimezone(ZoneInfo(tz)).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    for _ in range(60 * 24 * 40):
+        dom_ok, dow_ok = t.day in doms, t.isoweekday() % 7 in dows
+        day_ok = (dom_ok and dow_ok) if "*" in (dom, dow) else (dom_ok or dow_ok)
+        if t.minute in mins and t.hour in hours and t.month in months and day_ok:
+            return t.astimezone(UTC)
+        t += timedelta(minutes=1)
+    raise AssertionError(f"{expr} never fired")
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Jakarta"])
+def test_five_cron_sources_record_standard_crons_next_fire_time(db: Path, tz: str) -> None:
+    cfg = make_config(db, [{"name": n, "cron": c} for n, c in FIVE_CRONS.items()], timezone=tz, jitter=0.5)
+    fake = FakeCrawl()
+    daemon = Daemon(cfg, str(db), crawl=fake, heartbeat_s=0.5)
+    with Running(daemon) as r:
+        # never run: each runs once at start, then waits for its cron time
+        assert wait_for(lambda: len(daemon.history) == len(FIVE_CRONS), 5)
+        time.sleep(0.5)  # room for a wrong second run
+        planned = daemon.scheduled()
+        assert r.stop() == 0
+    rows = source_rows(db)
+    finished = {rec.source: rec.finished for rec in daemon.history}
+    assert sorted(finished) == sorted(FIVE_CRONS) and len(daemon.history) == len(FIVE_CRONS)
+    for name, expr in FIVE_CRONS.items():
+        expected = standard_cron_next(expr, finished[name], tz)
+        assert rows[name]["next_run_at"] == format_time(expected), (name, expr)
+        assert planned[name] == expected and rows[name]["last_status"] == "ok"
+    assert rows["sunday0"]["next_run_at"] == rows["sunday7"]["next_run_at"]
+
+    # a restart before the next fire time runs nothing and keeps every stored time
+    again = FakeCrawl()
+    with Running(Daemon(cfg, str(db), crawl=again, heartbeat_s=0.5)) as r:
+        time.sleep(1.0)
+        assert r.stop() == 0
+    assert again.calls == []
+    assert {n: row["next_run_at"] for n, row in source_rows(db).items()} == \
+        {n: row["next_run_at"] for n, row in rows.items()}
+
+
 def test_sighup_reload_adds_removes_and_keeps_old_config_on_error(db: Path, tmp_path: Path) -> None:
     one = make_config(db, [{"name": "a", "schedule": "every 1s"}], adaptive=False)
     two = make_config(db, [{"name": "b", "schedule": "every 1s"}], adaptive=False)
