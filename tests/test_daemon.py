@@ -25,9 +25,11 @@ import pytest
 from hostile_server import toml_value
 
 from scraper.config import Config, SourceConfig, config_from_dict
-from scraper.daemon import Daemon, check_health, read_heartbeat
+from scraper.daemon import Daemon
 from scraper.errors import ConfigError
+from scraper.health import check_health
 from scraper.schedule import format_time
+from storage.heartbeat import read_heartbeat
 from storage.store import Store
 
 
