@@ -373,6 +373,38 @@ def test_heartbeat_and_health(db: Path) -> None:
     assert run_cli("--db", str(db.with_name("missing.db")), "stats", "--health") == 1
 
 
+def test_heartbeat_storage_errors_are_mapped(tmp_path: Path, db: Path) -> None:
+    from storage.errors import StorageError
+    from storage.heartbeat import HeartbeatWriter, NotMigratedError
+
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database at all " * 200)
+    with pytest.raises(StorageError, match="junk.db: not a usable SQLite database"):
+        read_heartbeat(str(junk))
+    with pytest.raises(StorageError, match="no such database"):
+        read_heartbeat(str(tmp_path / "missing.db"))
+    bare = tmp_path / "bare.db"
+    sqlite3.connect(bare).close()
+    assert read_heartbeat(str(bare)) is None        # never migrated: no daemon ever beat there
+    writer = HeartbeatWriter(str(bare))
+    try:
+        with pytest.raises(NotMigratedError, match="not migrated"):
+            writer.write(pid=1, host="h", state="running", started_at="2024-05-01T12:00:00.000+00:00",
+                         beat_at="2024-05-01T12:00:00.000+00:00", interval_s=1.0, running="")
+    finally:
+        writer.close()
+    writer = HeartbeatWriter(str(db))
+    try:
+        writer.write(pid=7, host="h", state="stopping", started_at="2024-05-01T12:00:00.000+00:00",
+                     beat_at="2024-05-01T19:00:01.500+07:00", interval_s=2.0, running="a,b")
+    finally:
+        writer.close()
+    hb = read_heartbeat(str(db))
+    assert hb is not None and (hb.pid, hb.state, hb.running, hb.interval_s) == (7, "stopping", "a,b", 2.0)
+    assert hb.beat_at == datetime(2024, 5, 1, 12, 0, 1, 500000, tzinfo=UTC)
+    assert "is stopping" in check_health(str(db)).message
+
+
 def test_no_sources_is_a_config_error(db: Path) -> None:
     cfg = make_config(db, [])
     with pytest.raises(ConfigError) as exc:
