@@ -20,8 +20,8 @@ from scraper.daemon import DEFAULT_HEARTBEAT_S, Daemon
 def daemon_cmd(app: AppContext, sources: tuple[str, ...], heartbeat_s: float) -> int:
     """Run every source (or the named ones) on its schedule until SIGTERM or SIGINT.
 
-    Schedules come from config.toml (`schedule = "every 15m"` or `cron = "..."` per source, else
-    [daemon].default_schedule); state (last/next run, current interval, failures) lives in the database, so
+    Schedules come from config.toml (`schedule = "every 15m"` or a standard five-field `cron = "..."`,
+    read in [daemon].timezone, per source; else [daemon].default_schedule); state (last/next run, current interval, failures) lives in the database, so
     a restart runs each overdue source once and waits for the others. SIGHUP reloads config.toml. The first
     SIGTERM/SIGINT lets in-flight writes finish within [daemon].stop_timeout and exits 0; a second one
     exits at once with 130.

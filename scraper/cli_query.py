@@ -204,7 +204,7 @@ def stats_cmd(app: AppContext, sources: tuple[str, ...], since: str | None, limi
     With --since, articles first seen and errors since then. With --health, only the daemon's state.
     """
     if health:
-        from scraper.daemon import check_health
+        from scraper.health import check_health
 
         result = check_health(app.db_path, max_age_s=max_age)
         click.echo(json.dumps({"ok": result.ok, "message": result.message, "age_s": result.age_s})

@@ -16,49 +16,28 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from scraper.cron import validate_cron, zone
 from scraper.errors import ConfigError
+from storage.durations import parse_duration
 
 DEFAULT_CONFIG_NAME = "config.toml"
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
-_SCHEDULE_RE = re.compile(r"^\s*every\s+(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
-_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_SCHEDULE_RE = re.compile(r"^\s*every\s+(\S.*)$")
 _SOURCE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
-def parse_duration(text: str) -> float:
-    """``"90s"``, ``"30m"``, ``"6h"``, ``"2d"`` -> seconds. Raises ValueError."""
-    m = _DURATION_RE.match(text)
-    if not m:
-        raise ValueError(f"expected a duration such as '30m', '6h' or '2d', got {text!r}")
-    seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
-    if seconds <= 0:
-        raise ValueError(f"expected a duration above zero, got {text!r}")
-    return seconds
-
-
 def parse_schedule(text: str) -> float:
-    """``"every 15m"`` -> 900.0 seconds. Raises ValueError."""
+    """``"every 15m"`` -> 900.0 seconds (the duration as :func:`parse_duration` reads it). Raises ValueError."""
     m = _SCHEDULE_RE.match(text)
-    if not m:
+    try:
+        seconds = parse_duration(m.group(1), allow_zero=True) if m else None
+    except ValueError:
+        seconds = None
+    if seconds is None:
         raise ValueError(f"expected 'every N' with a unit s, m, h or d (e.g. 'every 15m'), got {text!r}")
-    seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
     if seconds <= 0:
         raise ValueError(f"expected an interval above zero, got {text!r}")
     return seconds
-
-
-def validate_cron(text: str) -> str:
-    """Check a five-field crontab expression with APScheduler's parser. Raises ValueError."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    if len(text.split()) != 5:
-        raise ValueError(f"expected a five-field crontab expression such as '*/15 * * * *', got {text!r}")
-    try:
-        CronTrigger.from_crontab(text, timezone="UTC")
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"invalid crontab expression {text!r}: {exc}") from None
-    return text
 
 
 @dataclass(frozen=True)
@@ -91,6 +70,7 @@ class DaemonConfig:
     adaptive: bool = True
     max_interval: str = "6h"
     max_backoff: str = "1h"
+    timezone: str = "UTC"          # IANA name: the zone in which cron expressions are read
 
     @property
     def default_interval_s(self) -> float:
@@ -216,30 +196,22 @@ def _want_float(lo: float, hi: float | None = None, *, lo_open: bool = False) ->
     return check
 
 
-def _want_duration(ctx: _Ctx, key: str, v: Any) -> str:
-    s = _want_str(ctx, key, v)
-    try:
-        parse_duration(s)
-    except ValueError as exc:
-        raise ctx.fail(key, str(exc)) from None
-    return s
+def _parsed_by(parse: Callable[[str], object]) -> Callable[[_Ctx, str, Any], str]:
+    """A checker for a string that ``parse`` accepts (its ValueError message names what is expected)."""
+    def check(ctx: _Ctx, key: str, v: Any) -> str:
+        s = _want_str(ctx, key, v)
+        try:
+            parse(s)
+        except ValueError as exc:
+            raise ctx.fail(key, str(exc)) from None
+        return s
+    return check
 
 
-def _want_schedule(ctx: _Ctx, key: str, v: Any) -> str:
-    s = _want_str(ctx, key, v)
-    try:
-        parse_schedule(s)
-    except ValueError as exc:
-        raise ctx.fail(key, str(exc)) from None
-    return s
-
-
-def _want_cron(ctx: _Ctx, key: str, v: Any) -> str:
-    s = _want_str(ctx, key, v)
-    try:
-        return validate_cron(s)
-    except ValueError as exc:
-        raise ctx.fail(key, str(exc)) from None
+_want_duration = _parsed_by(parse_duration)
+_want_schedule = _parsed_by(parse_schedule)
+_want_cron = _parsed_by(validate_cron)
+_want_timezone = _parsed_by(zone)
 
 
 def _want_regex(ctx: _Ctx, key: str, v: Any) -> str:
@@ -310,6 +282,7 @@ _DAEMON_KEYS: dict[str, _Checker] = {
     "adaptive": _want_bool,
     "max_interval": _want_duration,
     "max_backoff": _want_duration,
+    "timezone": _want_timezone,
 }
 _PARSE_KEYS: dict[str, _Checker] = {
     "title": _want_selector,

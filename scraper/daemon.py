@@ -5,11 +5,13 @@ The daemon is APScheduler 3 wiring around the same :func:`scraper.pipeline.crawl
 kept in the database, never in APScheduler's memory:
 
 * at start the daemon reads each source's row of ``sources`` and applies the catch-up rule
-  (:func:`scraper.schedule.first_run`), then arms **one date job per source**;
-* a run writes ``last_run_at``/``last_status = running`` as it starts; when it ends the daemon computes the
-  next time (:func:`scraper.schedule.after_run`: adaptive interval, failure back-off, jitter), writes
-  ``next_run_at``/``interval_s``/``last_status``/``consecutive_failures`` and re-arms the job — after the
-  run, so a source never overlaps itself (``max_instances=1`` and ``coalesce`` on top);
+  (:func:`scraper.schedule.first_run`), then arms **one date job per source** (the table of sources and
+  these decisions: :mod:`scraper.roster`);
+* a run (:func:`scraper.runner.supervise_run`) writes ``last_run_at``/``last_status = running`` as it
+  starts; when it ends it computes the next time (:func:`scraper.schedule.after_run`: adaptive interval,
+  failure back-off, jitter; a cron source's next fire time), writes ``next_run_at``/``interval_s``/
+  ``last_status``/``consecutive_failures``, and the main thread re-arms the job — after the run, so a
+  source never overlaps itself (``max_instances=1`` and ``coalesce`` on top);
 * ``[daemon].max_running`` is the size of the executor's thread pool;
 * a crawl that raises is logged and recorded as a failed run; the other sources are not affected.
 
@@ -20,87 +22,47 @@ and :meth:`Daemon.run` returns 0. A second signal exits at once with 130 (SQLite
 database valid). SIGHUP reloads the config file: added, removed and changed sources are rescheduled; an
 invalid file is logged and the old config kept.
 
-Health: the main thread writes the ``daemon_heartbeat`` row every ``heartbeat`` seconds (pid, state,
-sources running); :func:`check_health` (``kabar stats --health``) fails when it is older than three
-beats or the daemon is not running.
+Health: the main thread writes the ``daemon_heartbeat`` row (:mod:`storage.heartbeat`) every ``heartbeat``
+seconds (pid, state, sources running); :func:`scraper.health.check_health` (``kabar stats --health``)
+fails when it is older than three beats or the daemon is not running.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
-import queue
 import random
 import signal
 import socket
-import sqlite3
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from types import FrameType
-from typing import Any, Protocol
-
-from apscheduler.events import (
-    EVENT_JOB_ERROR,
-    EVENT_JOB_EXECUTED,
-    EVENT_JOB_MAX_INSTANCES,
-    EVENT_JOB_MISSED,
-    JobEvent,
-)
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.base import JobLookupError
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.date import DateTrigger
+from typing import Any
 
 from scraper.config import Config, SourceConfig
 from scraper.errors import ConfigError, KabarError, StorageError
-from scraper.schedule import (
-    Plan,
-    Policy,
-    Rand,
-    SourceState,
-    after_run,
-    first_run,
-    format_time,
-    on_schedule_change,
-    parse_time,
-    policy_for,
-)
+from scraper.roster import Roster
+from scraper.runner import CrawlFn, RunRecord, StoreLike, save_state, supervise_run
+from scraper.schedule import Rand, SourceState, format_time
+from scraper.timer import JobTimer
+from storage.heartbeat import HeartbeatWriter, NotMigratedError
+from storage.util import utcnow_iso
 
 logger = logging.getLogger(__name__)
 
 #: Seconds between two heartbeat writes (``kabar daemon --heartbeat``).
 DEFAULT_HEARTBEAT_S = 30.0
-#: A heartbeat older than this many beats means the daemon is stalled.
-STALE_BEATS = 3
 #: Consecutive heartbeat writes that may fail (database unusable) before the daemon gives up with exit 1.
 MAX_HEARTBEAT_FAILURES = 5
-#: Finished runs kept in memory (:attr:`Daemon.history`).
-HISTORY_SIZE = 1000
-#: The summary counters of a run, in the order of the ``runs`` table.
-COUNT_FIELDS = ("discovered", "fetched", "new", "updated", "unchanged", "duplicate", "skipped", "failed")
 
 EXIT_OK = 0
 EXIT_FATAL = 1
 EXIT_SECOND_SIGNAL = 130
 
-
-class StoreLike(Protocol):
-    """The part of :class:`storage.store.Store` the daemon uses."""
-
-    def close(self) -> None: ...
-    def recover_interrupted_runs(self) -> int: ...
-    def ensure_sources(self, names: Iterable[str]) -> Any: ...
-    def update_source(self, name: str, **fields: Any) -> Any: ...
-    def sources(self) -> list[dict[str, Any]]: ...
-
-
-CrawlFn = Callable[..., Any]
 OpenStore = Callable[[str], StoreLike]
 
 
@@ -151,136 +113,61 @@ def release_free_memory() -> bool:
     return True
 
 
-def job_id(name: str) -> str:
-    return f"source:{name}"
+class _Beats:
+    """The heartbeat of this daemon process: its ``daemon_heartbeat`` row, over its own connection."""
 
+    def __init__(self, interval_s: float, now: Callable[[], datetime]) -> None:
+        self.interval_s = interval_s
+        self._now = now
+        self._started_at = now()
+        self._writer: HeartbeatWriter | None = None
+        self._failures = 0
+        self.busy = False          # the main thread is inside a write (a second signal must not close)
 
-@dataclass
-class _Slot:
-    """The daemon's view of one source: its config, its policy and the state last stored for it."""
+    def open(self, db_path: str) -> None:
+        self._writer = HeartbeatWriter(db_path)
 
-    source: SourceConfig
-    policy: Policy
-    state: SourceState
-    removed: bool = False
-    next_plan: Plan | None = None
-    generation: int = 0        # new (daemon-wide unique) at every arming; a job of an older one does nothing
-    runs: int = 0
+    def beat(self, state: str, running: Sequence[str]) -> bool:
+        """Write the heartbeat row; False after too many failures in a row (database unusable).
 
-
-@dataclass
-class RunRecord:
-    """One finished run, as the daemon saw it (kept in memory for tests and logs)."""
-
-    source: str
-    run_id: int | None
-    status: str
-    started: datetime
-    finished: datetime
-    counts: dict[str, int] = field(default_factory=dict)
-    next_run_at: datetime | None = None
-
-
-# --------------------------------------------------------------------------------------------------
-# heartbeat
-
-
-HEARTBEAT_TABLE = "daemon_heartbeat"
-
-
-@dataclass(frozen=True)
-class Heartbeat:
-    pid: int
-    host: str
-    state: str                 # running | stopping | stopped
-    started_at: datetime
-    beat_at: datetime
-    interval_s: float
-    running: str               # comma-separated names of the sources crawling at the last beat
-
-
-def _connect(path: str, *, readonly: bool) -> sqlite3.Connection:
-    if readonly:
-        from pathlib import Path
-
-        uri = Path(path).resolve().as_uri() + "?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, timeout=5.0, isolation_level=None)
-    else:
-        conn = sqlite3.connect(path, timeout=10.0, isolation_level=None)
-    conn.execute("PRAGMA busy_timeout = 10000")
-    return conn
-
-
-def write_heartbeat(conn: sqlite3.Connection, hb: Heartbeat) -> None:
-    conn.execute(
-        f"""INSERT INTO {HEARTBEAT_TABLE} (id, pid, host, state, started_at, beat_at, interval_s, running)
-            VALUES (1, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host, state = excluded.state,
-                started_at = excluded.started_at, beat_at = excluded.beat_at,
-                interval_s = excluded.interval_s, running = excluded.running""",
-        (hb.pid, hb.host, hb.state, format_time(hb.started_at), format_time(hb.beat_at), hb.interval_s,
-         hb.running),
-    )
-
-
-def read_heartbeat(db_path: str) -> Heartbeat | None:
-    """The heartbeat row of ``db_path`` (opened read-only), or None when no daemon ever wrote one.
-
-    Raises :class:`StorageError` when the database cannot be opened.
-    """
-    if not os.path.exists(db_path):
-        raise StorageError(f"{db_path}: no such database")
-    try:
-        conn = _connect(db_path, readonly=True)
+        Raises :class:`storage.heartbeat.NotMigratedError` when the table is missing.
+        """
+        writer = self._writer
+        if writer is None:
+            return True
+        self.busy = True
         try:
-            row = conn.execute(
-                f"SELECT pid, host, state, started_at, beat_at, interval_s, running FROM {HEARTBEAT_TABLE} "
-                "WHERE id = 1").fetchone()
+            writer.write(pid=os.getpid(), host=socket.gethostname(), state=state,
+                         started_at=format_time(self._started_at), beat_at=format_time(self._now()),
+                         interval_s=self.interval_s, running=",".join(running))
+            self._failures = 0
+            return True
+        except NotMigratedError:
+            self._failures += 1
+            raise
+        except StorageError as exc:
+            self._failures += 1
+            logger.error("heartbeat write failed (%d in a row): %s", self._failures, exc)
+            return self._failures < MAX_HEARTBEAT_FAILURES
         finally:
-            conn.close()
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc):
-            return None
-        raise StorageError(f"{db_path}: {exc}") from exc
-    except sqlite3.DatabaseError as exc:
-        raise StorageError(f"{db_path}: {exc}") from exc
-    if row is None:
-        return None
-    started, beat = parse_time(row[3]), parse_time(row[4])
-    assert started is not None and beat is not None
-    return Heartbeat(pid=int(row[0]), host=str(row[1] or ""), state=str(row[2]), started_at=started,
-                     beat_at=beat, interval_s=float(row[5]), running=str(row[6] or ""))
+            self.busy = False
 
+    def interrupt_running(self, name: str) -> None:
+        """Close the run row of a crawl abandoned after stop_timeout (its thread still owns the store)."""
+        if self._writer is None:
+            return
+        try:
+            self._writer.interrupt_running(name)
+        except StorageError as exc:
+            logger.error("%s: could not record the run as interrupted: %s", name, exc)
 
-@dataclass(frozen=True)
-class Health:
-    ok: bool
-    message: str
-    heartbeat: Heartbeat | None
-    age_s: float | None
-
-
-def check_health(db_path: str, *, max_age_s: float | None = None, now: datetime | None = None) -> Health:
-    """Is a daemon alive on ``db_path``? Healthy means: state ``running`` and a heartbeat younger than
-    ``max_age_s`` (default: :data:`STALE_BEATS` heartbeat intervals)."""
-    hb = read_heartbeat(db_path)
-    if hb is None:
-        return Health(False, "no daemon heartbeat in this database", None, None)
-    now = now or _utcnow()
-    age = (now - hb.beat_at).total_seconds()
-    limit = max_age_s if max_age_s is not None else STALE_BEATS * hb.interval_s
-    where = f"pid {hb.pid}" + (f" on {hb.host}" if hb.host else "")
-    if hb.state != "running":
-        return Health(False, f"daemon {where} is {hb.state} (last heartbeat {age:.0f}s ago)", hb, age)
-    if age > limit:
-        return Health(False, f"daemon {where} is stalled: last heartbeat {age:.0f}s ago (limit {limit:.0f}s)",
-                      hb, age)
-    running = f", crawling {hb.running}" if hb.running else ""
-    return Health(True, f"daemon {where} is running: last heartbeat {age:.0f}s ago{running}", hb, age)
-
-
-# --------------------------------------------------------------------------------------------------
-# the daemon
+    def close(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None and not self.busy:
+            try:
+                writer.close()
+            except Exception:
+                pass
 
 
 class Daemon:
@@ -296,49 +183,39 @@ class Daemon:
                  reload_config: Callable[[], Config] | None = None,
                  heartbeat_s: float = DEFAULT_HEARTBEAT_S, now: Callable[[], datetime] = _utcnow,
                  rand: Rand = random.random) -> None:
-        self._config = config
         self._db_path = db_path
         self._names = tuple(names)
         self._crawl = crawl or _default_crawl
         self._open_store = open_store or _default_open_store
         self._reload_config = reload_config
-        self._heartbeat_s = heartbeat_s
         self._now = now
         self._rand = rand
 
-        self._lock = threading.RLock()
-        self._idle = threading.Condition(self._lock)
-        self._slots: dict[str, _Slot] = {}
-        # names of the sources crawling now; by name, not slot, so that a source removed and re-added by two
-        # reloads while its old run goes on still never overlaps itself
-        self._busy: set[str] = set()
-        self._finished_runs = 0
         self._wake = threading.Event()
-        self._generations = itertools.count(1)
-        self._to_arm: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
+        self._roster = Roster(config, now=now, rand=rand, wake=self._wake.set)
         self._stopping = threading.Event()       # no new run may start
         self._stop_crawls = threading.Event()    # passed to crawl_source as ``stop``
         self._reload_requested = threading.Event()
         self._signals = 0
-        self._started_at = now()
         self._store: StoreLike | None = None
-        self._hb_conn: sqlite3.Connection | None = None
-        self._hb_failures = 0
+        self._beats = _Beats(heartbeat_s, now)
         self._main_busy = False
-        self._scheduler: BackgroundScheduler | None = None
-        self.history: deque[RunRecord] = deque(maxlen=HISTORY_SIZE)
+        self._timer: JobTimer | None = None
 
     # ---- public API ---------------------------------------------------------------------------------
 
     @property
     def config(self) -> Config:
-        return self._config
+        return self._roster.config
+
+    @property
+    def history(self) -> deque[RunRecord]:
+        """The finished runs (the last :data:`scraper.roster.HISTORY_SIZE`)."""
+        return self._roster.history
 
     def scheduled(self) -> dict[str, datetime | None]:
         """Each source's next planned run (None while it runs)."""
-        with self._lock:
-            return {n: (s.next_plan.next_run_at if s.next_plan and n not in self._busy else None)
-                    for n, s in self._slots.items()}
+        return self._roster.scheduled()
 
     def request_stop(self) -> None:
         self._stopping.set()
@@ -375,7 +252,8 @@ class Daemon:
         return sources
 
     def _start(self) -> None:
-        sources = self._selected(self._config)
+        config = self._roster.config
+        sources = self._selected(config)
         store = self._open_store(self._db_path)
         self._store = store
         try:
@@ -384,48 +262,23 @@ class Daemon:
                 logger.warning("%d run(s) left running by a stopped process recorded as interrupted", recovered)
             store.ensure_sources([s.name for s in sources])
             rows = {r["name"]: r for r in store.sources()}
-            self._hb_conn = _connect(self._db_path, readonly=False)
+            self._beats.open(self._db_path)
             self._beat("running")
         except BaseException:
             self._close_main()
             raise
 
-        dcfg = self._config.daemon
-        self._scheduler = BackgroundScheduler(
-            timezone=UTC,
-            executors={"default": ThreadPoolExecutor(max_workers=dcfg.max_running)},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        )
-        self._scheduler.add_listener(self._on_job_event,
-                                     EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES
-                                     | EVENT_JOB_MISSED)
+        max_running = config.daemon.max_running
+        self._timer = JobTimer(max_running, self._run_source, self._roster.queue_arm)
         now = self._now()
-        with self._lock:
-            for src in sources:
-                slot = _Slot(src, policy_for(src, dcfg), SourceState.from_row(rows.get(src.name)))
-                self._slots[src.name] = slot
-                plan = first_run(slot.policy, slot.state, now, self._rand)
-                self._plan(slot, plan, now, store)
+        for src in sources:
+            self._roster.add(src, SourceState.from_row(rows.get(src.name)), now, store)
         self._arm_pending()
-        self._scheduler.start()
-        logger.info("daemon started: %d source(s), max_running=%d, pid %d", len(sources), dcfg.max_running,
+        self._timer.start()
+        logger.info("daemon started: %d source(s), max_running=%d, pid %d", len(sources), max_running,
                     os.getpid())
 
-    def _plan(self, slot: _Slot, plan: Plan, now: datetime, store: StoreLike | None) -> None:
-        """Store ``plan`` for ``slot`` and queue the arming of its job (caller holds the lock)."""
-        name = slot.source.name
-        slot.next_plan = plan
-        slot.state = SourceState(last_run_at=slot.state.last_run_at, next_run_at=plan.next_run_at,
-                                 interval_s=plan.interval_s, last_status=slot.state.last_status,
-                                 consecutive_failures=plan.consecutive_failures)
-        if store is not None:
-            self._save_state(store, name, next_run_at=format_time(plan.next_run_at),
-                             interval_s=round(plan.interval_s, 3),
-                             consecutive_failures=plan.consecutive_failures)
-        logger.info("%s: next run %s (%s, in %.1fs)", name, format_time(plan.next_run_at), plan.reason,
-                    plan.delay_s(now), extra={"source": name, "reason": plan.reason})
-        self._to_arm.put((name, 0))
-        self._wake.set()
+    # ---- arming ---------------------------------------------------------------------------------------
 
     def _arm_pending(self) -> None:
         """Arm the jobs queued by runs that ended and by (re)planning. Main thread only.
@@ -435,125 +288,29 @@ class Daemon:
         submission returns), and it removes a fired date job only after the submission, so an arming from
         there could deadlock or be removed again.
         """
-        while True:
-            try:
-                name, code = self._to_arm.get_nowait()
-            except queue.Empty:
-                return
-            with self._lock:
-                slot = self._slots.get(name)
-                if slot is None or slot.removed or name in self._busy or self._stopping.is_set():
-                    continue  # a running source is queued again when its run ends
-                if code == EVENT_JOB_MAX_INSTANCES and slot.next_plan is not None:
-                    # fired while an older instance still held the executor (a re-arm during a saturated
-                    # pool): try again shortly, keeping the plan
-                    retry = self._now() + timedelta(seconds=1.0)
-                    slot.next_plan = Plan(max(retry, slot.next_plan.next_run_at), slot.next_plan.interval_s,
-                                          slot.next_plan.consecutive_failures, "retry")
-                elif slot.next_plan is None or code not in (0, EVENT_JOB_EXECUTED):
-                    # the job was skipped or failed outside its guarded body (should not happen): never
-                    # drop the source, try again in one interval
-                    logger.error("%s: job event %s; re-arming", name, code, extra={"source": name})
-                    interval = slot.state.interval_s or 60.0
-                    slot.next_plan = Plan(self._now() + timedelta(seconds=interval), interval,
-                                          slot.state.consecutive_failures, "rearm")
-                slot.generation = next(self._generations)
-                when, generation = slot.next_plan.next_run_at, slot.generation
-            self._arm(name, when, generation)
-
-    def _arm(self, name: str, when: datetime, generation: int) -> None:
-        assert self._scheduler is not None
-        jid = job_id(name)
-        try:
-            self._scheduler.remove_job(jid)
-        except JobLookupError:
-            pass
-        self._scheduler.add_job(self._run_source, trigger=DateTrigger(run_date=when), args=[name, generation],
-                                id=jid, name=name)
-
-    def _save_state(self, store: StoreLike, name: str, **fields: Any) -> None:
-        try:
-            store.update_source(name, **fields)
-        except Exception:
-            logger.exception("%s: could not record the schedule in the database", name,
-                             extra={"source": name})
-
-    # ---- one run --------------------------------------------------------------------------------------
+        assert self._timer is not None
+        for name, when, generation in self._roster.armings(self._stopping):
+            self._timer.arm(name, when, generation)
 
     def _run_source(self, name: str, generation: int) -> None:
         """The job of one source. Never raises: every failure is logged and recorded."""
-        with self._lock:
-            slot = self._slots.get(name)
-            if (slot is None or slot.removed or self._stopping.is_set() or name in self._busy
-                    or generation != slot.generation):
-                return
-            self._busy.add(name)
-            slot.next_plan = None
-            source, state, config = slot.source, slot.state, self._config
-        started = self._now()
-        t0 = time.monotonic()
-        status, new, run_id = "failed", 0, None
-        counts: dict[str, int] = {}
         store = self._store
-        try:
-            assert store is not None, "the daemon is not started"
-            self._save_state(store, name, last_run_at=format_time(started), last_status="running")
-            logger.info("%s: run started", name, extra={"source": name})
-            summary = self._crawl(source, config, store, stop=self._stop_crawls)
-            status = str(getattr(summary, "status", "failed"))
-            run_id = getattr(summary, "run_id", None)
-            counts = counts_of(summary)
-            new = counts["new"]
-            errors = list(getattr(summary, "errors", []) or [])
-            if status == "failed" and errors:
-                logger.warning("%s: run %s failed: %s", name, run_id, "; ".join(errors[:3]),
-                               extra={"source": name, "run_id": run_id, "status": status})
-        except Exception as exc:
-            status = "failed"
-            logger.error("%s: run raised %s: %s", name, type(exc).__name__, exc, exc_info=True,
-                         extra={"source": name, "status": status, "reason": type(exc).__name__})
-        finished = self._now()
-        elapsed = time.monotonic() - t0
-        with self._lock:
-            policy = slot.policy  # a SIGHUP during the run may have changed it
-        plan = after_run(policy, state, status=status, new=new, started=started, now=finished, rand=self._rand)
-        fields = dict(last_status=status, next_run_at=format_time(plan.next_run_at),
-                      interval_s=round(plan.interval_s, 3), consecutive_failures=plan.consecutive_failures)
-        if store is not None:
-            self._save_state(store, name, **fields)
-        counts_txt = " ".join(f"{k}={v}" for k, v in counts.items() if v)
-        log = logger.warning if status == "failed" else logger.info
-        log("%s: run %s %s in %.1fs%s; next in %.1fs (%s)", name, run_id if run_id is not None else "-", status,
-            elapsed, f" ({counts_txt})" if counts_txt else "", plan.delay_s(finished), plan.reason,
-            extra={"source": name, "run_id": run_id, "status": status, "counts": counts,
-                   "elapsed": round(elapsed, 3), "reason": plan.reason})
-        with self._lock:
-            slot.state = SourceState(last_run_at=started, next_run_at=plan.next_run_at,
-                                     interval_s=plan.interval_s, last_status=status,
-                                     consecutive_failures=plan.consecutive_failures)
-            self._busy.discard(name)
-            self._finished_runs += 1
-            slot.runs += 1
-            self.history.append(RunRecord(name, run_id, status, started, finished, counts, plan.next_run_at))
-            if not slot.removed:
-                slot.next_plan = plan
-            self._idle.notify_all()
+        if store is None:
+            return
+        claim = self._roster.claim(name, generation, self._stopping)
+        if claim is None:
+            return
+        slot = claim.slot
+        record, plan = supervise_run(claim.source, claim.config, store, claim.state, crawl=self._crawl,
+                                     stop=self._stop_crawls, policy=lambda: self._roster.policy_of(slot),
+                                     now=self._now, rand=self._rand)
+        self._roster.finish(slot, record, plan)
         # the job is re-armed by the main thread once the executor has released this instance
-
-    def _on_job_event(self, event: JobEvent) -> None:
-        """A source's job ended (or was skipped): hand it to the main thread for re-arming.
-
-        Takes no lock: APScheduler may call this from its own thread while it holds its job-store lock.
-        """
-        jid = getattr(event, "job_id", "")
-        if jid.startswith("source:"):
-            self._to_arm.put((jid[len("source:"):], event.code))
-            self._wake.set()
 
     # ---- main loop ------------------------------------------------------------------------------------
 
     def _serve(self) -> int:
-        next_beat = time.monotonic() + self._heartbeat_s
+        next_beat = time.monotonic() + self._beats.interval_s
         trimmed_at = 0
         while True:
             self._wake.wait(timeout=max(0.0, next_beat - time.monotonic()))
@@ -565,39 +322,19 @@ class Daemon:
                 self._reload()
             self._arm_pending()
             if time.monotonic() >= next_beat:
-                if self._scheduler is None or not self._scheduler.running:
+                if self._timer is None or not self._timer.running:
                     logger.critical("the scheduler stopped unexpectedly")
                     return EXIT_FATAL
                 if not self._beat("running"):
                     return EXIT_FATAL
-                next_beat = time.monotonic() + self._heartbeat_s
-                with self._lock:
-                    finished = self._finished_runs
+                next_beat = time.monotonic() + self._beats.interval_s
+                finished = self._roster.finished_runs
                 if finished != trimmed_at:   # runs ended since the last beat: give their garbage back
                     release_free_memory()
                     trimmed_at = finished
 
     def _beat(self, state: str) -> bool:
-        """Write the heartbeat row; False after too many failures in a row (database unusable)."""
-        if self._hb_conn is None:
-            return True
-        with self._lock:
-            running = ",".join(sorted(self._busy))
-        hb = Heartbeat(os.getpid(), socket.gethostname(), state, self._started_at, self._now(),
-                       self._heartbeat_s, running)
-        self._main_busy = True
-        try:
-            write_heartbeat(self._hb_conn, hb)
-            self._hb_failures = 0
-            return True
-        except sqlite3.Error as exc:
-            self._hb_failures += 1
-            if "no such table" in str(exc):
-                raise StorageError(f"{self._db_path}: {exc} (the database was not migrated)") from exc
-            logger.error("heartbeat write failed (%d in a row): %s", self._hb_failures, exc)
-            return self._hb_failures < MAX_HEARTBEAT_FAILURES
-        finally:
-            self._main_busy = False
+        return self._beats.beat(state, self._roster.busy())
 
     # ---- reload ---------------------------------------------------------------------------------------
 
@@ -614,60 +351,29 @@ class Daemon:
         except Exception as exc:  # a reload must never kill the daemon
             logger.exception("config reload failed, keeping the old config: %s", exc)
             return
-        old = self._config
+        old = self._roster.config
         if new.daemon.max_running != old.daemon.max_running:
             logger.warning("[daemon].max_running changed to %d: takes effect at the next restart",
                            new.daemon.max_running)
         if new.storage.path != old.storage.path:
             logger.warning("[storage].path changed: takes effect at the next restart")
         store = self._store
-        assert store is not None
-        now = self._now()
-        wanted = {s.name: s for s in sources}
-        added: list[str] = []
-        removed: list[str] = []
-        changed: list[str] = []
+        assert store is not None and self._timer is not None
+        known = set(self._roster.scheduled())
         self._main_busy = True
         try:
-            new_names = [n for n in wanted if n not in self._slots]
+            new_names = [s.name for s in sources if s.name not in known]
             if new_names:
                 store.ensure_sources(new_names)
             rows = {r["name"]: r for r in store.sources()} if new_names else {}
-            with self._lock:
-                self._config = new
-                for name in list(self._slots):
-                    if name not in wanted:
-                        self._slots.pop(name).removed = True   # its job, if it fires, does nothing
-                        removed.append(name)
-                for name, src in wanted.items():
-                    policy = policy_for(src, new.daemon)
-                    slot = self._slots.get(name)
-                    if slot is None:
-                        slot = _Slot(src, policy, SourceState.from_row(rows.get(name)))
-                        self._slots[name] = slot
-                        self._plan(slot, first_run(policy, slot.state, now, self._rand), now, store)
-                        added.append(name)
-                        continue
-                    if slot.source == src and slot.policy == policy:
-                        continue
-                    changed.append(name)
-                    old_policy = slot.policy
-                    slot.source, slot.policy = src, policy
-                    if policy != old_policy:
-                        if (policy.interval_s, policy.cron) != (old_policy.interval_s, old_policy.cron):
-                            slot.state = on_schedule_change(policy, slot.state, now)
-                        if name not in self._busy:
-                            self._plan(slot, first_run(policy, slot.state, now, self._rand), now, store)
+            changes = self._roster.apply(new, sources, rows, self._now(), store)
         finally:
             self._main_busy = False
-        assert self._scheduler is not None
-        for name in removed:
-            try:
-                self._scheduler.remove_job(job_id(name))
-            except JobLookupError:
-                pass
-        logger.warning("config reloaded: %d source(s); added %s, removed %s, changed %s", len(wanted),
-                       ", ".join(added) or "none", ", ".join(removed) or "none", ", ".join(changed) or "none")
+        for name in changes.removed:
+            self._timer.remove(name)
+        logger.warning("config reloaded: %d source(s); added %s, removed %s, changed %s", len(sources),
+                       ", ".join(changes.added) or "none", ", ".join(changes.removed) or "none",
+                       ", ".join(changes.changed) or "none")
 
     # ---- stopping -------------------------------------------------------------------------------------
 
@@ -689,8 +395,8 @@ class Daemon:
         # closed; SQLite rolls back whatever was not committed when the database is next opened.
         try:
             sys.stderr.write("kabar: second signal, exiting at once\n")
-            if not self._main_busy and self._hb_conn is not None:
-                self._hb_conn.close()
+            if not self._main_busy:
+                self._beats.close()
             for handler in logging.getLogger().handlers:
                 handler.flush()
         finally:
@@ -699,22 +405,15 @@ class Daemon:
     def _shutdown(self) -> None:
         self._stopping.set()
         self._stop_crawls.set()
-        if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
-        timeout = self._config.daemon.stop_timeout
+        if self._timer is not None:
+            self._timer.shutdown()
+        timeout = self._roster.config.daemon.stop_timeout
         deadline = time.monotonic() + timeout
-        with self._lock:
-            busy = sorted(self._busy)
+        busy = self._roster.busy()
         if busy:
             logger.warning("stopping: waiting up to %.0fs for %s", timeout, ", ".join(busy))
             self._beat("stopping")
-        with self._lock:
-            while self._busy:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._idle.wait(timeout=left)
-            stuck = sorted(self._busy)
+        stuck = self._roster.wait_idle(deadline)
         if stuck:
             logger.error("stop_timeout reached: abandoning %s (recorded as interrupted)", ", ".join(stuck))
             self._abandon(stuck)
@@ -729,35 +428,18 @@ class Daemon:
 
     def _abandon(self, names: list[str]) -> None:
         """Record runs that did not finish within stop_timeout as interrupted, and make them due again."""
-        store, conn = self._store, self._hb_conn
-        now = format_time(self._now())
+        store = self._store
+        now = utcnow_iso()
         for name in names:
             if store is not None:
-                self._save_state(store, name, last_status="interrupted", next_run_at=now)
-            if conn is not None:
-                # the crawl thread still owns its run row; a source never overlaps itself, so its only
-                # running row is the abandoned one
-                try:
-                    conn.execute("UPDATE runs SET status = 'interrupted', finished_at = ? "
-                                 "WHERE source = ? AND status = 'running'", (now, name))
-                except sqlite3.Error as exc:
-                    logger.error("%s: could not record the run as interrupted: %s", name, exc)
+                save_state(store, name, last_status="interrupted", next_run_at=now)
+            self._beats.interrupt_running(name)
 
     def _close_main(self) -> None:
-        conn, self._hb_conn = self._hb_conn, None
-        if conn is not None:
-            try:
-                conn.close()
-            except Exception:
-                pass
+        self._beats.close()
         store, self._store = self._store, None
         if store is not None:
             try:
                 store.close()
             except Exception:
                 logger.exception("closing the database failed")
-
-
-def counts_of(summary: Any) -> dict[str, int]:
-    """The summary counters of a RunSummary-like object."""
-    return {k: int(getattr(summary, k, 0) or 0) for k in COUNT_FIELDS}

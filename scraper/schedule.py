@@ -7,9 +7,14 @@ APScheduler date job per source with it.
 
 The rules:
 
-* **Schedules.** ``schedule = "every 15m"`` (units s, m, h, d) or ``cron = "*/15 * * * *"`` (UTC);
-  sources with neither use ``[daemon].default_schedule``.
-* **Jitter.** Each delay is stretched by a random fraction ``rand() * jitter`` of itself
+* **Schedules.** ``schedule = "every 15m"`` (units s, m, h, d) or ``cron = "*/15 * * * *"`` (standard
+  cron, read in ``[daemon].timezone``: see :mod:`scraper.cron`); sources with neither use
+  ``[daemon].default_schedule``.
+* **Cron sources fire at their cron times**, as cron does: after every run (failed ones included) the next
+  run is the expression's next fire time after the end of the run; no jitter, no adaptive or failure
+  back-off. A never-run cron source runs once at start; one whose slot passed while the daemon was down
+  runs once at start.
+* **Jitter** (interval sources). Each delay is stretched by a random fraction ``rand() * jitter`` of itself
   (``jitter = 0.1``: up to 10 % later), so sources configured alike drift apart instead of hitting the
   network in step. A delay at its cap is shortened instead, so a cap is never exceeded.
 * **Fixed rate.** An interval source's next run is measured from the *start* of the previous run; a run
@@ -18,7 +23,7 @@ The rules:
 * **Adaptive polling** (``adaptive = true``, interval sources only). A successful run that found no new
   article multiplies the interval by :data:`GROWTH`, step by step up to ``max_interval``; a run that found
   news returns to the configured interval at once.
-* **Failure back-off.** A failed run (``runs.status = failed`` or an exception) waits
+* **Failure back-off** (interval sources). A failed run (``runs.status = failed`` or an exception) waits
   ``interval * 2**failures`` (jittered) up to ``max_backoff`` instead of dropping the source; the next
   successful run returns to the configured interval.
 * **Catch-up after a restart** (:func:`first_run`): a source that fell due while the daemon was down runs
@@ -35,6 +40,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scraper.config import DaemonConfig, SourceConfig, parse_schedule
+from scraper.cron import cron_next, cron_period
 
 #: Factor applied to the interval of an adaptive source after each run that found nothing new.
 GROWTH = 1.5
@@ -50,11 +56,17 @@ class Policy:
     """The scheduling knobs of one source, resolved from its config and ``[daemon]``."""
 
     interval_s: float | None          # fixed interval; None for a cron source
-    cron: str | None                  # five-field crontab expression (UTC); None for an interval source
+    cron: str | None                  # five-field crontab expression; None for an interval source
     jitter: float = 0.1
     adaptive: bool = True
     max_interval_s: float = 6 * 3600.0
     max_backoff_s: float = 3600.0
+    timezone: str = "UTC"             # IANA zone in which ``cron`` is read
+
+    @property
+    def schedule_key(self) -> tuple[float | None, str | None, str]:
+        """What decides the run times (a change of it on reload re-plans the source)."""
+        return self.interval_s, self.cron, self.timezone
 
     def __post_init__(self) -> None:
         if (self.interval_s is None) == (self.cron is None):
@@ -72,7 +84,8 @@ def policy_for(source: SourceConfig, daemon: DaemonConfig) -> Policy:
     else:
         interval, cron = parse_schedule(source.schedule or daemon.default_schedule), None
     return Policy(interval_s=interval, cron=cron, jitter=daemon.jitter, adaptive=daemon.adaptive,
-                  max_interval_s=daemon.max_interval_s, max_backoff_s=daemon.max_backoff_s)
+                  max_interval_s=daemon.max_interval_s, max_backoff_s=daemon.max_backoff_s,
+                  timezone=daemon.timezone)
 
 
 @dataclass(frozen=True)
@@ -135,24 +148,10 @@ def format_time(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
-def cron_next(expr: str, after: datetime) -> datetime:
-    """The first fire time of the crontab ``expr`` (UTC) strictly after ``after``."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    trigger = CronTrigger.from_crontab(expr, timezone="UTC")
-    # get_next_fire_time returns a time >= now, rounded up to the second: ask from just after ``after``.
-    start = after.astimezone(UTC) + timedelta(microseconds=1)
-    nxt = trigger.get_next_fire_time(None, start)
-    if nxt is None:  # pragma: no cover - a five-field crontab always fires again
-        raise ValueError(f"crontab expression {expr!r} never fires after {after.isoformat()}")
-    result: datetime = nxt.astimezone(UTC)
-    return result
-
-
-def cron_period(expr: str, after: datetime) -> float:
-    """Seconds between the next two fire times of ``expr`` after ``after``: a cron source's interval."""
-    first = cron_next(expr, after)
-    return (cron_next(expr, first) - first).total_seconds()
+def next_slot(policy: Policy, after: datetime) -> datetime:
+    """A cron source's first fire time strictly after ``after`` (UTC)."""
+    assert policy.cron is not None
+    return cron_next(policy.cron, after, policy.timezone)
 
 
 def base_interval(policy: Policy, now: datetime) -> float:
@@ -160,7 +159,7 @@ def base_interval(policy: Policy, now: datetime) -> float:
     if policy.interval_s is not None:
         return policy.interval_s
     assert policy.cron is not None
-    return cron_period(policy.cron, now)
+    return cron_period(policy.cron, now, policy.timezone)
 
 
 def jittered(delay: float, fraction: float, rand: Rand, *, cap: float = math.inf) -> float:
@@ -209,21 +208,19 @@ def after_run(policy: Policy, state: SourceState, *, status: str, new: int, star
         # as soon as the daemon runs; the interval and failure count are left as they were.
         return Plan(now, state.interval_s or base, state.consecutive_failures, "interrupted")
 
+    if policy.cron is not None:
+        # as cron does: the next fire time, whatever the outcome (a failure is only counted)
+        if status == "failed":
+            return Plan(next_slot(policy, now), base, state.consecutive_failures + 1, "failed")
+        return Plan(next_slot(policy, now), base, 0, "cron")
+
     if status == "failed":
         failures = state.consecutive_failures + 1
         cap = backoff_cap(policy, base)
         delay = jittered(failure_delay(policy, failures, base), policy.jitter, rand, cap=cap)
-        when = now + timedelta(seconds=delay)
-        if policy.cron is not None:
-            # back off, then wait for the next slot of the cron expression
-            when = cron_next(policy.cron, when - timedelta(microseconds=1))
-        return Plan(when, delay, failures, "failed")
+        return Plan(now + timedelta(seconds=delay), delay, failures, "failed")
 
     # a successful run
-    if policy.cron is not None:
-        when = cron_next(policy.cron, now)
-        when += timedelta(seconds=policy.jitter * rand() * base)
-        return Plan(when, base, 0, "cron")
     if policy.adaptive and new == 0 and state.consecutive_failures == 0:
         interval, reason = grow_interval(policy, state.interval_s, base), "quiet"
     else:
@@ -234,16 +231,12 @@ def after_run(policy: Policy, state: SourceState, *, status: str, new: int, star
 
 
 def longest_wait(policy: Policy, state: SourceState, now: datetime) -> float:
-    """The longest delay the current policy could have produced: bounds a stored ``next_run_at``."""
+    """The longest delay the current (interval) policy could have produced: bounds a stored
+    ``next_run_at``."""
     base = base_interval(policy, now)
-    longest = base
-    if policy.adaptive and policy.cron is None:
-        longest = adaptive_cap(policy, base)
+    longest = adaptive_cap(policy, base) if policy.adaptive else base
     if state.consecutive_failures:
         longest = max(longest, backoff_cap(policy, base))
-    if policy.cron is not None:
-        # the back-off is followed by the wait for the next cron slot
-        longest += base
     return longest * (1.0 + policy.jitter)
 
 
@@ -257,14 +250,15 @@ def first_run(policy: Policy, state: SourceState, now: datetime, rand: Rand) -> 
       shortened interval or a lowered cap takes effect without waiting out the old, longer delay).
 
     "Soon" is ``now`` plus a random spread of up to ``jitter * interval`` (at most
-    :data:`MAX_STARTUP_SPREAD_S`), so that many due sources do not start in the same instant.
+    :data:`MAX_STARTUP_SPREAD_S`), so that many due sources do not start in the same instant. A cron
+    source has no spread, and one not due yet waits for its expression's next fire time.
     """
+    if policy.cron is not None:
+        return _first_cron_run(policy, state, now)
     base = base_interval(policy, now)
     spread = timedelta(seconds=rand() * min(policy.jitter * base, MAX_STARTUP_SPREAD_S))
     interval = state.interval_s or base
-    if policy.cron is not None:
-        interval = base if not state.consecutive_failures else interval
-    elif not state.consecutive_failures:
+    if not state.consecutive_failures:
         cap = adaptive_cap(policy, base) if policy.adaptive else base
         interval = min(max(interval, base), cap)
     failures = state.consecutive_failures
@@ -279,14 +273,28 @@ def first_run(policy: Policy, state: SourceState, now: datetime, rand: Rand) -> 
     return Plan(min(state.next_run_at, latest), interval, failures, "waiting")
 
 
+def _first_cron_run(policy: Policy, state: SourceState, now: datetime) -> Plan:
+    """:func:`first_run` for a cron source: at once when never run, cut short or overdue, else at the next
+    fire time (a stored time the current expression or time zone would not give is not kept)."""
+    base = base_interval(policy, now)
+    failures = state.consecutive_failures
+    if state.next_run_at is None:
+        return Plan(now, base, failures, "new")
+    if state.last_status in ("running", "interrupted"):
+        return Plan(now, base, failures, "redo")
+    if state.next_run_at <= now:
+        return Plan(now, base, failures, "overdue")
+    return Plan(next_slot(policy, now), base, failures, "waiting")
+
+
 def on_schedule_change(policy: Policy, state: SourceState, now: datetime) -> SourceState:
     """A source's schedule changed (SIGHUP reload): forget the adapted interval and, when the new
-    interval makes it due earlier than planned, bring ``next_run_at`` forward (never later)."""
-    base = base_interval(policy, now)
+    interval makes it due earlier than planned, bring ``next_run_at`` forward (never later). A cron
+    source takes its new expression's next slot after its last run."""
     if policy.cron is not None:
-        candidate = cron_next(policy.cron, state.last_run_at or now)
-    else:
-        candidate = (state.last_run_at or now) + timedelta(seconds=base)
+        # the new expression's first slot after the last run: due now when one passed since
+        return replace(state, next_run_at=next_slot(policy, state.last_run_at or now), interval_s=None)
+    candidate = (state.last_run_at or now) + timedelta(seconds=base_interval(policy, now))
     nxt = state.next_run_at
     if nxt is None or candidate < nxt:
         nxt = candidate

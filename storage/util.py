@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import logging
-import re
 from datetime import UTC, date, datetime, timedelta
 
+from storage.durations import parse_duration
 from storage.errors import QueryError
 
 logger = logging.getLogger(__name__)
-
-_RELATIVE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def utcnow_iso() -> str:
@@ -51,10 +48,11 @@ def parse_since(value: str, *, now: datetime | None = None) -> str:
     ISO 8601 date (``2025-06-01``) or date-time (``2025-06-01T08:00``, with or without offset; without one
     it is UTC). Anything else raises :class:`QueryError` (exit code 2).
     """
-    match = _RELATIVE_RE.match(value)
-    if match:
-        amount = float(match.group(1))
-        seconds = amount * _UNIT_SECONDS[match.group(2).lower()]
+    try:
+        seconds: float | None = parse_duration(value, units="smhdw", ignore_case=True, allow_zero=True)
+    except ValueError:
+        seconds = None
+    if seconds is not None:
         base = now or datetime.now(UTC)
         try:
             return (base - timedelta(seconds=seconds)).astimezone(UTC).isoformat(timespec="seconds")

@@ -25,9 +25,11 @@ import pytest
 from hostile_server import toml_value
 
 from scraper.config import Config, SourceConfig, config_from_dict
-from scraper.daemon import Daemon, check_health, read_heartbeat
+from scraper.daemon import Daemon
 from scraper.errors import ConfigError
+from scraper.health import check_health
 from scraper.schedule import format_time
+from storage.heartbeat import read_heartbeat
 from storage.store import Store
 
 
@@ -243,6 +245,68 @@ def test_catch_up_after_restart_runs_overdue_once_and_waits_for_the_rest(db: Pat
     assert overdue_at is not None and overdue_at > now + timedelta(minutes=59)
 
 
+FIVE_CRONS = {"monday": "0 6 * * 1", "sunday0": "30 23 * * 0", "sunday7": "30 23 * * 7",
+              "weekdays": "0 6 * * 1-5", "friday13": "0 6 13 * 5"}
+
+
+def standard_cron_next(expr: str, after: datetime, tz: str) -> datetime:
+    """Reference evaluator for plain numeric crontabs (a zone without daylight saving): minute by minute,
+    0 and 7 are Sunday, day-of-month OR day-of-week when both are restricted."""
+    from zoneinfo import ZoneInfo
+
+    def values(spec: str) -> set[int]:
+        out: set[int] = set()
+        for part in spec.split(","):
+            lo, _, hi = part.partition("-")
+            out.update(range(int(lo), int(hi or lo) + 1))
+        return out
+
+    minute, hour, dom, month, dow = expr.split()
+    any_ = set(range(0, 60))
+    mins, hours = values(minute), values(hour)
+    doms = any_ if dom == "*" else values(dom)
+    months = any_ if month == "*" else values(month)
+    dows = any_ if dow == "*" else {d % 7 for d in values(dow)}
+    t = after.astimezone(ZoneInfo(tz)).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    for _ in range(60 * 24 * 40):
+        dom_ok, dow_ok = t.day in doms, t.isoweekday() % 7 in dows
+        day_ok = (dom_ok and dow_ok) if "*" in (dom, dow) else (dom_ok or dow_ok)
+        if t.minute in mins and t.hour in hours and t.month in months and day_ok:
+            return t.astimezone(UTC)
+        t += timedelta(minutes=1)
+    raise AssertionError(f"{expr} never fired")
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Jakarta"])
+def test_five_cron_sources_record_standard_crons_next_fire_time(db: Path, tz: str) -> None:
+    cfg = make_config(db, [{"name": n, "cron": c} for n, c in FIVE_CRONS.items()], timezone=tz, jitter=0.5)
+    fake = FakeCrawl()
+    daemon = Daemon(cfg, str(db), crawl=fake, heartbeat_s=0.5)
+    with Running(daemon) as r:
+        # never run: each runs once at start, then waits for its cron time
+        assert wait_for(lambda: len(daemon.history) == len(FIVE_CRONS), 5)
+        time.sleep(0.5)  # room for a wrong second run
+        planned = daemon.scheduled()
+        assert r.stop() == 0
+    rows = source_rows(db)
+    finished = {rec.source: rec.finished for rec in daemon.history}
+    assert sorted(finished) == sorted(FIVE_CRONS) and len(daemon.history) == len(FIVE_CRONS)
+    for name, expr in FIVE_CRONS.items():
+        expected = standard_cron_next(expr, finished[name], tz)
+        assert rows[name]["next_run_at"] == format_time(expected), (name, expr)
+        assert planned[name] == expected and rows[name]["last_status"] == "ok"
+    assert rows["sunday0"]["next_run_at"] == rows["sunday7"]["next_run_at"]
+
+    # a restart before the next fire time runs nothing and keeps every stored time
+    again = FakeCrawl()
+    with Running(Daemon(cfg, str(db), crawl=again, heartbeat_s=0.5)) as r:
+        time.sleep(1.0)
+        assert r.stop() == 0
+    assert again.calls == []
+    assert {n: row["next_run_at"] for n, row in source_rows(db).items()} == \
+        {n: row["next_run_at"] for n, row in rows.items()}
+
+
 def test_sighup_reload_adds_removes_and_keeps_old_config_on_error(db: Path, tmp_path: Path) -> None:
     one = make_config(db, [{"name": "a", "schedule": "every 1s"}], adaptive=False)
     two = make_config(db, [{"name": "b", "schedule": "every 1s"}], adaptive=False)
@@ -307,6 +371,38 @@ def test_heartbeat_and_health(db: Path) -> None:
     assert not after.ok and "stopped" in after.message
     assert run_cli("--db", str(db), "stats", "--health") == 1
     assert run_cli("--db", str(db.with_name("missing.db")), "stats", "--health") == 1
+
+
+def test_heartbeat_storage_errors_are_mapped(tmp_path: Path, db: Path) -> None:
+    from storage.errors import StorageError
+    from storage.heartbeat import HeartbeatWriter, NotMigratedError
+
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database at all " * 200)
+    with pytest.raises(StorageError, match="junk.db: not a usable SQLite database"):
+        read_heartbeat(str(junk))
+    with pytest.raises(StorageError, match="no such database"):
+        read_heartbeat(str(tmp_path / "missing.db"))
+    bare = tmp_path / "bare.db"
+    sqlite3.connect(bare).close()
+    assert read_heartbeat(str(bare)) is None        # never migrated: no daemon ever beat there
+    writer = HeartbeatWriter(str(bare))
+    try:
+        with pytest.raises(NotMigratedError, match="not migrated"):
+            writer.write(pid=1, host="h", state="running", started_at="2024-05-01T12:00:00.000+00:00",
+                         beat_at="2024-05-01T12:00:00.000+00:00", interval_s=1.0, running="")
+    finally:
+        writer.close()
+    writer = HeartbeatWriter(str(db))
+    try:
+        writer.write(pid=7, host="h", state="stopping", started_at="2024-05-01T12:00:00.000+00:00",
+                     beat_at="2024-05-01T19:00:01.500+07:00", interval_s=2.0, running="a,b")
+    finally:
+        writer.close()
+    hb = read_heartbeat(str(db))
+    assert hb is not None and (hb.pid, hb.state, hb.running, hb.interval_s) == (7, "stopping", "a,b", 2.0)
+    assert hb.beat_at == datetime(2024, 5, 1, 12, 0, 1, 500000, tzinfo=UTC)
+    assert "is stopping" in check_health(str(db)).message
 
 
 def test_no_sources_is_a_config_error(db: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -76,6 +77,8 @@ def test_cron_source_policy() -> None:
 @pytest.mark.parametrize("bad", [
     {"schedule": "every 0m"}, {"schedule": "15m"}, {"schedule": "every 5 minutes"}, {"schedule": "every 5w"},
     {"cron": "*/15 * * *"}, {"cron": "61 * * * *"}, {"schedule": "every 5m", "cron": "* * * * *"},
+    {"cron": "0 0 6 * * 1"}, {"cron": "0 6 * * 8"}, {"cron": "0 6 31 2 *"}, {"cron": "@reboot"},
+    {"cron": "0 6 * * funday"},
 ])
 def test_bad_schedules_are_config_errors(bad: dict[str, str]) -> None:
     raw = {"sources": [{"name": "a", "start_urls": ["http://a.example/"], **bad}]}
@@ -83,6 +86,14 @@ def test_bad_schedules_are_config_errors(bad: dict[str, str]) -> None:
         config_from_dict(raw, "config.toml")
     assert exc.value.exit_code == 2
     assert "sources[0] (a)." in str(exc.value) or "sources[0]." in str(exc.value)
+
+
+@pytest.mark.parametrize("good", ["30 23 * * 7", "30 23 * * 0", "0 6 * * mon-fri", "0 0 1 JAN *", "@hourly",
+                                  "@daily", "@weekly", "@monthly", "@yearly", "@annually", "@midnight",
+                                  "0 6 13 * 5"])
+def test_standard_cron_expressions_are_accepted(good: str) -> None:
+    raw = {"sources": [{"name": "a", "start_urls": ["http://a.example/"], "cron": good}]}
+    assert config_from_dict(raw, "config.toml").sources[0].cron == good
 
 
 def test_policy_needs_exactly_one_kind() -> None:
@@ -108,6 +119,87 @@ def test_cron_is_utc_whatever_the_input_zone() -> None:
 
     local = T0.astimezone(ZoneInfo("Asia/Jakarta"))  # 19:00 +07:00
     assert cron_next("0 13 * * *", local) == at(3600)
+
+
+WED = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)       # = T0, a Wednesday
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("expr", "now", "expected"), [
+    # day-of-week 1 is Monday, 0 and 7 are Sunday (APScheduler's crontab counted from Monday = 0)
+    ("0 6 * * 1", WED, utc(2024, 5, 6, 6, 0)),
+    ("0 6 * * 1", utc(2024, 5, 6, 5, 59), utc(2024, 5, 6, 6, 0)),
+    ("30 23 * * 0", WED, utc(2024, 5, 5, 23, 30)),
+    ("30 23 * * 7", WED, utc(2024, 5, 5, 23, 30)),
+    ("30 23 * * 7", utc(2024, 5, 5, 23, 30), utc(2024, 5, 12, 23, 30)),
+    # Monday to Friday: after Friday's run comes Monday's, not Saturday's
+    ("0 6 * * 1-5", WED, utc(2024, 5, 2, 6, 0)),
+    ("0 6 * * 1-5", utc(2024, 5, 3, 7, 0), utc(2024, 5, 6, 6, 0)),
+    # both day fields restricted: the 13th OR a Friday
+    ("0 6 13 * 5", WED, utc(2024, 5, 3, 6, 0)),
+    ("0 6 13 * 5", utc(2024, 5, 10, 7, 0), utc(2024, 5, 13, 6, 0)),       # Monday the 13th
+    ("0 6 13 * 5", utc(2024, 5, 13, 6, 0), utc(2024, 5, 17, 6, 0)),       # then Friday the 17th
+    ("0 6 13 * *", WED, utc(2024, 5, 13, 6, 0)),
+    ("0 6 * 5 5", WED, utc(2024, 5, 3, 6, 0)),                             # month AND day-of-week
+    # names, any case
+    ("0 6 * * mon", WED, utc(2024, 5, 6, 6, 0)),
+    ("0 6 * * SUN", WED, utc(2024, 5, 5, 6, 0)),
+    ("0 6 * * Mon-Fri", utc(2024, 5, 3, 7, 0), utc(2024, 5, 6, 6, 0)),
+    ("0 0 1 jan *", WED, utc(2025, 1, 1, 0, 0)),
+    ("0 6 * jun-aug sat", WED, utc(2024, 6, 1, 6, 0)),
+    # macros
+    ("@hourly", WED, utc(2024, 5, 1, 13, 0)),
+    ("@daily", WED, utc(2024, 5, 2, 0, 0)),
+    ("@midnight", WED, utc(2024, 5, 2, 0, 0)),
+    ("@weekly", WED, utc(2024, 5, 5, 0, 0)),
+    ("@monthly", WED, utc(2024, 6, 1, 0, 0)),
+    ("@yearly", WED, utc(2025, 1, 1, 0, 0)),
+    ("@annually", WED, utc(2025, 1, 1, 0, 0)),
+])
+def test_cron_has_standard_semantics(expr: str, now: datetime, expected: datetime) -> None:
+    assert cron_next(expr, now) == expected
+
+
+@pytest.mark.parametrize(("expr", "tz", "now", "expected"), [
+    # 06:00 WIB (UTC+7, no daylight saving) is 23:00 UTC the day before
+    ("0 6 * * *", "Asia/Jakarta", WED, utc(2024, 5, 1, 23, 0)),
+    ("0 6 * * 1", "Asia/Jakarta", WED, utc(2024, 5, 5, 23, 0)),            # Monday in Jakarta
+    ("30 23 * * 7", "Asia/Jakarta", WED, utc(2024, 5, 5, 16, 30)),
+    # Berlin: 06:00 is 05:00 UTC in winter and 04:00 UTC in summer, on both sides of the change
+    ("0 6 * * *", "Europe/Berlin", utc(2024, 3, 29, 12, 0), utc(2024, 3, 30, 5, 0)),
+    ("0 6 * * *", "Europe/Berlin", utc(2024, 3, 30, 12, 0), utc(2024, 3, 31, 4, 0)),
+    ("0 6 * * *", "Europe/Berlin", utc(2024, 10, 26, 12, 0), utc(2024, 10, 27, 5, 0)),
+    # 02:30 does not exist on 31 March: fires as the clock jumps to 03:00 CEST
+    ("30 2 * * *", "Europe/Berlin", utc(2024, 3, 30, 12, 0), utc(2024, 3, 31, 1, 0)),
+    # 02:30 exists twice on 27 October: fires once, at the first
+    ("30 2 * * *", "Europe/Berlin", utc(2024, 10, 26, 12, 0), utc(2024, 10, 27, 0, 30)),
+    ("30 2 * * *", "Europe/Berlin", utc(2024, 10, 27, 0, 30), utc(2024, 10, 28, 1, 30)),
+    ("30 2 * * *", "Europe/Berlin", utc(2024, 10, 27, 1, 15), utc(2024, 10, 28, 1, 30)),
+    # a minute step keeps firing through the repeated hour, always forward
+    ("*/30 * * * *", "Europe/Berlin", utc(2024, 10, 27, 0, 45), utc(2024, 10, 27, 1, 0)),
+    ("*/30 * * * *", "Europe/Berlin", utc(2024, 10, 27, 1, 0), utc(2024, 10, 27, 1, 30)),
+])
+def test_cron_in_a_time_zone(expr: str, tz: str, now: datetime, expected: datetime) -> None:
+    assert cron_next(expr, now, tz) == expected
+    assert cron_next(expr, now, tz).tzinfo is UTC
+
+
+def test_the_daemon_time_zone_reaches_the_policy() -> None:
+    src = SourceConfig(name="a", start_urls=("http://a.example/",), cron="0 6 * * *")
+    p = policy_for(src, DaemonConfig(timezone="Asia/Jakarta"))
+    assert p.timezone == "Asia/Jakarta"
+    plan = after_run(p, SourceState(), status="ok", new=1, started=WED, now=at(30), rand=one)
+    assert plan.next_run_at == utc(2024, 5, 1, 23, 0)
+
+
+@pytest.mark.parametrize("bad", ["Mars/Olympus", "", "../../etc/passwd", "Asia/Jakarta "])
+def test_a_bad_time_zone_is_a_config_error(bad: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        config_from_dict({"daemon": {"timezone": bad}}, "config.toml")
+    assert exc.value.exit_code == 2 and "daemon.timezone" in str(exc.value)
 
 
 def test_cron_period() -> None:
@@ -184,13 +276,14 @@ def test_max_interval_below_the_interval_never_shortens_it() -> None:
     assert plan.interval_s == 3600.0
 
 
-def test_cron_sources_are_not_adaptive() -> None:
+def test_cron_sources_are_not_adaptive_and_not_jittered() -> None:
     p = policy(cron="*/15 * * * *")
     plan = after_run(p, SourceState(interval_s=900.0), status="ok", new=0, started=T0, now=at(20), rand=zero)
     assert plan.next_run_at == at(900) and plan.interval_s == 900.0 and plan.reason == "cron"
+    # standard cron: a cron source fires at its cron times, jitter or not (was: 45 s of jitter added)
     jittered_plan = after_run(policy(cron="*/15 * * * *", jitter=0.1), SourceState(), status="ok", new=0,
                               started=T0, now=at(20), rand=lambda: 0.5)
-    assert jittered_plan.next_run_at == at(900 + 45)
+    assert jittered_plan.next_run_at == at(900)
 
 
 # ---- failure back-off -----------------------------------------------------------------------------
@@ -232,11 +325,17 @@ def test_success_after_failures_recovers_the_configured_interval() -> None:
     assert plan.consecutive_failures == 0 and plan.interval_s == 60.0 and plan.next_run_at == at(60)
 
 
-def test_cron_failure_backs_off_then_waits_for_a_slot() -> None:
-    p = policy(cron="*/15 * * * *", max_backoff=3600.0)
-    plan = after_run(p, SourceState(), status="failed", new=0, started=T0, now=at(10), rand=zero)
-    # 2 x 900 s after 12:00:10 is 12:30:10; the next slot is 12:45
-    assert plan.next_run_at == at(45 * 60) and plan.consecutive_failures == 1
+def test_a_failed_cron_run_waits_for_the_next_slot_and_counts_the_failure() -> None:
+    # standard cron: the next fire time after the run, no back-off (was: 2 x 900 s, then the 12:45 slot)
+    p = policy(cron="*/15 * * * *", max_backoff=3600.0, jitter=0.1)
+    plan = after_run(p, SourceState(), status="failed", new=0, started=T0, now=at(10), rand=one)
+    assert plan.next_run_at == at(15 * 60) and plan.consecutive_failures == 1 and plan.reason == "failed"
+    again = after_run(p, SourceState(consecutive_failures=1, last_status="failed"), status="failed", new=0,
+                      started=at(900), now=at(905), rand=one)
+    assert again.next_run_at == at(30 * 60) and again.consecutive_failures == 2
+    ok = after_run(p, SourceState(consecutive_failures=2, last_status="failed"), status="ok", new=0,
+                   started=at(1800), now=at(1801), rand=one)
+    assert ok.next_run_at == at(45 * 60) and ok.consecutive_failures == 0
 
 
 def test_interrupted_run_is_due_again_and_keeps_its_state() -> None:
@@ -246,6 +345,38 @@ def test_interrupted_run_is_due_again_and_keeps_its_state() -> None:
 
 
 # ---- the catch-up rule ----------------------------------------------------------------------------
+
+
+def test_a_never_run_cron_source_runs_at_start_then_at_its_cron_times() -> None:
+    p = policy(cron="0 6 * * 1", jitter=0.5)
+    plan = first_run(p, SourceState(), T0, one)
+    assert plan.next_run_at == T0 and plan.reason == "new"        # no start-up spread for cron
+    after = after_run(p, SourceState(last_run_at=T0), status="ok", new=3, started=T0, now=at(40), rand=one)
+    assert after.next_run_at == utc(2024, 5, 6, 6, 0)
+
+
+def test_a_cron_source_not_due_waits_for_its_next_fire_time() -> None:
+    p = policy(cron="0 6 * * 1")
+    stored = SourceState(last_run_at=at(-3600), next_run_at=utc(2024, 5, 6, 6, 0), last_status="ok")
+    assert first_run(p, stored, T0, one) == type(first_run(p, stored, T0, one))(
+        utc(2024, 5, 6, 6, 0), 7 * 86400.0, 0, "waiting")
+    # a time stored under the old reading of the expression (Tuesday) is not kept
+    old = SourceState(last_run_at=at(-3600), next_run_at=utc(2024, 5, 7, 6, 0), last_status="ok")
+    assert first_run(p, old, T0, one).next_run_at == utc(2024, 5, 6, 6, 0)
+    # a slot missed while the daemon was down runs once, at start
+    missed = SourceState(last_run_at=at(-8 * 86400), next_run_at=utc(2024, 4, 29, 6, 0), last_status="ok")
+    assert first_run(p, missed, T0, one).next_run_at == T0
+
+
+def test_a_cron_change_on_reload_takes_the_new_expressions_slot() -> None:
+    state = SourceState(last_run_at=at(-30), next_run_at=at(3570), interval_s=3600.0, last_status="ok")
+    changed = on_schedule_change(policy(cron="10 12 * * *"), state, T0)
+    assert changed.next_run_at == at(10 * 60) and changed.interval_s is None
+    # a slot of the new expression passed since the last run: due now
+    due = on_schedule_change(policy(cron="50 11 * * *"), state, T0)
+    assert due.next_run_at == utc(2024, 5, 2, 11, 50)
+    missed = on_schedule_change(policy(cron="59 11 * * *"), replace(state, last_run_at=at(-3600)), T0)
+    assert missed.next_run_at == utc(2024, 5, 1, 11, 59)
 
 
 def test_a_never_run_source_runs_at_once() -> None:
