@@ -113,10 +113,14 @@ XXE_SITEMAP = (b'<?xml version="1.0"?>\n<!DOCTYPE urlset [<!ENTITY xxe SYSTEM "f
                b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
                b'<url><loc>http://fam68.example/2025/01/xxe-&xxe;/</loc></url>'
                b'<url><loc>http://fam68.example/2025/01/lol-&lol3;/</loc></url>'
-               b'<url><loc>http://fam68.example/2025/01/berita-peta/</loc></url>'
-               + b"".join(f"<url><loc>{u.replace('&', '&amp;')}</loc></url>".encode() for u in EVIL_LINKS
-                          if u.startswith(("http", "HTTP", "//")))
-               + b"</urlset>")
+               b'<url><loc>http://fam68.example/2025/01/berita-dtd/</loc></url>'
+               b"</urlset>")
+# A sitemap with a DTD is refused whole (nothing in it is requested); the hostile links come in a clean one.
+PAGE_SITEMAP = (b'<?xml version="1.0"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                b'<url><loc>http://fam68.example/2025/01/berita-peta/</loc></url>'
+                + b"".join(f"<url><loc>{u.replace('&', '&amp;')}</loc></url>".encode() for u in EVIL_LINKS
+                           if u.startswith(("http", "HTTP", "//")))
+                + b"</urlset>")
 
 
 class HostileSite:
@@ -143,9 +147,12 @@ class HostileSite:
             "/sitemap.xml": (200, {"content-type": "application/xml"}, (
                 '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
                 f"<sitemap><loc>{BASE}/post-sitemap.xml</loc></sitemap>"
+                f"<sitemap><loc>{BASE}/page-sitemap.xml</loc></sitemap>"
                 "<sitemap><loc>http://evil.invalid/sitemap2.xml</loc></sitemap>"
                 "<sitemap><loc>file:///etc/passwd</loc></sitemap></sitemapindex>").encode()),
             "/post-sitemap.xml": (200, {"content-type": "application/xml"}, XXE_SITEMAP),
+            "/page-sitemap.xml": (200, {"content-type": "application/xml"}, PAGE_SITEMAP),
+            "/2025/01/berita-dtd/": (200, {"content-type": "text/html"}, _good_page("Dari Peta Ber-DTD")),
             "/2025/01/berita-aman/": (200, {"content-type": "text/html"}, _good_page("Bus Sekolah Gratis di Serang")),
             "/2025/01/berita-sub/": (200, {"content-type": "text/html"}, _good_page("Bus Sekolah Ditambah Lagi")),
             "/2025/01/berita-umpan/": (200, {"content-type": "text/html"}, _good_page("Rute Bus Sekolah Baru")),
@@ -196,7 +203,8 @@ def test_the_allowed_pages_were_reached(hostile_crawl: tuple[HostileSite, sqlite
     """Guard: the crawl did read the listing, the feed, the sitemaps and followed the allowed redirect."""
     site, conn = hostile_crawl
     asked = {r.url.path for r in site.requests}
-    assert {"/", "/feed/", "/robots.txt", "/sitemap.xml", "/post-sitemap.xml", "/2025/01/alih-10/"} <= asked
+    assert {"/", "/feed/", "/robots.txt", "/sitemap.xml", "/post-sitemap.xml", "/page-sitemap.xml",
+            "/2025/01/alih-10/"} <= asked
     titles = {t for (t,) in conn.execute("SELECT title FROM articles")}
     assert {"Bus Sekolah Gratis di Serang", "Bus Sekolah Ditambah Lagi", "Rute Bus Sekolah Baru",
             "Peta Rute Bus Sekolah"} <= titles
@@ -221,6 +229,13 @@ def test_no_entity_was_expanded_and_no_local_file_read(
     dump = "\n".join(str(v) for table in ("pages", "articles", "article_urls")
                      for row in conn.execute(f"SELECT * FROM {table}") for v in row)   # noqa: S608 (fixed names)
     assert "root:x:0:0" not in dump and "lollollol" not in dump
+
+
+def test_a_sitemap_with_a_dtd_is_refused_whole(hostile_crawl: tuple[HostileSite, sqlite3.Connection]) -> None:
+    """The DTD is refused by the XML parser itself: not one URL of that sitemap is requested."""
+    site, _ = hostile_crawl
+    asked = {r.url.path for r in site.requests}
+    assert not any(p.startswith(("/2025/01/xxe-", "/2025/01/lol-", "/2025/01/berita-dtd")) for p in asked), asked
 
 
 # ---- SQL from user text -------------------------------------------------------------------------------
