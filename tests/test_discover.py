@@ -6,7 +6,6 @@ import gzip
 
 import pytest
 
-from scraper.sitemaps import utc_date
 from scraper.discover import (
     feed_links,
     is_article_url,
@@ -17,6 +16,7 @@ from scraper.discover import (
     section_links,
     sitemaps_from_robots,
 )
+from scraper.sitemaps import utc_date
 
 BASE = "https://fam68.example/"
 
