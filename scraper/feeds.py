@@ -10,7 +10,7 @@ feedparser. That pass also finds where the root element starts and counts items 
 feedparser (which resolves ``xml:base`` and relative links) gets a bounded, canonical document: an XML
 declaration in UTF-8, then the document from its root element on, cut before the element that passes
 ``FEED_MAX_ITEMS`` items, ``FEED_MAX_ELEMENTS`` elements or ``FEED_MAX_DEPTH`` levels or carries an attribute
-over 8 KB (the open elements closed). feedparser's own encoding sniffing and DOCTYPE
+over 8 KB, or before the element whose text passes ``FEED_MAX_TEXT_PIECES`` pieces (the open elements closed). feedparser's own encoding sniffing and DOCTYPE
 regexes, which backtrack on long first lines and blank prologs, then only ever see that short declaration.
 
 A document expat cannot read (broken XML) is read by a linear scan instead (``xmlsafe.scan``): items'
@@ -38,6 +38,7 @@ FEED_MAX_BYTES = 50_000_000      # decompressed
 FEED_MAX_ITEMS = 500             # items/entries handed to feedparser (a real feed lists 10 to 100)
 FEED_MAX_ELEMENTS = 5_000        # elements handed to feedparser (each costs it 20 to 60 µs)
 FEED_MAX_DEPTH = 64              # element nesting handed to feedparser (it joins xml:base per level)
+FEED_MAX_TEXT_PIECES = 200_000   # character-data callbacks (expat splits text at each entity reference)
 
 _ITEMS = ("item", "entry")
 _FIRST_DATES = ("pubdate", "published", "date", "issued")
@@ -53,27 +54,37 @@ class _Probe:
         self.open_at_cut: list[str] = []
         self.items = 0
         self.elements = 0
-        self.stack: list[str] = []
+        self.pieces = 0
+        self.stack: list[tuple[str, int]] = []   # open elements: (name, byte offset of the start tag)
         self.parser: Any = None
 
     def decl(self, _version: str | None, encoding: str | None, _standalone: int) -> None:
         self.encoding = encoding
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
+        here = self.parser.CurrentByteIndex
         self.elements += 1
         if self.root < 0:
-            self.root = self.parser.CurrentByteIndex
+            self.root = here
         if name.rpartition(":")[2].lower() in _ITEMS:
             self.items += 1
         if (self.items > FEED_MAX_ITEMS or self.elements > FEED_MAX_ELEMENTS or len(self.stack) >= FEED_MAX_DEPTH
                 or any(len(v) > xmlsafe.MAX_VALUE_CHARS for v in attrs.values())):
-            self.cut = self.parser.CurrentByteIndex
-            self.open_at_cut = list(self.stack)
-            raise _Cut
-        self.stack.append(name)
+            self._cut(here, len(self.stack))
+        self.stack.append((name, here))
 
     def end(self, _name: str) -> None:
         self.stack.pop()
+
+    def text(self, _data: str) -> None:
+        self.pieces += 1
+        if self.pieces > FEED_MAX_TEXT_PIECES and self.stack:  # cut before the element holding the text
+            self._cut(self.stack[-1][1], len(self.stack) - 1)
+
+    def _cut(self, at: int, keep: int) -> None:
+        self.cut = at
+        self.open_at_cut = [name for name, _ in self.stack[:keep]]
+        raise _Cut
 
 
 class _Cut(Exception):
@@ -89,6 +100,7 @@ def _probe(data: bytes) -> tuple[_Probe, bool]:
     parser.XmlDeclHandler = probe.decl
     parser.StartElementHandler = probe.start
     parser.EndElementHandler = probe.end
+    parser.CharacterDataHandler = probe.text
     try:
         parser.Parse(data, True)
     except _Cut:
@@ -139,8 +151,8 @@ def parse_feed(data: bytes | str, base_url: str | None = None,
         return []
     if well_formed:
         if probe.cut >= 0:
-            notes.append(f"truncated: feed cut at byte {probe.cut} (more than {FEED_MAX_ITEMS} items, "
-                         f"{FEED_MAX_ELEMENTS} elements or {FEED_MAX_DEPTH} levels, or a long attribute)")
+            notes.append(f"truncated: feed cut at byte {probe.cut} (a limit on items, elements, depth, "
+                         "attribute length or text pieces)")
         return _read_feedparser(_canonical(data, probe), base_url)
     text = data.decode(_codec(data, None), "replace")
     if xmlsafe.declares_entities(text):

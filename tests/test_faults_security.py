@@ -421,8 +421,12 @@ def test_broken_sitemaps_are_read_in_linear_time(doc: bytes) -> None:
     b"<feed xmlns='http://www.w3.org/2005/Atom'>" + b"<x xml:base='a/'>" * 25_000,
     b"<feed xmlns='http://www.w3.org/2005/Atom'>" + b"<x xml:base='" + b"a/" * 500_000 + b"'>" * 64,
     b"<rss><channel><item>" + b"<link>https://x.example/a</link>" * 25_000 + b"</item></channel></rss>",
+    b"<rss version='2.0'><channel><item><link>https://x.example/a</link><description>"
+    + b"&lt;a href=x&gt;" * 300_000 + b"</description></item></channel></rss>",
+    b"<rss version='2.0'><channel><item><link>https://x.example/a</link><description>" + b"x\n" * 1_000_000
+    + b"</description></item></channel></rss>",
 ], ids=["links", "items", "amp-items", "atom-hrefs", "blank-prolog", "encoding-pi", "50k-items", "200k-elements",
-        "nested-base", "long-base", "flat-links"])
+        "nested-base", "long-base", "flat-links", "escaped-html", "lines"])
 def test_hostile_feeds_are_read_in_bounded_time(doc: bytes) -> None:
     from scraper.discover import parse_feed
 
