@@ -548,3 +548,15 @@ def test_an_external_dtd_without_subset_is_read_and_never_fetched(feedparser_cal
     assert parse_feed(doc) == [("https://x.example/2025/01/d/", None)]
     assert len(feedparser_calls) == 1 and b"DOCTYPE" not in feedparser_calls[0]
     assert feedparser_calls[0].startswith(b"<?xml version='1.0' encoding='utf-8'?>\n<rss")
+
+
+def test_declarations_in_a_prolog_comment_never_reach_feedparser(feedparser_calls: list[bytes]) -> None:
+    """Comments are comments to expat; feedparser's regexes would still collect a DOCTYPE and ENTITY lines
+    from them. It gets the document from the root element on, so nothing of that prolog."""
+    from scraper.discover import parse_feed
+
+    doc = (b'<?xml version="1.0"?>\n<!--\n<!DOCTYPE rss>\n<!ENTITY big "' + b"A" * 10_000 + b'">\n-->\n'
+           b"<rss version='2.0'><channel><item><link>https://x.example/2025/01/e/</link></item></channel></rss>")
+    assert parse_feed(doc) == [("https://x.example/2025/01/e/", None)]
+    assert len(feedparser_calls) == 1
+    assert b"ENTITY" not in feedparser_calls[0] and b"DOCTYPE" not in feedparser_calls[0]
