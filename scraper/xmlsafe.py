@@ -6,8 +6,10 @@
   looks like a DOCTYPE is a comment to expat, and the real declaration after it is refused.
 * ``gunzip(data, limit)`` decompresses a gzip body (magic bytes) to at most ``limit`` bytes.
 * ``Scanner().tags(text)`` tokenizes a document that expat rejected (broken XML) in one left-to-right pass (a
-  tag regex without backtracking, ``str.find``): tags, text and CDATA as index spans, comments skipped,
-  each tag at most ``MAX_TAG_CHARS`` long. ``value(...)`` turns captured spans into a value of at most ``MAX_VALUE_CHARS``.
+  tag regex without backtracking, ``str.find``): tags as index spans, comments skipped, each tag at most
+  ``MAX_TAG_CHARS`` long; text and CDATA go to the ``Capture`` the caller sets, which drops a value longer
+  than ``MAX_VALUE_CHARS``.
+* ``body(...)``, ``refuse(...)``: the shared first and last steps of the sitemap and feed readers.
 
 Nothing here expands an entity: the scanner decodes only the five predefined ones and numeric references.
 """
