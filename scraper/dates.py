@@ -56,8 +56,11 @@ def parse_date(value: str | None, default_offset: str = rules.DEFAULT_OFFSET_ID)
         if dt is not None and 1990 <= dt.year <= 2100:
             return _fmt(_with_offset(dt, default_offset))
     if "," in s[:5] or re.match(r"^[A-Za-z]{3},? \d", s):
+        head, _, zone = s.rpartition(" ")
+        offset = rules.TIMEZONES.get(zone.lower())
+        rfc = f"{head} {offset.replace(':', '')}" if head and offset else s   # email.utils knows no WITA
         try:
-            dt2 = email.utils.parsedate_to_datetime(s)
+            dt2 = email.utils.parsedate_to_datetime(rfc)
         except (TypeError, ValueError, IndexError):
             dt2 = None
         if dt2 is not None and 1990 <= dt2.year <= 2100:

@@ -16,7 +16,7 @@ regexes, which backtrack on long first lines and blank prologs, then only ever s
 A document expat cannot read (broken XML) is read by a linear scan instead (``xmlsafe.scan``): items'
 ``<link>`` text, Atom ``<link rel=alternate href>``, ``feedburner:origLink``, permalink ``<guid>``;
 links resolved against ``base_url``. Dates: the raw ``published`` (else ``updated``) string, read by
-``metadata.parse_date`` (WIB/WITA/WIT, Indonesian names), returned as ISO 8601 UTC.
+``dates.parse_date`` (WIB/WITA/WIT, Indonesian names), returned as ISO 8601 UTC.
 """
 
 from __future__ import annotations

@@ -461,7 +461,6 @@ MONTHS: dict[str, int] = {
 }
 TIMEZONES: dict[str, str] = {"wib": "+07:00", "wita": "+08:00", "wit": "+09:00", "utc": "+00:00",
                              "gmt": "+00:00"}
-#: Offset assumed for naive times of Indonesian pages.
 #: schema.org's Article and its subtypes (lower case): a page whose JSON-LD main entity has one of these
 #: ``@type`` values declares itself an article (``Article.declared_type``).
 ARTICLE_LD_TYPES = frozenset({
@@ -484,6 +483,7 @@ MODIFIED_META_KEYS = ("article:modified_time", "og:updated_time", "article:updat
                       "last-modified", "dcterms.modified", "lastmod", "dc.date.modified")
 #: Host labels that never name the site (for taking the site's name off a document title).
 SITE_NAME_SKIP_LABELS = ("www", "com", "news", "berita", "html")
+#: Offset assumed for naive times of Indonesian pages.
 DEFAULT_OFFSET_ID = "+07:00"
 #: Frequent Indonesian words: a page without a language tag whose text has enough of them is Indonesian
 #: (its naive times are then WIB).

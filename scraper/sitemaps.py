@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from xml.parsers import expat
 
 from scraper import xmlsafe
-from scraper.metadata import parse_date
+from scraper.dates import parse_date
 
 log = logging.getLogger(__name__)
 
