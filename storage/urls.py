@@ -142,9 +142,13 @@ def canonical_url(url: str) -> str:
 
 
 def same_site(a: str, b: str) -> bool:
-    """True when two URLs share a registrable-looking host (www. and amp. ignored)."""
+    """True when two URLs share a registrable-looking host (www. and amp. ignored; hosts compared in their
+    IDNA 2008 form, so ``bücher.example`` and ``xn--bcher-kva.example`` are one site)."""
     def key(u: str) -> str:
-        h = (urlsplit(u).hostname or "").lower()
+        try:
+            h = idna_host(urlsplit(u).hostname or "")
+        except ValueError:
+            return ""
         for prefix in ("www.", "amp.", "m."):
             if h.startswith(prefix):
                 h = h[len(prefix):]

@@ -161,3 +161,12 @@ def test_host_allowed_uses_idna_2008() -> None:
 @pytest.mark.parametrize("host", ["faß.example", "BÜCHER.example", "www.例え.jp", "fam68.example"])
 def test_host_mapping_is_the_one_httpx_requests(host: str) -> None:
     assert httpx.URL(f"https://{host}/").raw_host.decode("ascii") == normalize_host(host)
+
+
+def test_same_site_compares_idna_2008_hosts() -> None:
+    from storage.urls import same_site
+
+    assert same_site("https://www.bücher.example/a", "https://xn--bcher-kva.example/b")
+    assert not same_site("https://faß.example/a", "https://fass.example/a")
+    assert same_site("https://m.fam68.example/a", "https://fam68.example/b")
+    assert not same_site("http://[bad/", "https://fam68.example/")
