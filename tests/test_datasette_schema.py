@@ -237,3 +237,33 @@ def test_datasette_metadata_names_only_what_a_new_database_has(db_path: Path) ->
             found = c.execute(query["sql"], params).fetchall()
             if qname not in ("recent_errors", "failed_runs"):
                 assert found, qname
+
+
+@pytest.mark.slow
+def test_crawl_after_sqlite_utils_disable_fts(tmp_path: Path) -> None:
+    """The issue's check: `sqlite-utils disable-fts` followed by a crawl must not fail."""
+    import os
+
+    from hostile_server import config_to_toml
+
+    from scraper.demo import BANTENPOS, FAM68, demo_config, serve_demo
+
+    db = tmp_path / "k.db"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    with serve_demo() as base_url:
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(config_to_toml(demo_config(base_url, str(db))), encoding="utf-8")
+
+        def kabar_cli(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([sys.executable, "-m", "scraper", "--config", str(cfg), *args], env=env,
+                                  capture_output=True, text=True, timeout=180)
+
+        assert kabar_cli("-q", "crawl", BANTENPOS).returncode == 0
+        before = sqlite3.connect(db).execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        r = sqlite_utils_cli("disable-fts", str(db), "articles")
+        assert r.returncode == 0, r.stderr
+        crawl = kabar_cli("-q", "crawl", FAM68)
+        assert crawl.returncode == 0, crawl.stderr[-2000:]
+        assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM articles").fetchone()[0] > before
+        found = kabar_cli("search", "banten")
+        assert found.returncode == 1 and found.stderr.startswith("kabar: error: full-text search is off")
