@@ -142,7 +142,8 @@ def search_cmd(app: AppContext, query: str, sources: tuple[str, ...], since: str
                fmt: str, all_copies: bool) -> int:
     """Full-text search (FTS5 syntax: words, "a phrase", OR, NOT, prefix*, title:word), newest first.
 
-    One row per story (cluster) unless --all-copies; matched words are marked [like this].
+    One row per story (cluster) unless --all-copies; matched words are marked [like this]. When the
+    full-text index is off (sqlite-utils disable-fts), exits 1 with one line saying how to turn it on.
     """
     filters = _filters(sources, since, limit)
     with _open(app) as store:

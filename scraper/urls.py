@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from storage.urls import MAX_URL_CHARS, idna_host
+
 __all__ = ["HTTP_SCHEMES", "absolutize", "host_allowed", "host_key", "normalize_host"]
 
 HTTP_SCHEMES = frozenset({"http", "https"})
@@ -18,18 +20,15 @@ _STRIP_CHARS = str.maketrans("", "", "\t\r\n")  # browsers drop these from URLs 
 
 
 def normalize_host(host: str) -> str:
-    """Lower-case, without a trailing dot, IDN labels in their ASCII (punycode) form."""
-    host = host.strip().rstrip(".").lower()
-    if not host or host.isascii():
-        return host
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return host
+    """Lower-case, without a trailing dot, IDN labels as IDNA 2008 / UTS #46 A-labels (the mapping httpx
+    requests with and canonical URLs use: ``faß.example`` is ``xn--fa-hia.example``, not ``fass.example``)."""
+    return idna_host(host)
 
 
 def _split(url: str) -> tuple[str, str, int | None] | None:
     """(scheme, normalized host, explicit port or None) of an http(s) URL, else None."""
+    if len(url) > MAX_URL_CHARS:   # bounded work: an over-long URL is never followed
+        return None
     try:
         parts = urlsplit(url.strip())
         scheme = parts.scheme.lower()
@@ -47,9 +46,10 @@ def _split(url: str) -> tuple[str, str, int | None] | None:
 def host_allowed(url: str, allowed_domains: tuple[str, ...] | list[str]) -> bool:
     """True when ``url`` is http(s) and its host is an entry of ``allowed_domains`` or a subdomain of one.
 
-    Ports are ignored, the comparison is case-insensitive and IDN-safe (``bücher.example`` and
-    ``xn--bcher-kva.example`` are the same host). ``evilfam68.example`` is not a subdomain of
-    ``fam68.example``.
+    Ports are ignored, the comparison is case-insensitive and IDN-safe with the IDNA 2008 mapping httpx
+    requests with (``bücher.example`` and ``xn--bcher-kva.example`` are the same host; ``faß.example`` is
+    ``xn--fa-hia.example``, so ``fass.example`` does not allow it). ``evilfam68.example`` is not a
+    subdomain of ``fam68.example``. URLs longer than ``storage.urls.MAX_URL_CHARS`` are refused.
     """
     split = _split(url)
     if split is None:

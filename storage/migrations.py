@@ -15,6 +15,8 @@ import sqlite3
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from storage.errors import StorageError
+
 logger = logging.getLogger(__name__)
 
 MIGRATION_SET = "kabar"  # storage.store.MIGRATION_SET / SCHEMA_MIGRATIONS mirror these for readers
@@ -266,6 +268,198 @@ INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', 8);
                             [(feats.period, key, article_id) for key in feats.index_keys()])
 
 
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Execute ``script`` statement by statement inside the open transaction (``executescript`` would
+    commit it first)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement[:80]!r}")
+
+
+# sqlite-utils' trigger names and its quoting of the FTS table (``disable-fts`` drops the triggers that
+# write ``[articles_fts]``), with kabar's ``AFTER UPDATE OF title, text``: touching last_seen_at costs no
+# FTS work. Created only while articles_fts exists.
+FTS_TRIGGERS = """
+CREATE TRIGGER articles_ai AFTER INSERT ON articles BEGIN
+    INSERT INTO [articles_fts] (rowid, title, text) VALUES (new.id, new.title, new.text);
+END;
+CREATE TRIGGER articles_ad AFTER DELETE ON articles BEGIN
+    INSERT INTO [articles_fts] ([articles_fts], rowid, title, text) VALUES ('delete', old.id, old.title, old.text);
+END;
+CREATE TRIGGER articles_au AFTER UPDATE OF title, text ON articles BEGIN
+    INSERT INTO [articles_fts] ([articles_fts], rowid, title, text) VALUES ('delete', old.id, old.title, old.text);
+    INSERT INTO [articles_fts] (rowid, title, text) VALUES (new.id, new.title, new.text);
+END;
+"""
+
+
+@migrations(name="0008_foreign_keys_and_fts_triggers")
+def _foreign_keys_and_fts_triggers(db: Database) -> None:
+    # Declared foreign keys (Datasette links them, sqlite-utils lists them): articles.source, runs.source,
+    # pages.source -> sources.name and articles.cluster_id -> articles.id. SQLite cannot add a constraint
+    # to a table, so the three tables are rebuilt (same columns, same ids: the FTS rowids stay valid). The
+    # data is made to satisfy them first, and triggers keep it so: a row naming an unknown source adds it
+    # to sources; deleting a story's first article hands the story to its next article. The FTS triggers
+    # get sqlite-utils' names and quoting (see FTS_TRIGGERS). migrate() runs this with
+    # foreign_keys off; kabar's connections turn it on again afterwards.
+    conn: sqlite3.Connection = db.conn
+    has_fts = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles_fts'").fetchone() is not None
+    _run_script(conn, """
+INSERT OR IGNORE INTO sources (name, created_at) SELECT source, MIN(first_seen_at) FROM articles GROUP BY source;
+INSERT OR IGNORE INTO sources (name, created_at) SELECT source, MIN(started_at) FROM runs GROUP BY source;
+INSERT OR IGNORE INTO sources (name, created_at)
+    SELECT source, MIN(fetched_at) FROM pages WHERE source IS NOT NULL GROUP BY source;
+UPDATE articles SET cluster_id = id WHERE cluster_id IS NULL;
+CREATE TEMP TABLE kabar_orphan_clusters AS
+    SELECT cluster_id AS old, MIN(id) AS new FROM articles
+    WHERE cluster_id NOT IN (SELECT id FROM articles) GROUP BY cluster_id;
+UPDATE articles SET cluster_id = (SELECT new FROM temp.kabar_orphan_clusters WHERE old = articles.cluster_id)
+    WHERE cluster_id IN (SELECT old FROM temp.kabar_orphan_clusters);
+DROP TABLE temp.kabar_orphan_clusters;
+PRAGMA legacy_alter_table = ON;
+ALTER TABLE articles RENAME TO kabar_old_articles;
+ALTER TABLE runs RENAME TO kabar_old_runs;
+ALTER TABLE pages RENAME TO kabar_old_pages;
+PRAGMA legacy_alter_table = OFF;
+CREATE TABLE articles (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL REFERENCES sources (name),
+    url TEXT NOT NULL,
+    canonical_url TEXT NOT NULL UNIQUE,
+    title TEXT,
+    published_at TEXT,
+    modified_at TEXT,
+    authors TEXT,                -- JSON array
+    section TEXT,
+    tags TEXT,                   -- JSON array
+    lang TEXT,
+    image TEXT,
+    dateline TEXT,
+    text TEXT,
+    content_hash TEXT NOT NULL,
+    cluster_id INTEGER REFERENCES articles (id),  -- id of the first article of the story
+    revision INTEGER NOT NULL DEFAULT 1,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL
+);
+INSERT INTO articles SELECT id, source, url, canonical_url, title, published_at, modified_at, authors, section,
+    tags, lang, image, dateline, text, content_hash, cluster_id, revision, first_seen_at, last_seen_at
+    FROM kabar_old_articles ORDER BY id;
+DROP TABLE kabar_old_articles;
+CREATE INDEX articles_latest ON articles (published_at DESC, first_seen_at DESC);
+CREATE INDEX articles_source_latest ON articles (source, published_at DESC, first_seen_at DESC);
+CREATE INDEX articles_content_hash ON articles (content_hash);
+CREATE INDEX articles_cluster ON articles (cluster_id);
+
+CREATE TABLE pages (
+    url TEXT PRIMARY KEY,
+    source TEXT REFERENCES sources (name),
+    status INTEGER,              -- last HTTP status, NULL when none came back
+    etag TEXT,
+    last_modified TEXT,
+    content_hash TEXT,
+    fetched_at TEXT,
+    error TEXT                   -- reason of the last failure or skip
+);
+INSERT INTO pages SELECT url, source, status, etag, last_modified, content_hash, fetched_at, error
+    FROM kabar_old_pages ORDER BY rowid;
+DROP TABLE kabar_old_pages;
+CREATE INDEX pages_errors ON pages (fetched_at DESC) WHERE error IS NOT NULL;
+
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL REFERENCES sources (name),
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL DEFAULT 'running',  -- running | ok | failed | interrupted
+    discovered INTEGER NOT NULL DEFAULT 0,
+    fetched INTEGER NOT NULL DEFAULT 0,
+    new INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    duplicate INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    error TEXT                   -- why a run failed or was interrupted (kabar extension)
+);
+INSERT INTO runs SELECT id, source, started_at, finished_at, status, discovered, fetched, new, updated, unchanged,
+    duplicate, skipped, failed, error FROM kabar_old_runs ORDER BY id;
+DROP TABLE kabar_old_runs;
+CREATE INDEX runs_source_started ON runs (source, started_at DESC);
+CREATE INDEX runs_running ON runs (status) WHERE status = 'running';
+
+CREATE TRIGGER articles_source BEFORE INSERT ON articles BEGIN
+    INSERT INTO sources (name, created_at) SELECT new.source, new.first_seen_at
+        WHERE NOT EXISTS (SELECT 1 FROM sources WHERE name = new.source);
+END;
+CREATE TRIGGER articles_source_update BEFORE UPDATE OF source ON articles BEGIN
+    INSERT INTO sources (name, created_at) SELECT new.source, new.last_seen_at
+        WHERE NOT EXISTS (SELECT 1 FROM sources WHERE name = new.source);
+END;
+CREATE TRIGGER articles_cluster_ad AFTER DELETE ON articles BEGIN
+    UPDATE articles SET cluster_id = (SELECT MIN(id) FROM articles WHERE cluster_id = old.id)
+        WHERE cluster_id = old.id;
+END;
+CREATE TRIGGER runs_source BEFORE INSERT ON runs BEGIN
+    INSERT INTO sources (name, created_at) SELECT new.source, new.started_at
+        WHERE NOT EXISTS (SELECT 1 FROM sources WHERE name = new.source);
+END;
+CREATE TRIGGER pages_source BEFORE INSERT ON pages WHEN new.source IS NOT NULL BEGIN
+    INSERT INTO sources (name, created_at) SELECT new.source, new.fetched_at
+        WHERE NOT EXISTS (SELECT 1 FROM sources WHERE name = new.source);
+END;
+CREATE TRIGGER pages_source_update BEFORE UPDATE OF source ON pages WHEN new.source IS NOT NULL BEGIN
+    INSERT INTO sources (name, created_at) SELECT new.source, new.fetched_at
+        WHERE NOT EXISTS (SELECT 1 FROM sources WHERE name = new.source);
+END;
+""")
+    if has_fts:
+        _run_script(conn, FTS_TRIGGERS)
+
+
+@migrations(name="0009_canonical_url_keys")
+def _canonical_url_keys(db: Database) -> None:
+    # Keys from storage.urls.canonical_url with IDNA 2008 hosts and w3lib's percent-encoding and dot
+    # segments: every key and URL form recomputed, articles now sharing a key merged (see
+    # storage/migrations_rekey.py for what is kept).
+    from storage.migrations_rekey import rekey
+
+    rekey(db.conn)
+
+
+def known() -> list[str]:
+    """The names of this release's migrations, in order."""
+    return [m.name for m in migrations.pending(Database(memory=True))]
+
+
+def unknown_applied(db: Database) -> list[str]:
+    """Migrations recorded in the database that this release does not know (a newer kabar wrote it)."""
+    if not db.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
+                           ).fetchone():
+        return []
+    names = set(known())
+    return [name for (name,) in db.conn.execute(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid", (MIGRATION_SET,))
+        if name not in names]
+
+
+def check_known(db: Database) -> None:
+    """Raise :class:`StorageError` when the database has a migration this release does not know: writing it
+    with an older schema's rules could corrupt it. Reading it (``Store.open(readonly=True)``) is allowed."""
+    unknown = unknown_applied(db)
+    if unknown:
+        row = db.conn.execute("PRAGMA database_list").fetchone()
+        path = (row[2] if row else "") or ":memory:"
+        raise StorageError(f"{path}: written by a newer kabar (unknown migration {', '.join(unknown)}); "
+                           "refusing to write it: upgrade kabar (query commands can still read it)")
+
+
 def pending(db: Database) -> list[str]:
     """Names of the migrations not yet applied (read-only)."""
     return [m.name for m in migrations.pending(db)]
@@ -274,22 +468,31 @@ def pending(db: Database) -> list[str]:
 def migrate(db: Database) -> list[str]:
     """Apply the pending migrations under one write lock; returns the names applied.
 
-    ``BEGIN IMMEDIATE`` serialises two processes opening a new database at once: the second waits (busy
-    timeout), then finds nothing pending. The connection must be in autocommit mode (``isolation_level=None``).
+    Refuses (:class:`StorageError`) a database with a migration this release does not know. ``BEGIN
+    IMMEDIATE`` serialises two processes opening a new database at once: the second waits (busy timeout),
+    then finds nothing pending. Foreign keys are not enforced while migrating (table rebuilds must not
+    cascade) and restored afterwards. The connection must be in autocommit mode (``isolation_level=None``).
     """
+    check_known(db)
     todo = pending(db)
     if not todo:
         return []
     conn: sqlite3.Connection = db.conn
-    conn.execute("BEGIN IMMEDIATE")
+    foreign_keys = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys = OFF")
     try:
-        todo = pending(db)
-        migrations.apply(db)
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            check_known(db)
+            todo = pending(db)
+            migrations.apply(db)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
     if todo:
         logger.info("database migrated: %s", ", ".join(todo))
     return todo

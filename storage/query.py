@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import shlex
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from storage.errors import QueryError
+from storage.errors import QueryError, StorageError
 from storage.store import Store, map_sqlite_error
 
 logger = logging.getLogger(__name__)
@@ -70,15 +71,32 @@ def _fts_error(query: str, exc: sqlite3.Error) -> QueryError:
                       "prefix*, title:word)")
 
 
+FTS_ON_COMMAND = ("sqlite-utils enable-fts {path} articles title text --fts5 "
+                  "--tokenize 'unicode61 remove_diacritics 2' --create-triggers")
+
+
+def fts_enabled(store: Store) -> bool:
+    """True when the full-text index ``articles_fts`` exists (``sqlite-utils disable-fts`` drops it)."""
+    try:
+        return store.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles_fts'").fetchone() is not None
+    except sqlite3.Error as exc:
+        raise map_sqlite_error(exc, store.path) from exc
+
+
 def search(store: Store, query: str, filters: Filters, *, all_copies: bool = False) -> list[dict[str, Any]]:
     """Full-text search (FTS5 syntax) over title and text, newest first.
 
     By default one row per story: the best-matching (bm25) copy of each cluster, with ``copies`` (articles
     in the story) and ``sources``; ``all_copies`` returns every matching article. ``snippet`` marks the
-    matched words with ``[`` ``]``.
+    matched words with ``[`` ``]``. Without the FTS index (``sqlite-utils disable-fts``) a
+    :class:`StorageError` says how to turn it back on.
     """
     if not query.strip():
         raise QueryError("empty search query")
+    if not fts_enabled(store):
+        raise StorageError(f"full-text search is off in {store.path} (no articles_fts table, e.g. after "
+                           f"sqlite-utils disable-fts); turn it back on with: "
+                           f"{FTS_ON_COMMAND.format(path=shlex.quote(store.path))}")
     where, params = filters.where("a")
     limit_sql, limit_params = filters.limit_sql()
     if all_copies:

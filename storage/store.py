@@ -45,7 +45,8 @@ MIGRATION_SET = "kabar"
 # The names of storage/migrations.py, in order (a test keeps the two equal): readers check them without
 # importing sqlite-utils.
 SCHEMA_MIGRATIONS = ("0001_core_tables", "0002_articles_fts", "0003_story_clusters", "0004_stories_view",
-                     "0005_daemon_heartbeat", "0006_cluster_index_by_period", "0007_story_index")
+                     "0005_daemon_heartbeat", "0006_cluster_index_by_period", "0007_story_index",
+                     "0008_foreign_keys_and_fts_triggers", "0009_canonical_url_keys")
 RUN_STATUSES = frozenset({"running", "ok", "failed", "interrupted"})
 SOURCE_FIELDS = frozenset({"last_run_at", "next_run_at", "last_status", "interval_s", "consecutive_failures"})
 
