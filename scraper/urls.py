@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from storage.urls import MAX_URL_CHARS, idna_host
 
-__all__ = ["HTTP_SCHEMES", "absolutize", "host_allowed", "host_key", "normalize_host"]
+__all__ = ["HTTP_SCHEMES", "absolutize", "host_allowed", "host_key", "normalize_host", "same_site"]
 
 HTTP_SCHEMES = frozenset({"http", "https"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -114,9 +114,13 @@ def absolutize(base: str, href: str) -> str | None:
 
 
 def same_site(a: str, b: str) -> bool:
-    """True when two URLs share a registrable-looking host (www., amp. and m. ignored)."""
+    """True when two URLs share a registrable-looking host (www., amp. and m. ignored; hosts compared in
+    their IDNA 2008 form, so ``bücher.example`` and ``xn--bcher-kva.example`` are one site)."""
     def key(u: str) -> str:
-        h = (urlsplit(u).hostname or "").lower()
+        try:
+            h = normalize_host(urlsplit(u).hostname or "")
+        except ValueError:
+            return ""
         for prefix in ("www.", "amp.", "m."):
             if h.startswith(prefix):
                 h = h[len(prefix):]

@@ -139,19 +139,3 @@ def canonical_url(url: str) -> str:
     path = _remove_dot_segments(normal.path or "/")
     path = _AMP_PATH_RE.sub("", path) or "/"
     return urlunsplit((scheme, netloc, path, _clean_query(normal.query), ""))
-
-
-def same_site(a: str, b: str) -> bool:
-    """True when two URLs share a registrable-looking host (www. and amp. ignored; hosts compared in their
-    IDNA 2008 form, so ``bücher.example`` and ``xn--bcher-kva.example`` are one site)."""
-    def key(u: str) -> str:
-        try:
-            h = idna_host(urlsplit(u).hostname or "")
-        except ValueError:
-            return ""
-        for prefix in ("www.", "amp.", "m."):
-            if h.startswith(prefix):
-                h = h[len(prefix):]
-        return h
-    ka, kb = key(a), key(b)
-    return bool(ka) and (ka == kb or ka.endswith("." + kb) or kb.endswith("." + ka))

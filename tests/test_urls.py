@@ -164,7 +164,7 @@ def test_host_mapping_is_the_one_httpx_requests(host: str) -> None:
 
 
 def test_same_site_compares_idna_2008_hosts() -> None:
-    from storage.urls import same_site
+    from scraper.urls import same_site
 
     assert same_site("https://www.bücher.example/a", "https://xn--bcher-kva.example/b")
     assert not same_site("https://faß.example/a", "https://fass.example/a")
