@@ -207,10 +207,12 @@ class Fetcher:
     # -- public API ----------------------------------------------------------------------------------
 
     def fetch(self, url: str, *, allowed_domains: tuple[str, ...], etag: str | None = None,
-              last_modified: str | None = None, accept_html_only: bool = True) -> FetchResult:
+              last_modified: str | None = None, accept_html_only: bool = True,
+              max_bytes: int | None = None) -> FetchResult:
         """GET ``url`` politely; raises a :class:`FetchError` subclass when it cannot be had.
 
-        An empty ``allowed_domains`` means the host of ``url`` (and its subdomains).
+        An empty ``allowed_domains`` means the host of ``url`` (and its subdomains). ``max_bytes`` caps the
+        raw and the decompressed body of this fetch (None: ``http.max_bytes``), e.g. for sitemaps.
         """
         started = self._clock()
         url = url.strip()
@@ -218,7 +220,7 @@ class Fetcher:
         if parts.scheme.lower() not in HTTP_SCHEMES or not parts.hostname:
             raise _skipped(f"not an http(s) URL: {url}", url)
         domains = tuple(allowed_domains) or (parts.hostname,)
-        limit = self._max_bytes
+        limit = self._max_bytes if max_bytes is None else int(max_bytes)
         current = _defrag(url)
         if not host_allowed(current, domains):
             raise _skipped(f"off-site URL ({parts.hostname} is not in allowed_domains)", url)

@@ -596,17 +596,20 @@ def test_content_length_above_max_fails_before_reading() -> None:
     assert read == []
 
 
-def test_endless_body_cut_at_max_bytes() -> None:
-    chunks = []
-
+def endless_route(chunks: list[int], piece: bytes, content_type: str) -> Handler:
+    """A route whose body never ends: ``piece`` after ``piece``, each counted in ``chunks``."""
     def endless(request: httpx.Request) -> httpx.Response:
         def body() -> Iterator[bytes]:
             while True:
                 chunks.append(1)
-                yield b"<p>" + b"a" * 1021
-        return httpx.Response(200, headers={"Content-Type": "text/html"}, content=body())
+                yield piece
+        return httpx.Response(200, headers={"Content-Type": content_type}, content=body())
+    return endless
 
-    site = Site({"/a": endless})
+
+def test_endless_body_cut_at_max_bytes() -> None:
+    chunks: list[int] = []
+    site = Site({"/a": endless_route(chunks, b"<p>" + b"a" * 1021, "text/html")})
     f, _ = make(site, max_bytes=10_240)
     with pytest.raises(TooLargeError, match=r"^response larger than 10240 bytes$"):
         f.fetch("https://news.example/a", allowed_domains=SITE)
@@ -617,6 +620,42 @@ def test_body_of_exactly_max_bytes_is_fine() -> None:
     body = b"<" + b"p" * 999
     f, _ = make(Site({"/a": html(body=body)}), max_bytes=1000)
     assert f.fetch("https://news.example/a", allowed_domains=SITE).content == body
+
+
+def test_per_call_max_bytes_overrides_the_configured_limit() -> None:
+    body = b"<urlset>" + b"x" * 5000 + b"</urlset>"
+    xml = {"Content-Type": "application/xml"}
+    site = Site({"/sitemap.xml": R(200, headers=xml, content=body),
+                 "/sitemap-gz.xml": R(200, headers={"Content-Type": "application/xml", "Content-Encoding": "gzip"},
+                                      content=gzip.compress(body)),
+                 "/page": html(body=b"<" + b"p" * 1999)})
+    f, _ = make(site, max_bytes=1000)
+    url = "https://news.example/sitemap.xml"
+    with pytest.raises(TooLargeError, match="^response larger than 1000 bytes$"):
+        f.fetch(url, allowed_domains=SITE, accept_html_only=False)
+    assert f.fetch(url, allowed_domains=SITE, accept_html_only=False, max_bytes=10_000).content == body
+    # a smaller per-call limit applies too (Content-Length seen before reading)
+    with pytest.raises(TooLargeError, match="^response larger than 100 bytes$"):
+        f.fetch("https://news.example/page", allowed_domains=SITE, max_bytes=100)
+    # the limit covers the decompressed bytes: 5 KB of gzip'd x's are tiny raw, too big inflated
+    gz = "https://news.example/sitemap-gz.xml"
+    assert f.fetch(gz, allowed_domains=SITE, accept_html_only=False, max_bytes=6000).content == body
+    assert len(gzip.compress(body)) < 1000
+    with pytest.raises(TooLargeError, match=r"^response larger than 4000 bytes \(decompressed\)$"):
+        f.fetch(gz, allowed_domains=SITE, accept_html_only=False, max_bytes=4000)
+    # the configured limit still holds for the next call
+    with pytest.raises(TooLargeError, match="^response larger than 1000 bytes$"):
+        f.fetch("https://news.example/page", allowed_domains=SITE)
+
+
+def test_per_call_max_bytes_applies_to_an_endless_body_after_a_redirect() -> None:
+    chunks: list[int] = []
+    site = Site({"/old.xml": R(301, headers={"Location": "/new.xml"}),
+                 "/new.xml": endless_route(chunks, b"<" + b"a" * 1023, "application/xml")})
+    f, _ = make(site, max_bytes=1_000_000)
+    with pytest.raises(TooLargeError, match="^response larger than 8192 bytes$"):
+        f.fetch("https://news.example/old.xml", allowed_domains=SITE, accept_html_only=False, max_bytes=8192)
+    assert len(chunks) == 9
 
 
 def _endless_gzip() -> Iterator[bytes]:
