@@ -167,9 +167,10 @@ class Fetcher:
     ``sleep``, ``clock`` (monotonic seconds), ``rand`` (jitter in [0, 1)) and ``wall`` (epoch seconds, for
     an HTTP-date ``Retry-After`` without a ``Date`` header) are injectable so tests are instant and exact.
     ``robots`` lets a long-lived caller share a :class:`RobotsCache` between runs (it must then call
-    ``forget_failures()`` when a run starts). When ``stop`` is set, waits end early and the fetch raises
-    :class:`FetchStopped` (nothing was sent); with ``stop`` and the default ``sleep``, waits use
-    ``stop.wait`` so they wake up at once.
+    ``forget_failures()`` when a run starts). When ``stop`` is set no new request starts: waits (for a
+    host or global slot, a delay, a backoff) end early, the flag is checked again just before sending, and
+    the fetch raises :class:`FetchStopped` (nothing was sent); with ``stop`` and the default ``sleep``, waits
+    use ``stop.wait`` so they wake up at once. Requests already sent finish.
     """
 
     def __init__(self, http: HttpConfig, *, transport: httpx.BaseTransport | None = None,

@@ -5,8 +5,9 @@ between request starts (a robots.txt ``Crawl-delay`` wins when larger, capped at
 ``Retry-After`` pauses the host for every thread; at most ``concurrency`` requests are in flight in total.
 Retries wait an exponential backoff with equal jitter (:meth:`Politeness.backoff`).
 
-When the ``stop`` event is set, waits for a delay, a pause or a backoff end early and raise
-:class:`FetchStopped`.
+Stop means stop: once the ``stop`` event is set no new request starts. Every wait (for a host slot, a
+global slot, a delay, a pause, a backoff) ends early on it, and the flag is checked again after the turn
+is granted, just before the request is sent; either way :class:`FetchStopped` is raised.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from scraper.errors import FetchError
 __all__ = ["FetchStopped", "HostSlot", "Politeness", "parse_retry_after"]
 
 logger = logging.getLogger("scraper.fetch")
+
+# How often a thread blocked on a full host or global slot looks at the stop event.
+_STOP_POLL = 0.05
+
 
 class FetchStopped(FetchError):
     """The ``stop`` event was set while the fetch was waiting for its turn: no request was sent."""
@@ -89,10 +94,21 @@ class Politeness:
         self._sleep(seconds)
         self.check_stop(url)
 
+    def _acquire(self, sem: threading.Semaphore, url: str) -> None:
+        if sem.acquire(blocking=False):
+            return
+        if self._stop is None:
+            sem.acquire()
+            return
+        while not sem.acquire(timeout=_STOP_POLL):
+            self.check_stop(url)
+
     @contextmanager
     def turn(self, slot: HostSlot, url: str = "") -> Iterator[None]:
-        """Hold a host slot and a global slot, started no earlier than the host's delay and pause allow."""
-        slot.sem.acquire()
+        """Hold a host slot and a global slot, started no earlier than the host's delay and pause allow.
+
+        Raises :class:`FetchStopped` instead when the stop event is set before the turn begins."""
+        self._acquire(slot.sem, url)
         try:
             while True:
                 with slot.lock:
@@ -100,7 +116,7 @@ class Politeness:
                 if wait > 0:
                     self.wait(wait, url)
                     continue
-                self._global.acquire()
+                self._acquire(self._global, url)
                 with slot.lock:  # re-check: another thread of this host may have started meanwhile
                     now = self._clock()
                     if slot.ready_at() <= now:
@@ -108,6 +124,7 @@ class Politeness:
                         break
                 self._global.release()
             try:
+                self.check_stop(url)  # the stop may have come while this thread waited for its turn
                 yield
             finally:
                 self._global.release()

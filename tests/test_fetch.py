@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -395,6 +396,82 @@ def test_stop_event_ends_waits() -> None:
     with pytest.raises(FetchStopped) as ei:
         f.fetch("https://news.example/b", allowed_domains=SITE)
     assert ei.value.outcome == "skipped"
+    assert site.pages() == ["https://news.example/a"]
+
+
+def test_no_request_after_stop_even_without_a_wait() -> None:
+    # no delay, free slots: the turn is granted at once, and the stop flag is still checked before sending
+    stop = threading.Event()
+    site = Site()
+    cfg = dataclasses.replace(HttpConfig(), per_host_delay=0.0, respect_robots=False)
+    f = Fetcher(cfg, transport=httpx.MockTransport(site), stop=stop)
+    f.fetch("https://news.example/a", allowed_domains=SITE)
+    stop.set()
+    with pytest.raises(FetchStopped, match="^stopped before the request was sent$"):
+        f.fetch("https://news.example/b", allowed_domains=SITE)
+    assert site.pages() == ["https://news.example/a"]
+
+
+@pytest.mark.parametrize(("per_host", "total"), [(4, 8), (8, 4)], ids=["host-slots-full", "global-slots-full"])
+def test_stop_with_four_in_flight_sends_nothing_more(per_host: int, total: int) -> None:
+    """4 requests hang on a slow host, 8 more wait for a slot: after stop the waiting ones give up at once
+    (not when a slot frees) and, once the 4 finish, nothing more is sent."""
+    stop = threading.Event()
+    release = threading.Event()
+    lock = threading.Lock()
+    sent: list[str] = []
+    four_in_flight = threading.Event()
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        with lock:
+            sent.append(request.url.path)
+            if len(sent) == 4:
+                four_in_flight.set()
+        release.wait(20)
+        return html()(request)
+
+    cfg = dataclasses.replace(HttpConfig(), per_host_delay=0.0, respect_robots=False, retries=0,
+                              per_host_concurrency=per_host, concurrency=total)
+    f = Fetcher(cfg, transport=httpx.MockTransport(slow), stop=stop)
+    outcomes: dict[int, str] = {}
+
+    def worker(n: int) -> None:
+        try:
+            f.fetch(f"https://news.example/a{n}", allowed_domains=SITE)
+            outcomes[n] = "fetched"
+        except FetchStopped:
+            outcomes[n] = "stopped"
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    assert four_in_flight.wait(10)
+    time.sleep(0.1)            # the other 8 are blocked on a slot by now
+    assert len(sent) == 4
+    stop.set()
+    deadline = time.monotonic() + 2
+    while sum(1 for o in outcomes.values() if o == "stopped") < 8 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sorted(outcomes.values()) == ["stopped"] * 8, "waiting fetches must not sleep through a stop"
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert sorted(outcomes.values()) == ["fetched"] * 4 + ["stopped"] * 8
+    assert len(sent) == 4
+    f.close()
+
+
+def test_stop_during_a_retry_after_pause_sends_no_retry() -> None:
+    stop = threading.Event()
+    site = Site({"/a": [R(503, headers={"Retry-After": "30"}), html()]})
+    cfg = dataclasses.replace(HttpConfig(), per_host_delay=0.0, respect_robots=False, retries=3,
+                              max_retry_after=60.0)
+    f = Fetcher(cfg, transport=httpx.MockTransport(site), stop=stop)
+    threading.Timer(0.2, stop.set).start()
+    started = time.monotonic()
+    with pytest.raises(FetchStopped):
+        f.fetch("https://news.example/a", allowed_domains=SITE)
+    assert time.monotonic() - started < 5       # woke up on the stop, not after the 30 s pause
     assert site.pages() == ["https://news.example/a"]
 
 
