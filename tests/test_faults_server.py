@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from hostile_server import (
     UNRESOLVABLE_HOST,
     HostileServer,
     Route,
+    article_html,
     config_to_toml,
 )
 
@@ -425,3 +427,94 @@ def test_a_gzip_sitemap_bomb_is_read_within_bounds(tmp_path: Path) -> None:
         assert len(srv.requests_for(SITEMAP_BOMB_PATH)) == 1
     assert summary.status == "ok" and summary.new == 3, summary.counts()
     assert growth < 400, f"peak RSS grew by {growth:.0f} MB"
+
+
+class _SlowSite:
+    """Loopback: a listing of 24 articles that each take ``delay`` seconds to answer; records when every
+    article request arrived (monotonic)."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.arrivals: list[float] = []
+        self.lock = threading.Lock()
+        self.four_in_flight = threading.Event()
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                if self.path == "/":
+                    links = "".join(f'<a href="/2025/01/lambat-{i:02d}/">lambat {i}</a>' for i in range(24))
+                    self._send(200, f"<html><body>{links}</body></html>".encode())
+                elif self.path.startswith("/2025/01/"):
+                    with site.lock:
+                        site.arrivals.append(time.monotonic())
+                        if len(site.arrivals) == 4:
+                            site.four_in_flight.set()
+                    time.sleep(site.delay)
+                    n = self.path.rstrip("/").rsplit("-", 1)[-1]
+                    self._send(200, article_html(f"Berita Lambat Nomor {n}",
+                                                 [f"Paragraf {k} berita lambat nomor {n} untuk uji henti."
+                                                  * 4 for k in range(3)]).encode())
+                else:
+                    self._send(404, b"not found")
+
+            def _send(self, status: int, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
+
+    def __enter__(self) -> _SlowSite:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_stop_with_four_requests_in_flight_starts_no_new_request(tmp_path: Path) -> None:
+    """Issue 14, "stop means stop": 4 article requests in flight to a slow site and more queued; after the
+    stop event no further request is sent and the run ends once the 4 are answered."""
+    stop = threading.Event()
+    with _SlowSite(delay=1.5) as site:
+        data = {
+            "storage": {"path": str(tmp_path / "s.db")},
+            "http": {**HTTP, "timeout": 10.0, "concurrency": 8, "per_host_concurrency": 4},
+            "sources": [{"name": SOURCE, "start_urls": [f"{site.base_url}/"], "allowed_domains": ["127.0.0.1"],
+                         "article_pattern": "/2025/01/"}],
+        }
+        config = config_from_dict(data, "<slow>")
+        result: list[RunSummary] = []
+        with Store.open(str(tmp_path / "s.db")) as store:
+            crawl = threading.Thread(target=lambda: result.append(
+                crawl_source(config.sources[0], config, store, stop=stop)))
+            crawl.start()
+            assert site.four_in_flight.wait(30)
+            time.sleep(0.2)                   # the rest queue up behind the host's 4 slots
+            stop.set()
+            stopped_at = time.monotonic()
+            crawl.join(30)
+            ended = time.monotonic() - stopped_at
+        time.sleep(0.2)
+        with site.lock:
+            after_stop = [t for t in site.arrivals if t > stopped_at]
+            total = len(site.arrivals)
+    assert not crawl.is_alive()
+    assert after_stop == [], f"{len(after_stop)} article request(s) sent after the stop"
+    assert total == 4
+    summary = result[0]
+    assert summary.status == "interrupted" and summary.fetched == 4, summary.counts()
+    assert ended < 1.5 + 3.0, f"the run took {ended:.1f}s to end after the stop"

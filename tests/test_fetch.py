@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -398,6 +399,82 @@ def test_stop_event_ends_waits() -> None:
     assert site.pages() == ["https://news.example/a"]
 
 
+def test_no_request_after_stop_even_without_a_wait() -> None:
+    # no delay, free slots: the turn is granted at once, and the stop flag is still checked before sending
+    stop = threading.Event()
+    site = Site()
+    cfg = dataclasses.replace(HttpConfig(), per_host_delay=0.0, respect_robots=False)
+    f = Fetcher(cfg, transport=httpx.MockTransport(site), stop=stop)
+    f.fetch("https://news.example/a", allowed_domains=SITE)
+    stop.set()
+    with pytest.raises(FetchStopped, match="^stopped before the request was sent$"):
+        f.fetch("https://news.example/b", allowed_domains=SITE)
+    assert site.pages() == ["https://news.example/a"]
+
+
+@pytest.mark.parametrize(("per_host", "total"), [(4, 8), (8, 4)], ids=["host-slots-full", "global-slots-full"])
+def test_stop_with_four_in_flight_sends_nothing_more(per_host: int, total: int) -> None:
+    """4 requests hang on a slow host, 8 more wait for a slot: after stop the waiting ones give up at once
+    (not when a slot frees) and, once the 4 finish, nothing more is sent."""
+    stop = threading.Event()
+    release = threading.Event()
+    lock = threading.Lock()
+    sent: list[str] = []
+    four_in_flight = threading.Event()
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        with lock:
+            sent.append(request.url.path)
+            if len(sent) == 4:
+                four_in_flight.set()
+        release.wait(20)
+        return html()(request)
+
+    cfg = dataclasses.replace(HttpConfig(), per_host_delay=0.0, respect_robots=False, retries=0,
+                              per_host_concurrency=per_host, concurrency=total)
+    f = Fetcher(cfg, transport=httpx.MockTransport(slow), stop=stop)
+    outcomes: dict[int, str] = {}
+
+    def worker(n: int) -> None:
+        try:
+            f.fetch(f"https://news.example/a{n}", allowed_domains=SITE)
+            outcomes[n] = "fetched"
+        except FetchStopped:
+            outcomes[n] = "stopped"
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    assert four_in_flight.wait(10)
+    time.sleep(0.1)            # the other 8 are blocked on a slot by now
+    assert len(sent) == 4
+    stop.set()
+    deadline = time.monotonic() + 2
+    while sum(1 for o in outcomes.values() if o == "stopped") < 8 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sorted(outcomes.values()) == ["stopped"] * 8, "waiting fetches must not sleep through a stop"
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert sorted(outcomes.values()) == ["fetched"] * 4 + ["stopped"] * 8
+    assert len(sent) == 4
+    f.close()
+
+
+def test_stop_during_a_retry_after_pause_sends_no_retry() -> None:
+    stop = threading.Event()
+    site = Site({"/a": [R(503, headers={"Retry-After": "30"}), html()]})
+    cfg = dataclasses.replace(HttpConfig(), per_host_delay=0.0, respect_robots=False, retries=3,
+                              max_retry_after=60.0)
+    f = Fetcher(cfg, transport=httpx.MockTransport(site), stop=stop)
+    threading.Timer(0.2, stop.set).start()
+    started = time.monotonic()
+    with pytest.raises(FetchStopped):
+        f.fetch("https://news.example/a", allowed_domains=SITE)
+    assert time.monotonic() - started < 5       # woke up on the stop, not after the 30 s pause
+    assert site.pages() == ["https://news.example/a"]
+
+
 # -- retries ---------------------------------------------------------------------------------------------
 
 def test_503_retry_after_seconds_then_ok() -> None:
@@ -596,17 +673,20 @@ def test_content_length_above_max_fails_before_reading() -> None:
     assert read == []
 
 
-def test_endless_body_cut_at_max_bytes() -> None:
-    chunks = []
-
+def endless_route(chunks: list[int], piece: bytes, content_type: str) -> Handler:
+    """A route whose body never ends: ``piece`` after ``piece``, each counted in ``chunks``."""
     def endless(request: httpx.Request) -> httpx.Response:
         def body() -> Iterator[bytes]:
             while True:
                 chunks.append(1)
-                yield b"<p>" + b"a" * 1021
-        return httpx.Response(200, headers={"Content-Type": "text/html"}, content=body())
+                yield piece
+        return httpx.Response(200, headers={"Content-Type": content_type}, content=body())
+    return endless
 
-    site = Site({"/a": endless})
+
+def test_endless_body_cut_at_max_bytes() -> None:
+    chunks: list[int] = []
+    site = Site({"/a": endless_route(chunks, b"<p>" + b"a" * 1021, "text/html")})
     f, _ = make(site, max_bytes=10_240)
     with pytest.raises(TooLargeError, match=r"^response larger than 10240 bytes$"):
         f.fetch("https://news.example/a", allowed_domains=SITE)
@@ -617,6 +697,42 @@ def test_body_of_exactly_max_bytes_is_fine() -> None:
     body = b"<" + b"p" * 999
     f, _ = make(Site({"/a": html(body=body)}), max_bytes=1000)
     assert f.fetch("https://news.example/a", allowed_domains=SITE).content == body
+
+
+def test_per_call_max_bytes_overrides_the_configured_limit() -> None:
+    body = b"<urlset>" + b"x" * 5000 + b"</urlset>"
+    xml = {"Content-Type": "application/xml"}
+    site = Site({"/sitemap.xml": R(200, headers=xml, content=body),
+                 "/sitemap-gz.xml": R(200, headers={"Content-Type": "application/xml", "Content-Encoding": "gzip"},
+                                      content=gzip.compress(body)),
+                 "/page": html(body=b"<" + b"p" * 1999)})
+    f, _ = make(site, max_bytes=1000)
+    url = "https://news.example/sitemap.xml"
+    with pytest.raises(TooLargeError, match="^response larger than 1000 bytes$"):
+        f.fetch(url, allowed_domains=SITE, accept_html_only=False)
+    assert f.fetch(url, allowed_domains=SITE, accept_html_only=False, max_bytes=10_000).content == body
+    # a smaller per-call limit applies too (Content-Length seen before reading)
+    with pytest.raises(TooLargeError, match="^response larger than 100 bytes$"):
+        f.fetch("https://news.example/page", allowed_domains=SITE, max_bytes=100)
+    # the limit covers the decompressed bytes: 5 KB of gzip'd x's are tiny raw, too big inflated
+    gz = "https://news.example/sitemap-gz.xml"
+    assert f.fetch(gz, allowed_domains=SITE, accept_html_only=False, max_bytes=6000).content == body
+    assert len(gzip.compress(body)) < 1000
+    with pytest.raises(TooLargeError, match=r"^response larger than 4000 bytes \(decompressed\)$"):
+        f.fetch(gz, allowed_domains=SITE, accept_html_only=False, max_bytes=4000)
+    # the configured limit still holds for the next call
+    with pytest.raises(TooLargeError, match="^response larger than 1000 bytes$"):
+        f.fetch("https://news.example/page", allowed_domains=SITE)
+
+
+def test_per_call_max_bytes_applies_to_an_endless_body_after_a_redirect() -> None:
+    chunks: list[int] = []
+    site = Site({"/old.xml": R(301, headers={"Location": "/new.xml"}),
+                 "/new.xml": endless_route(chunks, b"<" + b"a" * 1023, "application/xml")})
+    f, _ = make(site, max_bytes=1_000_000)
+    with pytest.raises(TooLargeError, match="^response larger than 8192 bytes$"):
+        f.fetch("https://news.example/old.xml", allowed_domains=SITE, accept_html_only=False, max_bytes=8192)
+    assert len(chunks) == 9
 
 
 def _endless_gzip() -> Iterator[bytes]:
