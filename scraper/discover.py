@@ -34,7 +34,8 @@ from scraper.xmlsafe import MAX_VALUE_CHARS
 
 __all__ = [
     "FEED_MAX_BYTES", "FEED_MAX_ELEMENTS", "FEED_MAX_ITEMS", "MAX_URL_CHARS", "SITEMAP_MAX_BYTES",
-    "SITEMAP_MAX_URLS", "feed_links", "is_article_url", "is_pagination_url", "links_from_listing",
+    "SITEMAP_MAX_URLS", "feed_links", "is_article_sitemap", "is_article_url", "is_pagination_url",
+    "links_from_listing",
     "parse_feed", "parse_sitemap", "section_links", "sitemaps_from_robots",
 ]
 
@@ -324,6 +325,23 @@ def feed_links(html: bytes | str, base_url: str) -> list[str]:
             if url:
                 out.append(url)
     return _dedupe(out)
+
+
+# Child sitemaps of an index that list no articles: WordPress pages, taxonomies, authors and media
+# (Yoast SEO, Rank Math, All in One SEO: ``page-sitemap.xml``, ``category-sitemap2.xml``; WordPress core:
+# ``wp-sitemap-posts-page-1.xml``, ``wp-sitemap-taxonomies-category-1.xml``, ``wp-sitemap-users-1.xml``).
+_NON_ARTICLE_SITEMAP_RE = re.compile(
+    r"(?:^|[/_-])(?:page|category|categories|post_tag|tag|tags|author|authors|attachment|product_cat|product_tag"
+    r"|local|user|users)-sitemap\d*\.xml(?:\.gz)?$"
+    r"|/wp-sitemap-(?:posts-page|taxonomies-[a-z0-9_-]+|users)-\d+\.xml$", re.IGNORECASE)
+
+
+def is_article_sitemap(url: str) -> bool:
+    """May a child sitemap of an index list articles? False for the page, taxonomy, author and media
+    sitemaps that WordPress SEO plugins and WordPress core name by what they list."""
+    if len(url) > MAX_URL_CHARS:
+        return False
+    return _NON_ARTICLE_SITEMAP_RE.search(urlsplit(url).path) is None
 
 
 def sitemaps_from_robots(text: str | bytes) -> list[str]:

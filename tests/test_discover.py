@@ -6,6 +6,7 @@ import gzip
 
 import pytest
 
+from scraper import discover
 from scraper.discover import (
     feed_links,
     is_article_url,
@@ -303,3 +304,23 @@ def test_child_sitemaps_newest_first() -> None:
                 "https://x.example/post-sitemap1.xml", "https://x.example/undated.xml"]
     assert parse_sitemap(index) == ([], expected)
     assert parse_sitemap(index + b"<broken")[1] == expected   # the regex fallback orders the same way
+
+
+@pytest.mark.parametrize(("url", "articles"), [
+    ("https://portal.example/post-sitemap.xml", True),
+    ("https://portal.example/post-sitemap3.xml", True),
+    ("https://portal.example/berita-sitemap.xml", True),        # a custom post type of a portal
+    ("https://portal.example/homepage-sitemap.xml", True),
+    ("https://portal.example/sitemap-news.xml", True),
+    ("https://portal.example/wp-sitemap-posts-post-1.xml", True),
+    ("https://portal.example/page-sitemap.xml", False),          # Yoast / Rank Math / AIOSEO
+    ("https://portal.example/category-sitemap.xml", False),
+    ("https://portal.example/post_tag-sitemap2.xml", False),
+    ("https://portal.example/author-sitemap.xml", False),
+    ("https://portal.example/attachment-sitemap.xml.gz", False),
+    ("https://portal.example/wp-sitemap-posts-page-1.xml", False),  # WordPress core
+    ("https://portal.example/wp-sitemap-taxonomies-category-1.xml", False),
+    ("https://portal.example/wp-sitemap-users-1.xml", False),
+])
+def test_child_sitemaps_named_for_pages_or_taxonomies_list_no_articles(url: str, articles: bool) -> None:
+    assert discover.is_article_sitemap(url) is articles
