@@ -47,10 +47,10 @@ from scraper.config import Config, SourceConfig
 from scraper.errors import ConfigError, KabarError, StorageError
 from scraper.roster import Roster
 from scraper.runner import CrawlFn, RunRecord, StoreLike, save_state, supervise_run
-from scraper.schedule import Rand, SourceState, format_time
+from scraper.schedule import Rand, SourceState
 from scraper.timer import JobTimer
 from storage.heartbeat import HeartbeatWriter, NotMigratedError
-from storage.util import utcnow_iso
+from storage.util import format_time, utcnow_iso
 
 logger = logging.getLogger(__name__)
 

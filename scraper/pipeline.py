@@ -50,6 +50,7 @@ from storage import worker
 from storage.records import ArticleRecord
 from storage.store import PreparedArticle, Store, prepare_article
 from storage.urls import canonical_url
+from storage.util import format_time
 
 log = logging.getLogger(__name__)
 
@@ -530,8 +531,7 @@ class _Run:
         """New URLs (newest first), then known ones whose lastmod moved, then recently first seen ones."""
         # newest first (sort is stable, so undated ones keep discovery order, after the dated ones)
         ordered = sorted(candidates.values(), key=lambda c: c.date or "", reverse=True)
-        recheck_after = (datetime.now(UTC) - timedelta(days=self.config.http.recheck_days)).isoformat(
-            timespec="seconds")
+        recheck_after = format_time(datetime.now(UTC) - timedelta(days=self.config.http.recheck_days))
         new: list[_Job] = []
         changed: list[_Job] = []
         recent: list[_Job] = []

@@ -22,17 +22,9 @@ from typing import Any
 
 from scraper.config import Config, SourceConfig
 from scraper.runner import RunRecord, StoreLike, save_state
-from scraper.schedule import (
-    Plan,
-    Policy,
-    Rand,
-    SourceState,
-    first_run,
-    format_time,
-    on_schedule_change,
-    policy_for,
-)
+from scraper.schedule import Plan, Policy, Rand, SourceState, first_run, on_schedule_change, policy_for
 from scraper.timer import JOB_EXECUTED, JOB_MAX_INSTANCES
+from storage.util import format_time
 
 logger = logging.getLogger("scraper.daemon")
 

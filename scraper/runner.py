@@ -17,8 +17,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from scraper.config import Config, SourceConfig
-from scraper.schedule import Plan, Policy, Rand, SourceState, after_run, format_time
+from scraper.schedule import Plan, Policy, Rand, SourceState, after_run
 from storage.records import RUN_COUNTS
+from storage.util import format_time
 
 # the daemon's log lines keep one logger name (`kabar daemon` output, log filters, tests)
 logger = logging.getLogger("scraper.daemon")

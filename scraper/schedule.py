@@ -143,11 +143,6 @@ def parse_time(value: Any) -> datetime | None:
     return dt.astimezone(UTC)
 
 
-def format_time(dt: datetime) -> str:
-    """Aware datetime -> the stored form: ISO 8601 UTC with ``+00:00``, whole milliseconds."""
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
 def next_slot(policy: Policy, after: datetime) -> datetime:
     """A cron source's first fire time strictly after ``after`` (UTC)."""
     assert policy.cron is not None

@@ -1,1 +1,1 @@
-"""kabar's SQLite archive: schema migrations, dedupe, story clusters and queries. Imports nothing from scraper."""
+"""kabar's SQLite archive: schema migrations, dedupe, story clusters and queries. Never imports the scraper package."""

@@ -27,12 +27,13 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from itertools import compress
 from operator import not_
 from typing import Any
 
 import numpy as np
+
+from storage.util import read_time
 
 NUM_PERM = 128
 BANDS = 16                      # LSH bands over the first BANDS * ROWS signature values
@@ -296,10 +297,8 @@ _PERIOD_SECONDS = KEY_BUCKET_DAYS * 86400
 
 def _timestamp(when: str | None) -> float | None:
     """Seconds since the epoch of an ISO time, None when missing or unreadable."""
-    try:
-        return datetime.fromisoformat(when).timestamp() if when else None
-    except ValueError:
-        return None
+    moment = read_time(when)
+    return None if moment is None else moment.timestamp()
 
 
 def time_bucket(when: str | None) -> int:
@@ -467,12 +466,10 @@ def score(a: StoryFeatures, b: StoryFeatures) -> PairScore:
 
 
 def days_apart(a: str | None, b: str | None) -> float | None:
-    if not a or not b:
+    first, second = read_time(a), read_time(b)
+    if first is None or second is None:
         return None
-    try:
-        return abs((datetime.fromisoformat(a) - datetime.fromisoformat(b)).total_seconds()) / 86400.0
-    except ValueError:
-        return None
+    return abs((first - second).total_seconds()) / 86400.0
 
 
 def match(a: StoryFeatures, b: StoryFeatures, *, same_source: bool, days: float | None = None) -> bool:

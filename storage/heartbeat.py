@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storage.errors import StorageError
-from storage.store import map_sqlite_error
+from storage import runs
+from storage.errors import StorageError, map_sqlite_error
 from storage.util import utcnow_iso
 
 TABLE = "daemon_heartbeat"
@@ -79,11 +80,14 @@ class HeartbeatWriter:
         except sqlite3.Error as exc:
             raise map_sqlite_error(exc, path) from exc
 
-    def _execute(self, sql: str, params: tuple[object, ...]) -> None:
+    def _execute(self, sql: str | Callable[[sqlite3.Connection], object], params: tuple[object, ...] = ()) -> None:
         if self._conn is None:
             raise StorageError(f"{self.path}: the heartbeat connection is closed")
         try:
-            self._conn.execute(sql, params)
+            if callable(sql):
+                sql(self._conn)
+            else:
+                self._conn.execute(sql, params)
         except sqlite3.Error as exc:
             if "no such table" in str(exc):
                 raise NotMigratedError(f"{self.path}: {exc} (the database was not migrated)") from exc
@@ -97,8 +101,8 @@ class HeartbeatWriter:
     def interrupt_running(self, source: str) -> None:
         """Record the ``running`` run of ``source`` as interrupted, finished now (a crawl abandoned after
         ``stop_timeout``; a source never overlaps itself, so its only running row is that one)."""
-        self._execute("UPDATE runs SET status = 'interrupted', finished_at = ? "
-                      "WHERE source = ? AND status = 'running'", (utcnow_iso(), source))
+        now = utcnow_iso()
+        self._execute(lambda conn: runs.interrupt_source_runs(conn, source, now))
 
     def close(self) -> None:
         conn, self._conn = self._conn, None

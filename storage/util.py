@@ -11,17 +11,28 @@ from storage.errors import QueryError
 logger = logging.getLogger(__name__)
 
 
+def format_time(dt: datetime) -> str:
+    """The one form of every time kabar stamps into the database: ISO 8601 UTC, whole milliseconds,
+    ``+00:00`` (``2026-12-01T20:31:27.123+00:00``). A naive ``dt`` is taken as UTC.
+
+    Older rows hold seconds precision (``2026-12-01T20:31:27+00:00``); both forms parse with
+    :func:`to_utc_iso` and :meth:`datetime.fromisoformat`, and compare in time order as text.
+    """
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
 def utcnow_iso() -> str:
-    """Now as ISO 8601 UTC text with ``+00:00`` (seconds precision), the form of every stored time."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """Now in the stored form (:func:`format_time`)."""
+    return format_time(datetime.now(UTC))
 
 
-def to_utc_iso(value: str | None) -> str | None:
-    """Normalise an ISO 8601 date or date-time to UTC text with ``+00:00``.
+def read_time(value: str | None) -> datetime | None:
+    """An ISO 8601 date or date-time as an aware UTC datetime; None when missing or unreadable.
 
-    Offsets are converted (``2025-06-01T10:00:00+07:00`` -> ``2025-06-01T03:00:00+00:00``), so that text
-    order is time order in the database. A value without an offset is taken as UTC; a bare date is its
-    midnight UTC. Unreadable values give ``None`` (and a debug log line): a wrong date must not stop a save.
+    Reads every form a row may hold: milliseconds or seconds, ``+00:00``, ``Z`` or another offset; a value
+    without an offset is taken as UTC, a bare date as its midnight UTC.
     """
     if value is None:
         return None
@@ -33,12 +44,26 @@ def to_utc_iso(value: str | None) -> str | None:
             parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
         else:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        logger.debug("unreadable date %r dropped", value)
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):   # OverflowError: year 1 with a positive offset
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def to_utc_iso(value: str | None) -> str | None:
+    """Normalise an ISO 8601 date or date-time (an article's own dates) to UTC text with ``+00:00``.
+
+    Offsets are converted (``2025-06-01T10:00:00+07:00`` -> ``2025-06-01T03:00:00+00:00``), so that text
+    order is time order in the database. A value without an offset is taken as UTC; a bare date is its
+    midnight UTC. Unreadable values give ``None`` (and a debug log line): a wrong date must not stop a save.
+    """
+    parsed = read_time(value)
+    if parsed is None:
+        if value is not None and value.strip():
+            logger.debug("unreadable date %r dropped", value)
+        return None
+    return parsed.isoformat(timespec="seconds")
 
 
 def parse_since(value: str, *, now: datetime | None = None) -> str:

@@ -28,9 +28,9 @@ from scraper.config import Config, SourceConfig, config_from_dict
 from scraper.daemon import Daemon
 from scraper.errors import ConfigError
 from scraper.health import check_health
-from scraper.schedule import format_time
 from storage.heartbeat import read_heartbeat
 from storage.store import Store
+from storage.util import format_time
 
 
 def make_config(db: Path, sources: list[dict[str, Any]], **daemon: Any) -> Config:

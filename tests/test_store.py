@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from storage import migrations
+from storage import migrations, runs
 from storage.errors import StorageError
 from storage.records import ArticleRecord
 from storage.store import Store
+from storage.util import format_time, read_time
 
 NOW = "2025-11-18T10:00:00+00:00"
 LATER = "2025-11-18T12:00:00+00:00"
@@ -374,3 +377,42 @@ def test_batch_settings_are_restored_when_it_ends(store: Store) -> None:
         store.save_article(record(1))
     after = [store.conn.execute(f"PRAGMA {p}").fetchone()[0] for p in ("wal_autocheckpoint", "cache_size")]
     assert after == before
+
+
+def test_stamped_times_are_utc_milliseconds_and_old_ones_still_read(store: Store) -> None:
+    stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$")
+    saved = store.save_article(record(1))
+    run = store.start_run("fam68")
+    store.finish_run(run, "ok", {})
+    store.record_page(record(1).url, "fam68", status=200)
+    article = store.db["articles"].get(saved.article_id)
+    times = [article["first_seen_at"], article["last_seen_at"], store.page_state(record(1).url).fetched_at,
+             *(store.db["runs"].get(run)[k] for k in ("started_at", "finished_at")),
+             store.sources()[0]["created_at"], store.sources()[0]["last_run_at"]]
+    assert all(stamp.match(t) for t in times), times
+    assert format_time(datetime(2026, 12, 1, 20, 31, 27, 123456, tzinfo=UTC)) == "2026-12-01T20:31:27.123+00:00"
+    assert format_time(datetime(2026, 12, 2, 3, 31, 27, tzinfo=timezone(timedelta(hours=7)))) == (
+        "2026-12-01T20:31:27.000+00:00")
+    # rows written before: seconds precision, other offsets, Z; the same instant reads the same
+    moment = datetime(2026, 12, 1, 20, 31, 27, tzinfo=UTC)
+    for old in ("2026-12-01T20:31:27+00:00", "2026-12-02T03:31:27+07:00", "2026-12-01T20:31:27Z",
+                "2026-12-01T20:31:27.000+00:00", "2026-12-01T20:31:27"):
+        assert read_time(old) == moment, old
+    assert read_time("0001-01-01T00:00:00+05:00") is None and read_time("kemarin") is None
+    # both forms sort in time order as text
+    assert sorted(["2026-12-01T20:31:27.500+00:00", "2026-12-01T20:31:28+00:00", "2026-12-01T20:31:27+00:00"]) == [
+        "2026-12-01T20:31:27+00:00", "2026-12-01T20:31:27.500+00:00", "2026-12-01T20:31:28+00:00"]
+
+
+def test_an_abandoned_run_is_marked_interrupted_on_its_own_connection(store: Store) -> None:
+    stuck = store.start_run("fam68", now=NOW)
+    other = store.start_run("bantenpos", now=NOW)
+    conn = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        assert runs.interrupt_source_runs(conn, "fam68", LATER) == 1
+        assert runs.interrupt_source_runs(conn, "fam68", LATER) == 0
+    finally:
+        conn.close()
+    assert (store.db["runs"].get(stuck)["status"], store.db["runs"].get(stuck)["finished_at"]) == (
+        "interrupted", LATER)
+    assert store.db["runs"].get(other)["status"] == "running"

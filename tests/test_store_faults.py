@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from test_store import NOW, record, table_counts
 
-import storage.store as store_module
+import storage.save as save_module
 from storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError, StorageError
 from storage.store import Store, map_sqlite_error
 
@@ -42,7 +42,7 @@ def test_a_failing_step_mid_insert_leaves_nothing(store: Store, monkeypatch: pyt
     def boom(*args: object) -> None:
         raise RuntimeError("injected failure after the article, segments and URLs were written")
 
-    monkeypatch.setattr(store_module, "_index_features", boom)
+    monkeypatch.setattr(save_module, "_index_features", boom)
     with pytest.raises(RuntimeError, match="injected"):
         store.save_article(record(2), now=NOW)
     assert table_counts(store) == before
@@ -73,7 +73,7 @@ def test_a_failed_update_keeps_the_previous_version_whole(store: Store, monkeypa
     def boom(*args: object) -> None:
         raise RuntimeError("injected")
 
-    monkeypatch.setattr(store_module, "_merge_clusters", boom)
+    monkeypatch.setattr(save_module, "_merge_clusters", boom)
     with pytest.raises(RuntimeError):
         store.save_article(record(1, title="Judul yang diubah", segments=[(None, ["Teks baru."])]), now=NOW)
     assert table_counts(store) == before

@@ -105,7 +105,7 @@ def test_many_large_calls_in_flight_do_not_deadlock() -> None:
     """More unanswered data than a pipe holds, both ways: the writer must not block the answer reader."""
     big = article(1)
     big.segments = [(None, ["kata " * 20_000])]       # ~100 KB per call, 40 calls in flight
-    helper = worker.ChildWorker("storage.store:_prepare_main", None)
+    helper = worker.ChildWorker("storage.prepare:serve", None)
     answers: list[object] = []
 
     def run() -> None:
@@ -134,7 +134,7 @@ def test_a_worker_that_cannot_start_falls_back(tmp_path: Path, monkeypatch: pyte
 
 
 def test_submit_after_the_worker_died_raises_worker_gone() -> None:
-    helper = worker.ChildWorker("storage.store:_prepare_main", None)
+    helper = worker.ChildWorker("storage.prepare:serve", None)
     helper.proc.kill()
     helper.proc.wait()
     helper._reader.join(timeout=10)
