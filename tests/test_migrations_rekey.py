@@ -14,8 +14,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import pytest
 from sqlite_utils import Database
 
-import storage.store as store_module
-from storage import migrations
+import storage.prepare as prepare_module
+from storage import connection, migrations
 from storage.records import ArticleRecord
 from storage.store import Store
 from storage.urls import canonical_url
@@ -61,8 +61,8 @@ def release_store(path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     db.close()
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     store = Store(conn, str(path), readonly=False)
-    store._configure(10.0)
-    monkeypatch.setattr(store_module, "_canonical", released_canonical_url)
+    connection.configure(conn, str(path), readonly=False, busy_timeout=10.0)
+    monkeypatch.setattr(prepare_module, "cached_canonical", released_canonical_url)
     return store
 
 

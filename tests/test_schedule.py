@@ -19,12 +19,12 @@ from scraper.schedule import (
     cron_period,
     failure_delay,
     first_run,
-    format_time,
     jittered,
     on_schedule_change,
     parse_time,
     policy_for,
 )
+from storage.util import format_time
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
