@@ -12,8 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from scraper import parse_worker
 from scraper.config import Config, config_from_dict
 from scraper.errors import DiskFullError
+from scraper.options import CrawlOptions
 from scraper.pipeline import RunSummary, crawl_source
 from storage.store import Store
 
@@ -278,9 +280,7 @@ def test_unreachable_source_is_a_failed_run(tmp_path: Path, store: Store) -> Non
 
 def test_bulk_run_writes_in_batches_with_the_same_outcomes(tmp_path: Path, store: Store,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from scraper import pipeline
-
-    monkeypatch.setattr(pipeline, "BULK_JOBS", 1)
+    options = CrawlOptions(bulk_jobs=1)
     batches: list[float] = []
     real_batch = store.batch
 
@@ -289,8 +289,8 @@ def test_bulk_run_writes_in_batches_with_the_same_outcomes(tmp_path: Path, store
         return real_batch(**kw)
 
     monkeypatch.setattr(store, "batch", spy)
-    s = crawl(build_site(), make_config(tmp_path), store)
-    assert batches == [pipeline.BATCH_SECONDS]
+    s = crawl(build_site(), make_config(tmp_path), store, options=options)
+    assert batches == [options.batch_seconds]
     assert (s.new, s.skipped, s.failed, s.fetched) == (5, 3, 1, 9)
     # everything is committed when the run returns: another connection sees it
     assert db(tmp_path).execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 5
@@ -298,20 +298,18 @@ def test_bulk_run_writes_in_batches_with_the_same_outcomes(tmp_path: Path, store
 
 def test_bulk_run_parses_in_a_worker_process_with_the_same_results(tmp_path: Path, store: Store,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from scraper import pipeline
-
     with Store.open(str(tmp_path / "ref.db")) as ref_store:
         reference = crawl(build_site(), make_config(tmp_path), ref_store)
     started: list[object] = []
-    real_start = pipeline._Run._start_parser
+    real_start = parse_worker.start_parse_process
 
-    def spy(self):  # type: ignore[no-untyped-def]
-        real_start(self)
-        started.append(self.parser)
+    def spy(setup):  # type: ignore[no-untyped-def]
+        parser = real_start(setup)
+        started.append(parser)
+        return parser
 
-    monkeypatch.setattr(pipeline, "PARSE_PROCESS_JOBS", 1)
-    monkeypatch.setattr(pipeline._Run, "_start_parser", spy)
-    s = crawl(build_site(), make_config(tmp_path), store)
+    monkeypatch.setattr(parse_worker, "start_parse_process", spy)
+    s = crawl(build_site(), make_config(tmp_path), store, options=CrawlOptions(parse_process_jobs=1))
     assert len(started) == 1 and started[0] is not None
     assert started[0].proc.returncode == 0            # the worker was asked to leave and did
     assert s.counts() == reference.counts() and (s.new, s.skipped, s.failed) == (5, 3, 1)
@@ -323,16 +321,14 @@ def test_bulk_run_parses_in_a_worker_process_with_the_same_results(tmp_path: Pat
 
 def test_a_dead_parse_worker_costs_no_article(tmp_path: Path, store: Store,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from scraper import pipeline
+    real_start = parse_worker.start_parse_process
 
-    real_start = pipeline._Run._start_parser
+    def start_then_kill(setup):  # type: ignore[no-untyped-def]
+        parser = real_start(setup)
+        parser.proc.kill()
+        parser.proc.wait()
+        return parser
 
-    def start_then_kill(self):  # type: ignore[no-untyped-def]
-        real_start(self)
-        self.parser.proc.kill()
-        self.parser.proc.wait()
-
-    monkeypatch.setattr(pipeline, "PARSE_PROCESS_JOBS", 1)
-    monkeypatch.setattr(pipeline._Run, "_start_parser", start_then_kill)
-    s = crawl(build_site(), make_config(tmp_path), store)
+    monkeypatch.setattr(parse_worker, "start_parse_process", start_then_kill)
+    s = crawl(build_site(), make_config(tmp_path), store, options=CrawlOptions(parse_process_jobs=1))
     assert (s.new, s.skipped, s.failed) == (5, 3, 1)   # parsed in the crawling process instead
