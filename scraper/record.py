@@ -17,7 +17,7 @@ from storage.records import ArticleRecord, PageVerdict
 from storage.store import prepare_article
 from storage.urls import canonical_url
 
-MIN_ARTICLE_CHARS = 200      # shorter bodies are "not an article"
+MIN_ARTICLE_CHARS = 200      # shorter bodies of pages that do not declare themselves articles are not ones
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,12 @@ def parser_failure(article: Article) -> str | None:
 
 
 def not_article_reason(article: Article, min_chars: int = MIN_ARTICLE_CHARS) -> str | None:
-    """Why a parsed page is not an article (None when it is one)."""
+    """Why a parsed page is not an article (None when it is one).
+
+    A page that declares itself an article (``declared_type``: JSON-LD article type or ``og:type``) with a
+    title and a non-empty body is one at any length: breaking-news items are that short. The text floor
+    only applies to pages that declare nothing; an empty body is never an article.
+    """
     if NO_BODY_WARNING in article.warnings:
         return NO_BODY_WARNING
     if not (article.title or "").strip():
@@ -43,7 +48,7 @@ def not_article_reason(article: Article, min_chars: int = MIN_ARTICLE_CHARS) -> 
     if not article.segments or not any(seg.paragraphs for seg in article.segments):
         return "no body"
     text_len = sum(len(p) for seg in article.segments for p in seg.paragraphs)
-    if text_len < min_chars:
+    if text_len < min_chars and not (article.declared_type and text_len):
         return f"too little text ({text_len} characters)"
     return None
 

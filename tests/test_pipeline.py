@@ -13,10 +13,15 @@ import httpx
 import pytest
 
 from scraper import parse_worker
+from scraper.article import Article, Segment
 from scraper.config import Config, config_from_dict
 from scraper.errors import DiskFullError
 from scraper.options import CrawlOptions
+from scraper.parse import NO_BODY_WARNING
 from scraper.pipeline import RunSummary, crawl_source
+from scraper.record import Scope, not_article_reason, verdict
+from storage.outcome import apply_outcome
+from storage.records import PageOutcome, PageUpdate
 from storage.store import Store
 
 HOST = "http://site.test"
@@ -332,3 +337,41 @@ def test_a_dead_parse_worker_costs_no_article(tmp_path: Path, store: Store,
     monkeypatch.setattr(parse_worker, "start_parse_process", start_then_kill)
     s = crawl(build_site(), make_config(tmp_path), store, options=CrawlOptions(parse_process_jobs=1))
     assert (s.new, s.skipped, s.failed) == (5, 3, 1)   # parsed in the crawling process instead
+
+
+# ---- the article verdict -----------------------------------------------------------------------------
+
+SHORT = ["Gempa magnitudo 5,1 mengguncang Lebak, Banten, Senin pagi; belum ada kerusakan.",
+         "BMKG menyebut pusat gempa di laut, 40 km barat daya Bayah, tanpa potensi tsunami."]
+
+
+def short_article(declared: str | None, paragraphs: list[str] = SHORT, title: str = "Gempa Guncang Lebak"
+                  ) -> Article:
+    return Article(url=f"{HOST}/2025/11/gempa-guncang-lebak/", title=title, lang="id",
+                   published_at="2025-11-03T07:12:00+07:00", segments=[Segment(None, list(paragraphs))],
+                   declared_type=declared)
+
+
+def test_a_short_page_that_declares_itself_an_article_is_stored(store: Store) -> None:
+    assert sum(map(len, SHORT)) == 160
+    scope = Scope("site")
+    url = f"{HOST}/2025/11/gempa-guncang-lebak/"
+    for declared in ("NewsArticle", "article"):   # JSON-LD @type, og:type
+        assert not_article_reason(short_article(declared)) is None
+    decided = verdict(short_article("NewsArticle"), scope, url, url)
+    assert decided.outcome is None and decided.article is not None
+    outcome = PageOutcome(PageUpdate(url, "site", 200), article=decided.article)
+    assert apply_outcome(store, outcome) == "new"
+    assert store.article_for_url(url) is not None
+    # the same page declaring nothing keeps the text floor
+    undeclared = verdict(short_article(None), scope, url, url)
+    assert (undeclared.outcome, undeclared.reason) == ("skipped", "not an article: too little text (160 characters)")
+
+
+def test_a_declared_article_still_needs_a_title_and_a_body() -> None:
+    assert not_article_reason(short_article("NewsArticle", title="  ")) == "no title"
+    assert not_article_reason(short_article("NewsArticle", paragraphs=[])) == "no body"
+    assert not_article_reason(short_article("NewsArticle", paragraphs=[""])) == "too little text (0 characters)"
+    no_body = short_article("NewsArticle")
+    no_body.warnings.append(NO_BODY_WARNING)
+    assert not_article_reason(no_body) == NO_BODY_WARNING
