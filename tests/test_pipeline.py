@@ -15,6 +15,7 @@ import pytest
 from scraper import parse_worker
 from scraper.article import Article, Segment
 from scraper.config import Config, config_from_dict
+from scraper.crawl import run_crawl
 from scraper.errors import DiskFullError
 from scraper.options import CrawlOptions
 from scraper.parse import NO_BODY_WARNING
@@ -375,3 +376,24 @@ def test_a_declared_article_still_needs_a_title_and_a_body() -> None:
     no_body = short_article("NewsArticle")
     no_body.warnings.append(NO_BODY_WARNING)
     assert not_article_reason(no_body) == NO_BODY_WARNING
+
+
+def test_run_crawl_gives_each_source_a_progress_display_and_closes_it(tmp_path: Path, store: Store) -> None:
+    events: list[tuple[str, str, int]] = []
+    closed: list[str] = []
+
+    class Sink:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def __call__(self, event: str, n: int) -> None:
+            events.append((self.name, event, n))
+
+        def close(self) -> None:
+            closed.append(self.name)
+
+    outcome = run_crawl(make_config(tmp_path), store, make_config(tmp_path).sources,
+                        transport=httpx.MockTransport(build_site().handler), progress=Sink)
+    assert outcome.exit_code == 1 and not outcome.interrupted      # the 404 counts as failed
+    assert events[0] == ("site", "total", 9) and len(events) == 10 and closed == ["site"]
+    assert sorted(e for _, e, _ in events[1:]) == sorted(["new"] * 5 + ["skipped"] * 3 + ["failed"])
