@@ -397,3 +397,43 @@ def test_run_crawl_gives_each_source_a_progress_display_and_closes_it(tmp_path: 
     assert outcome.exit_code == 1 and not outcome.interrupted      # the 404 counts as failed
     assert events[0] == ("site", "total", 9) and len(events) == 10 and closed == ["site"]
     assert sorted(e for _, e, _ in events[1:]) == sorted(["new"] * 5 + ["skipped"] * 3 + ["failed"])
+
+
+def multipage_site() -> Site:
+    site = build_site()
+    path = "/2025/11/sidang-panjang-di-serang/"
+    links = ("<div class='page-links'>Halaman: <span>1</span> <a href='{0}2/'>2</a> <a href='{0}3/'>3</a></div>",
+             "<div class='page-links'>Halaman: <a href='{0}'>1</a> <span>2</span> <a href='{0}3/'>3</a></div>",
+             "<div class='page-links'>Halaman: <a href='{0}'>1</a> <a href='{0}2/'>2</a> <span>3</span></div>")
+    for n, suffix in enumerate(("", "2/", "3/")):
+        site.html(path + suffix, article_html("Sidang Panjang di Serang", f"Serang{n + 1}",
+                                              extra=f"Bagian {n + 1} dari sidang.").replace(
+            "<p>Berita Terpercaya", links[n].format(path) + "<p>Berita Terpercaya"))
+    site.html("/", site.pages["/"][1].replace("</body>", f"<a href='{path}'>sidang</a></body>"))
+    return site
+
+
+@pytest.mark.parametrize("in_worker", [False, True])
+def test_a_multi_page_article_is_stitched_in_one_process(tmp_path: Path, store: Store, in_worker: bool,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[object] = []
+    real_start = parse_worker.start_parse_process
+    monkeypatch.setattr(parse_worker, "start_parse_process", lambda setup: started.append(1) or real_start(setup))
+    site = multipage_site()
+    s = crawl(site, make_config(tmp_path), store, options=CrawlOptions(parse_process_jobs=1 if in_worker else 200))
+    assert len(started) == (1 if in_worker else 0)
+    assert (s.new, s.skipped, s.failed) == (6, 3, 1)
+    path = "/2025/11/sidang-panjang-di-serang/"
+    assert [len(site.hits(path + p)) for p in ("", "2/", "3/")] == [1, 1, 1]
+    text = db(tmp_path).execute("SELECT text FROM articles WHERE url = ?", (HOST + path,)).fetchone()[0]
+    assert all(f"Bagian {n} dari sidang." in text for n in (1, 2, 3))
+    assert text.index("Serang1") < text.index("Serang2") < text.index("Serang3")
+
+
+def test_a_further_page_that_cannot_be_fetched_fails_the_article(tmp_path: Path, store: Store) -> None:
+    site = multipage_site()
+    del site.pages["/2025/11/sidang-panjang-di-serang/2/"]
+    s = crawl(site, make_config(tmp_path), store)
+    assert (s.new, s.failed) == (5, 2)
+    assert any(e.startswith(f"{HOST}/2025/11/sidang-panjang-di-serang/: page 2 ({HOST}/2025/11/sidang-panjang-di"
+                            "-serang/2/)") for e in s.errors), s.errors
