@@ -302,6 +302,15 @@ def test_bulk_run_writes_in_batches_with_the_same_outcomes(tmp_path: Path, store
     assert db(tmp_path).execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 5
 
 
+def test_a_bulk_run_commits_whole_outcomes_when_its_batches_fill(tmp_path: Path, store: Store) -> None:
+    # batch_seconds=0: every write fills the batch; an outcome (page state + article) commits as one
+    s = crawl(build_site(), make_config(tmp_path), store, options=CrawlOptions(bulk_jobs=1, batch_seconds=0.0))
+    assert (s.new, s.skipped, s.failed, s.fetched) == (5, 3, 1, 9) and s.status == "ok"
+    conn = db(tmp_path)
+    assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 5
+    assert conn.execute("SELECT COUNT(*) FROM pages WHERE error IS NULL AND status = 200").fetchone()[0] >= 5
+
+
 def test_bulk_run_parses_in_a_worker_process_with_the_same_results(tmp_path: Path, store: Store,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     with Store.open(str(tmp_path / "ref.db")) as ref_store:
