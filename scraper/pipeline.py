@@ -202,7 +202,7 @@ class _Run:
 
     # -- store ---------------------------------------------------------------------------------------
 
-    def store_outcome(self, outcome: PageOutcome | None) -> None:
+    def store_outcome(self, outcome: PageOutcome | None, direct: frozenset[str] = frozenset()) -> None:
         """Write one article URL's outcome (calling thread only). StorageError propagates."""
         if outcome is None:
             return   # the stop event came before the request was sent: not fetched, not counted
@@ -212,7 +212,7 @@ class _Run:
         s.timings["fetch"] += outcome.fetch_s
         s.timings["parse"] += outcome.parse_s
         try:
-            counted = apply_outcome(self.store, outcome)
+            counted = apply_outcome(self.store, outcome, direct=direct)
             self._count(outcome.url, counted, outcome.reason, outcome.status)
         finally:
             s.timings["store"] += time.perf_counter() - t0
@@ -230,7 +230,8 @@ class _Run:
         # batch_seconds), and a SIGKILL loses at most that much work, which the next run fetches again.
         bulk = len(jobs) >= opts.bulk_jobs
         with self.store.batch(max_seconds=opts.batch_seconds) if bulk else contextlib.nullcontext():
-            self._run_pool(pool, lambda: tasks, self.store_outcome)
+            direct = frozenset(j.url for j in jobs)   # a page's canonical cannot take one of these over
+            self._run_pool(pool, lambda: tasks, functools.partial(self.store_outcome, direct=direct))
 
     def run(self) -> RunSummary:
         s = self.summary

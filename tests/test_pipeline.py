@@ -21,9 +21,9 @@ from scraper.options import CrawlOptions
 from scraper.parse import NO_BODY_WARNING
 from scraper.pipeline import RunSummary, crawl_source
 from scraper.record import Scope, not_article_reason, verdict
-from storage.outcome import apply_outcome
-from storage.records import PageOutcome, PageUpdate
-from storage.store import Store
+from storage.outcome import apply_outcome, own_key_if_taken
+from storage.records import ArticleRecord, PageOutcome, PageUpdate
+from storage.store import PreparedArticle, Store, prepare_article
 
 HOST = "http://site.test"
 
@@ -446,3 +446,89 @@ def test_a_further_page_that_cannot_be_fetched_fails_the_article(tmp_path: Path,
     assert (s.new, s.failed) == (5, 2)
     assert any(e.startswith(f"{HOST}/2025/11/sidang-panjang-di-serang/: page 2 ({HOST}/2025/11/sidang-panjang-di"
                             "-serang/2/)") for e in s.errors), s.errors
+
+
+# ---- canonicals that cannot overwrite (#14) -------------------------------------------------------------
+
+REAL = "/2025/01/berita-asli/"
+BLOG = "http://blog-user.site.test/2025/01/tulisan-saya/"
+
+
+def hijack_site(first: str, blog_body: str) -> Site:
+    """A real article and a page on another in-scope host declaring the real one its canonical."""
+    site = Site()
+    site.html(REAL, article_html("Berita Asli", "Banten"))
+    site.html("/", f"<html><body><a href='{first}'>a</a>"
+                   f"<a href='{BLOG if first == REAL else REAL}'>b</a></body></html>")
+    site.pages["/robots.txt"] = (200, "User-agent: *\n", {"content-type": "text/plain"})
+    blog = blog_body.replace("<head>", f"<head><link rel='canonical' href='{HOST}{REAL}'>")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "blog-user.site.test":
+            with site.lock:
+                site.requests.append(request)
+            if request.url.path == "/2025/01/tulisan-saya/":
+                return httpx.Response(200, text=blog, headers={"content-type": "text/html; charset=utf-8"})
+            return httpx.Response(404, text="not found", headers={"content-type": "text/html"})
+        return Site.handler(site, request)
+
+    site.handler = handler  # type: ignore[method-assign]
+    return site
+
+
+def hijack_config(tmp_path: Path) -> Config:
+    return config_from_dict({
+        "http": {"per_host_delay": 0.0, "retries": 0, "concurrency": 1, "per_host_concurrency": 1},
+        "sources": [{"name": "site", "start_urls": [f"{HOST}/"], "allowed_domains": ["site.test"]}],
+    })
+
+
+@pytest.mark.parametrize("first", [REAL, BLOG])
+def test_a_declared_canonical_never_overwrites_an_article_fetched_under_it(tmp_path: Path, store: Store,
+                                                                           first: str) -> None:
+    site = hijack_site(first, article_html("Tulisan Pengguna", "Garut", extra="Isi lain sama sekali."))
+    s = crawl(site, hijack_config(tmp_path), store)
+    assert (s.new, s.updated, s.failed) == (2, 0, 0), s.errors
+    conn = db(tmp_path)
+    real = conn.execute("SELECT title, url, revision, text FROM articles WHERE canonical_url = ?",
+                        (f"{HOST}{REAL}",)).fetchone()
+    assert (real["title"], real["url"], real["revision"]) == ("Berita Asli", f"{HOST}{REAL}", 1)
+    assert "Garut" not in real["text"]
+    assert conn.execute("SELECT COUNT(*) FROM article_revisions").fetchone()[0] == 0
+    blog = conn.execute("SELECT title, canonical_url FROM articles WHERE url = ?", (BLOG,)).fetchone()
+    assert tuple(blog) == ("Tulisan Pengguna", BLOG)
+    again = crawl(site, hijack_config(tmp_path), store)     # and on the next run too
+    assert (again.new, again.updated) == (0, 0)
+    assert conn.execute("SELECT revision FROM articles WHERE url = ?", (f"{HOST}{REAL}",)).fetchone()[0] == 1
+
+
+def test_a_copy_under_a_declared_canonical_becomes_an_alias(tmp_path: Path, store: Store) -> None:
+    site = hijack_site(REAL, article_html("Berita Asli", "Banten"))
+    s = crawl(site, hijack_config(tmp_path), store)
+    assert (s.new, s.duplicate, s.updated) == (1, 1, 0)
+    conn = db(tmp_path)
+    assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 1
+    alias = conn.execute("SELECT a.url FROM article_urls u JOIN articles a ON a.id = u.article_id "
+                         "WHERE u.url = ?", (BLOG,)).fetchone()
+    assert alias is not None and alias[0] == f"{HOST}{REAL}"
+
+
+def test_variants_and_undisputed_canonicals_keep_folding_in(store: Store) -> None:
+    real = f"{HOST}{REAL}"
+    store.record_outcome(PageUpdate(real, "site", 200))          # fetched directly
+
+    def rec(url: str, canonical: str) -> ArticleRecord:
+        return ArticleRecord("site", url, canonical, "Judul", [(None, ["isi"])], aliases=[url + "?utm_source=x"])
+
+    for variant in ("http://m.site.test/2025/01/berita-asli/", "http://www.site.test/2025/01/berita-asli/",
+                    "http://amp.site.test/2025/01/berita-asli/", f"{HOST}/2025/01/berita-asli/amp/"):
+        item = rec(variant, real)
+        assert own_key_if_taken(store, item) is item, variant
+    elsewhere = rec(BLOG, f"{HOST}/2025/01/belum-diambil/")         # nobody fetches it directly: a syndication
+    assert own_key_if_taken(store, elsewhere) is elsewhere
+    assert own_key_if_taken(store, elsewhere, direct={f"{HOST}/2025/01/belum-diambil/"}) is not elsewhere
+    keyed = own_key_if_taken(store, rec(BLOG, real))
+    assert isinstance(keyed, ArticleRecord) and keyed.canonical_url == BLOG and real not in keyed.aliases
+    prepared = own_key_if_taken(store, prepare_article(rec(BLOG, real), features=True))
+    assert isinstance(prepared, PreparedArticle) and prepared.canonical == BLOG and real not in prepared.urls
+    assert prepared.features is not None
