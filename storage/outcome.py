@@ -67,8 +67,10 @@ def own_key_if_taken(store: Store, item: ArticleRecord | PreparedArticle,
     """
     rec = item.record if isinstance(item, PreparedArticle) else item
     declared = rec.canonical_url
+    if not declared or declared == rec.url:    # the common case, without canonicalising on the writer
+        return item
     own = canonical_url(rec.url)
-    if not declared or declared == own or _variant_key(declared) == _variant_key(rec.url):
+    if declared == own or _variant_key(declared) == _variant_key(rec.url):
         return item
     if not _fetched_directly(store, declared, direct):
         return item
