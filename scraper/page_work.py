@@ -7,6 +7,7 @@ picklable data), is recorded by the single writer with :func:`storage.outcome.ap
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -93,7 +94,7 @@ class PageWork:
         further = _FurtherPages(self, job.url)
         if answer is None or answer.multipage:   # a small run, a gone worker, a multi-page article
             t1 = time.perf_counter()
-            answer = parse_and_judge(fetched, self.setup, stitch=lambda first: self._stitch(first, further))
+            answer = parse_and_judge(fetched, self.setup, stitch=functools.partial(self._stitch, further=further))
             answer = PageVerdict(answer.outcome, answer.reason, answer.article,
                                  parse_s=time.perf_counter() - t1 - further.fetch_s)
         page = PageUpdate(job.url, self.source, res.status, res.etag, res.last_modified,
@@ -115,12 +116,12 @@ class _FurtherPages:
 
     def __init__(self, work: PageWork, requested_url: str) -> None:
         self.work = work
-        self.requested = canonical_url(requested_url)
+        self.requested_url = requested_url
         self.page = 1              # pages had so far, the first included
         self.fetch_s = 0.0
 
     def __call__(self, url: str) -> Article | None:
-        if canonical_url(url) == self.requested:
+        if canonical_url(url) == canonical_url(self.requested_url):
             return None
         work = self.work
         t0 = time.perf_counter()
