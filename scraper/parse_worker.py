@@ -11,6 +11,7 @@ thread does not), or why the page is not stored. The first page of a multi-page 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import subprocess
 import time
@@ -67,8 +68,8 @@ def parse_and_judge(page: FetchedPage, setup: ParseSetup, *, prepare: bool = Fal
             if stitch is None:
                 return PageVerdict(multipage=True, parse_s=time.process_time() - t0)
             article = stitch(article)
-        return verdict(article, setup.scope, page.requested_url, page.final_url, page.aliases,
-                       prepare=prepare, parse_s=time.process_time() - t0)
+        decided = verdict(article, setup.scope, page.requested_url, page.final_url, page.aliases, prepare=prepare)
+        return dataclasses.replace(decided, parse_s=time.process_time() - t0)   # judging and preparing too
     except StitchFailed as exc:
         return PageVerdict("failed", str(exc), parse_s=time.process_time() - t0)
     except Exception as exc:
