@@ -1,56 +1,37 @@
-"""``kabar crawl`` and ``kabar demo``: one-off crawls through :func:`scraper.pipeline.crawl_source`.
+"""``kabar crawl`` and ``kabar demo``: options in, :func:`scraper.crawl.run_crawl`, the summary out.
 
 Exit codes (SPEC.md): 0 every page fetched or deliberately skipped; 1 some page failed, a source could not
 be crawled or the database stopped the run; 2 bad usage or config; 130 interrupted by SIGINT/SIGTERM (what
-finished is kept, the run is recorded ``interrupted``).
+finished is kept, the run is recorded ``interrupted``): :attr:`scraper.crawl.CrawlOutcome.exit_code`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from types import FrameType
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import click
-import httpx
 
-from scraper.config import Config, SourceConfig
 from scraper.context import AppContext, pass_app
+from scraper.crawl import ProgressSink, open_store, run_crawl, stop_on_signals
 from scraper.errors import UsageError
-from scraper.pipeline import RunSummary, crawl_source
+from scraper.pipeline import RunSummary
 from storage.query import Filters, search
+from storage.records import RUN_COUNTS
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-SUMMARY_COLUMNS = ("source", "discovered", "fetched", "new", "updated", "unchanged", "duplicate", "skipped",
-                   "failed", "status")
+SUMMARY_COLUMNS = ("source", *RUN_COUNTS, "status")
 DEMO_DB = "kabar-demo.db"
 # A fixed port keeps the demo's URLs stable, so a second `kabar demo` into the same database re-checks the
 # same articles (all unchanged) instead of finding them again under new URLs.
 DEMO_PORT = 6868
 DEMO_QUERY = "pasar"
-
-
-@dataclass
-class CrawlOutcome:
-    summaries: list[RunSummary] = field(default_factory=list)
-    interrupted: bool = False
-
-    @property
-    def exit_code(self) -> int:
-        if self.interrupted:
-            return 130
-        if any(s.status == "failed" or s.failed for s in self.summaries):
-            return 1
-        return 0
 
 
 def summary_table(summaries: Sequence[RunSummary]) -> str:
@@ -66,29 +47,6 @@ def summary_table(summaries: Sequence[RunSummary]) -> str:
         cells.append(r[-1])
         lines.append("  ".join(cells))
     return "\n".join(lines)
-
-
-@contextlib.contextmanager
-def stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """SIGINT/SIGTERM set ``stop`` (in-flight writes finish); a second signal exits at once with 130."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            # SQLite transactions keep the database valid; nothing else needs cleaning up.
-            os.write(2, b"kabar: interrupted again, exiting now\n")
-            os._exit(130)
-        stop.set()
-        os.write(2, b"\nkabar: stopping: finishing the pages in flight (signal again to exit now)\n")
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 class _Bar:
@@ -112,40 +70,9 @@ class _Bar:
             self.bar = None
 
 
-def run_crawl(config: Config, store: Store, sources: Sequence[SourceConfig], *, max_pages: int | None = None,
-              transport: httpx.BaseTransport | None = None, progress_bar: bool | None = None,
-              stop: threading.Event | None = None) -> CrawlOutcome:
-    """Crawl ``sources`` one after another into ``store``. A StorageError propagates (exit 1)."""
-    stop = stop or threading.Event()
-    if progress_bar is None:
-        progress_bar = sys.stderr.isatty()
-    outcome = CrawlOutcome()
-    with stop_on_signals(stop):
-        for source in sources:
-            if stop.is_set():
-                break
-            bar = _Bar(source.name) if progress_bar else None
-            log.info("crawling %s", source.name, extra={"source": source.name})
-            try:
-                summary = crawl_source(source, config, store, max_pages=max_pages, stop=stop,
-                                       transport=transport, progress=bar)
-            finally:
-                if bar is not None:
-                    bar.close()
-            outcome.summaries.append(summary)
-        outcome.interrupted = stop.is_set()
-    return outcome
-
-
-def _bar_wanted(app: AppContext) -> bool:
-    """A progress bar on a terminal, unless -v asked for log lines (they would tear the bar apart)."""
-    return sys.stderr.isatty() and app.verbosity <= 0
-
-
-def _open_store(path: str) -> Store:
-    store = Store.open(path)
-    store.recover_interrupted_runs()
-    return store
+def _bars(app: AppContext) -> Callable[[str], ProgressSink] | None:
+    """A progress bar per source on a terminal, unless -v asked for log lines (they would tear it apart)."""
+    return _Bar if sys.stderr.isatty() and app.verbosity <= 0 else None
 
 
 @click.command("crawl")
@@ -165,9 +92,9 @@ def crawl_cmd(app: AppContext, sources: tuple[str, ...], max_pages: int | None) 
         raise UsageError(f"no sources configured ({where}): add a [[sources]] table to config.toml "
                          "(see README.md), or try `kabar demo`")
     selected = config.select_sources(list(dict.fromkeys(sources)))
-    store = _open_store(app.db_path)
+    store = open_store(app.db_path)
     try:
-        outcome = run_crawl(config, store, selected, max_pages=max_pages, progress_bar=_bar_wanted(app))
+        outcome = run_crawl(config, store, selected, max_pages=max_pages, progress=_bars(app))
     finally:
         store.close()
     click.echo(summary_table(outcome.summaries))
@@ -227,9 +154,9 @@ def demo_cmd(app: AppContext, demo_db: str | None, keep_serving: bool) -> int:
     with _serve_demo_stable() as base_url:
         config = demo_config(base_url, db_path)
         click.echo(f"demo site serving at {base_url}; crawling into {db_path}", err=True)
-        store = _open_store(db_path)
+        store = open_store(db_path)
         try:
-            outcome = run_crawl(config, store, config.sources, progress_bar=_bar_wanted(app))
+            outcome = run_crawl(config, store, config.sources, progress=_bars(app))
         finally:
             store.close()
         click.echo(summary_table(outcome.summaries))

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from storage.store import PreparedArticle
 
 Outcome = Literal["new", "updated", "unchanged", "duplicate"]
 
@@ -81,3 +84,49 @@ class PageUpdate:
     last_modified: str | None = None
     content_hash: str | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class PageVerdict:
+    """What parsing and judging one fetched page decided: the parse worker's answer, pickled as is.
+
+    ``outcome`` None: ``article`` is to be stored (an :class:`ArticleRecord`, or a ``PreparedArticle`` when
+    the worker also derived its hashes and story features); ``"skipped"`` (not an article) or ``"failed"``
+    (unparseable): ``reason`` says why. ``multipage``: the first page of a multi-page article, left to the
+    process that fetches its further pages (no article, no outcome). ``parse_s``: CPU seconds spent.
+    """
+
+    outcome: str | None = None
+    reason: str | None = None
+    article: ArticleRecord | PreparedArticle | None = None
+    multipage: bool = False
+    parse_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    """One article URL fetched, parsed and judged, ready for the single writer (plain, picklable data).
+
+    The seam between the fetch side (fetch + parse + prepare: any thread, process or machine) and the
+    store (:func:`storage.outcome.apply_outcome`). ``page`` is the fetch state to record (its ``error`` is
+    ``reason``); ``outcome`` is ``"skipped"`` or ``"failed"`` when the fetch side decided, None when the store
+    decides: ``article`` saved (new, updated, unchanged, duplicate) or, with ``not_modified`` (a 304), the
+    stored article touched (unchanged). ``status`` is the HTTP status (also in ``page``); ``fetch_s`` and
+    ``parse_s`` the seconds spent fetching and parsing.
+    """
+
+    page: PageUpdate
+    outcome: str | None = None
+    reason: str | None = None
+    article: ArticleRecord | PreparedArticle | None = None
+    not_modified: bool = False
+    fetch_s: float = 0.0
+    parse_s: float = 0.0
+
+    @property
+    def url(self) -> str:
+        return self.page.url
+
+    @property
+    def status(self) -> int | None:
+        return self.page.status

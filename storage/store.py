@@ -47,6 +47,7 @@ class Store:
         self._db: Database | None = None
         self._lock = threading.RLock()
         self._batch: _Batch | None = None
+        self._savepoints = 0     # open transaction() savepoints: a batch commits only outside all of them
 
     @property
     def db(self) -> Database:
@@ -128,6 +129,7 @@ class Store:
                     batch.opened(self._flush_batch)
             if conn.in_transaction:
                 conn.execute("SAVEPOINT kabar_write")
+                self._savepoints += 1
                 try:
                     yield conn
                 except BaseException:
@@ -135,8 +137,10 @@ class Store:
                         conn.execute("ROLLBACK TO kabar_write")
                         conn.execute("RELEASE kabar_write")
                     raise
+                finally:
+                    self._savepoints -= 1
                 conn.execute("RELEASE kabar_write")
-                if batch is not None and batch.full():
+                if batch is not None and not self._savepoints and batch.full():
                     self._commit()
                 return
             conn.execute("BEGIN IMMEDIATE")

@@ -1,6 +1,6 @@
 """A child Python process that answers pickled calls in order: CPU work off the calling process's GIL.
 
-The crawl parses pages in one (:mod:`scraper.pipeline`), :meth:`storage.store.Store.save_many` prepares
+The crawl parses pages in one (:mod:`scraper.parse_worker`), :meth:`storage.store.Store.save_many` prepares
 articles (hashes, story features) in one while the calling process writes. The child is a plain
 ``python -c`` process, not :mod:`multiprocessing`: spawn and forkserver re-run the caller's ``__main__``,
 and fork is unsafe in a process whose other threads hold locks. It talks length-prefixed pickles over its

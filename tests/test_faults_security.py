@@ -33,8 +33,8 @@ import httpx
 import pytest
 from hostile_server import article_html
 
-from scraper.cli_crawl import run_crawl
 from scraper.config import Config, config_from_dict
+from scraper.crawl import run_crawl
 from scraper.demo import demo_config, serve_demo
 from scraper.parse import parse_html
 from scraper.pipeline import crawl_source

@@ -32,8 +32,8 @@ from pathlib import Path
 import pytest
 from hostile_server import config_to_toml
 
-from scraper.cli_crawl import run_crawl
 from scraper.config import Config
+from scraper.crawl import run_crawl
 from scraper.demo import FAM68, demo_config, serve_demo
 from scraper.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError
 from scraper.pipeline import crawl_source

@@ -12,10 +12,18 @@ from pathlib import Path
 import httpx
 import pytest
 
+from scraper import parse_worker
+from scraper.article import Article, Segment
 from scraper.config import Config, config_from_dict
+from scraper.crawl import run_crawl
 from scraper.errors import DiskFullError
+from scraper.options import CrawlOptions
+from scraper.parse import NO_BODY_WARNING
 from scraper.pipeline import RunSummary, crawl_source
-from storage.store import Store
+from scraper.record import Scope, not_article_reason, verdict
+from storage.outcome import apply_outcome, own_key_if_taken
+from storage.records import ArticleRecord, PageOutcome, PageUpdate
+from storage.store import PreparedArticle, Store, prepare_article
 
 HOST = "http://site.test"
 
@@ -278,9 +286,7 @@ def test_unreachable_source_is_a_failed_run(tmp_path: Path, store: Store) -> Non
 
 def test_bulk_run_writes_in_batches_with_the_same_outcomes(tmp_path: Path, store: Store,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from scraper import pipeline
-
-    monkeypatch.setattr(pipeline, "BULK_JOBS", 1)
+    options = CrawlOptions(bulk_jobs=1)
     batches: list[float] = []
     real_batch = store.batch
 
@@ -289,29 +295,36 @@ def test_bulk_run_writes_in_batches_with_the_same_outcomes(tmp_path: Path, store
         return real_batch(**kw)
 
     monkeypatch.setattr(store, "batch", spy)
-    s = crawl(build_site(), make_config(tmp_path), store)
-    assert batches == [pipeline.BATCH_SECONDS]
+    s = crawl(build_site(), make_config(tmp_path), store, options=options)
+    assert batches == [options.batch_seconds]
     assert (s.new, s.skipped, s.failed, s.fetched) == (5, 3, 1, 9)
     # everything is committed when the run returns: another connection sees it
     assert db(tmp_path).execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 5
 
 
+def test_a_bulk_run_commits_whole_outcomes_when_its_batches_fill(tmp_path: Path, store: Store) -> None:
+    # batch_seconds=0: every write fills the batch; an outcome (page state + article) commits as one
+    s = crawl(build_site(), make_config(tmp_path), store, options=CrawlOptions(bulk_jobs=1, batch_seconds=0.0))
+    assert (s.new, s.skipped, s.failed, s.fetched) == (5, 3, 1, 9) and s.status == "ok"
+    conn = db(tmp_path)
+    assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 5
+    assert conn.execute("SELECT COUNT(*) FROM pages WHERE error IS NULL AND status = 200").fetchone()[0] >= 5
+
+
 def test_bulk_run_parses_in_a_worker_process_with_the_same_results(tmp_path: Path, store: Store,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from scraper import pipeline
-
     with Store.open(str(tmp_path / "ref.db")) as ref_store:
         reference = crawl(build_site(), make_config(tmp_path), ref_store)
     started: list[object] = []
-    real_start = pipeline._Run._start_parser
+    real_start = parse_worker.start_parse_process
 
-    def spy(self):  # type: ignore[no-untyped-def]
-        real_start(self)
-        started.append(self.parser)
+    def spy(setup):  # type: ignore[no-untyped-def]
+        parser = real_start(setup)
+        started.append(parser)
+        return parser
 
-    monkeypatch.setattr(pipeline, "PARSE_PROCESS_JOBS", 1)
-    monkeypatch.setattr(pipeline._Run, "_start_parser", spy)
-    s = crawl(build_site(), make_config(tmp_path), store)
+    monkeypatch.setattr(parse_worker, "start_parse_process", spy)
+    s = crawl(build_site(), make_config(tmp_path), store, options=CrawlOptions(parse_process_jobs=1))
     assert len(started) == 1 and started[0] is not None
     assert started[0].proc.returncode == 0            # the worker was asked to leave and did
     assert s.counts() == reference.counts() and (s.new, s.skipped, s.failed) == (5, 3, 1)
@@ -323,16 +336,199 @@ def test_bulk_run_parses_in_a_worker_process_with_the_same_results(tmp_path: Pat
 
 def test_a_dead_parse_worker_costs_no_article(tmp_path: Path, store: Store,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from scraper import pipeline
+    real_start = parse_worker.start_parse_process
 
-    real_start = pipeline._Run._start_parser
+    def start_then_kill(setup):  # type: ignore[no-untyped-def]
+        parser = real_start(setup)
+        parser.proc.kill()
+        parser.proc.wait()
+        return parser
 
-    def start_then_kill(self):  # type: ignore[no-untyped-def]
-        real_start(self)
-        self.parser.proc.kill()
-        self.parser.proc.wait()
-
-    monkeypatch.setattr(pipeline, "PARSE_PROCESS_JOBS", 1)
-    monkeypatch.setattr(pipeline._Run, "_start_parser", start_then_kill)
-    s = crawl(build_site(), make_config(tmp_path), store)
+    monkeypatch.setattr(parse_worker, "start_parse_process", start_then_kill)
+    s = crawl(build_site(), make_config(tmp_path), store, options=CrawlOptions(parse_process_jobs=1))
     assert (s.new, s.skipped, s.failed) == (5, 3, 1)   # parsed in the crawling process instead
+
+
+# ---- the article verdict -----------------------------------------------------------------------------
+
+SHORT = ["Gempa magnitudo 5,1 mengguncang Lebak, Banten, Senin pagi; belum ada kerusakan.",
+         "BMKG menyebut pusat gempa di laut, 40 km barat daya Bayah, tanpa potensi tsunami."]
+
+
+def short_article(declared: str | None, paragraphs: list[str] = SHORT, title: str = "Gempa Guncang Lebak"
+                  ) -> Article:
+    return Article(url=f"{HOST}/2025/11/gempa-guncang-lebak/", title=title, lang="id",
+                   published_at="2025-11-03T07:12:00+07:00", segments=[Segment(None, list(paragraphs))],
+                   declared_type=declared)
+
+
+def test_a_short_page_that_declares_itself_an_article_is_stored(store: Store) -> None:
+    assert sum(map(len, SHORT)) == 160
+    scope = Scope("site")
+    url = f"{HOST}/2025/11/gempa-guncang-lebak/"
+    for declared in ("NewsArticle", "article"):   # JSON-LD @type, og:type
+        assert not_article_reason(short_article(declared)) is None
+    decided = verdict(short_article("NewsArticle"), scope, url, url)
+    assert decided.outcome is None and decided.article is not None
+    outcome = PageOutcome(PageUpdate(url, "site", 200), article=decided.article)
+    assert apply_outcome(store, outcome) == "new"
+    assert store.article_for_url(url) is not None
+    # the same page declaring nothing keeps the text floor
+    undeclared = verdict(short_article(None), scope, url, url)
+    assert (undeclared.outcome, undeclared.reason) == ("skipped", "not an article: too little text (160 characters)")
+
+
+def test_a_declared_article_still_needs_a_title_and_a_body() -> None:
+    assert not_article_reason(short_article("NewsArticle", title="  ")) == "no title"
+    assert not_article_reason(short_article("NewsArticle", paragraphs=[])) == "no body"
+    assert not_article_reason(short_article("NewsArticle", paragraphs=[""])) == "too little text (0 characters)"
+    no_body = short_article("NewsArticle")
+    no_body.warnings.append(NO_BODY_WARNING)
+    assert not_article_reason(no_body) == NO_BODY_WARNING
+
+
+def test_run_crawl_gives_each_source_a_progress_display_and_closes_it(tmp_path: Path, store: Store) -> None:
+    events: list[tuple[str, str, int]] = []
+    closed: list[str] = []
+
+    class Sink:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def __call__(self, event: str, n: int) -> None:
+            events.append((self.name, event, n))
+
+        def close(self) -> None:
+            closed.append(self.name)
+
+    outcome = run_crawl(make_config(tmp_path), store, make_config(tmp_path).sources,
+                        transport=httpx.MockTransport(build_site().handler), progress=Sink)
+    assert outcome.exit_code == 1 and not outcome.interrupted      # the 404 counts as failed
+    assert events[0] == ("site", "total", 9) and len(events) == 10 and closed == ["site"]
+    assert sorted(e for _, e, _ in events[1:]) == sorted(["new"] * 5 + ["skipped"] * 3 + ["failed"])
+
+
+def multipage_site() -> Site:
+    site = build_site()
+    path = "/2025/11/sidang-panjang-di-serang/"
+    links = ("<div class='page-links'>Halaman: <span>1</span> <a href='{0}2/'>2</a> <a href='{0}3/'>3</a></div>",
+             "<div class='page-links'>Halaman: <a href='{0}'>1</a> <span>2</span> <a href='{0}3/'>3</a></div>",
+             "<div class='page-links'>Halaman: <a href='{0}'>1</a> <a href='{0}2/'>2</a> <span>3</span></div>")
+    for n, suffix in enumerate(("", "2/", "3/")):
+        site.html(path + suffix, article_html("Sidang Panjang di Serang", f"Serang{n + 1}",
+                                              extra=f"Bagian {n + 1} dari sidang.").replace(
+            "<p>Berita Terpercaya", links[n].format(path) + "<p>Berita Terpercaya"))
+    site.html("/", site.pages["/"][1].replace("</body>", f"<a href='{path}'>sidang</a></body>"))
+    return site
+
+
+@pytest.mark.parametrize("in_worker", [False, True])
+def test_a_multi_page_article_is_stitched_in_one_process(tmp_path: Path, store: Store, in_worker: bool,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[object] = []
+    real_start = parse_worker.start_parse_process
+    monkeypatch.setattr(parse_worker, "start_parse_process", lambda setup: started.append(1) or real_start(setup))
+    site = multipage_site()
+    s = crawl(site, make_config(tmp_path), store, options=CrawlOptions(parse_process_jobs=1 if in_worker else 200))
+    assert len(started) == (1 if in_worker else 0)
+    assert (s.new, s.skipped, s.failed) == (6, 3, 1)
+    path = "/2025/11/sidang-panjang-di-serang/"
+    assert [len(site.hits(path + p)) for p in ("", "2/", "3/")] == [1, 1, 1]
+    text = db(tmp_path).execute("SELECT text FROM articles WHERE url = ?", (HOST + path,)).fetchone()[0]
+    assert all(f"Bagian {n} dari sidang." in text for n in (1, 2, 3))
+    assert text.index("Serang1") < text.index("Serang2") < text.index("Serang3")
+
+
+def test_a_further_page_that_cannot_be_fetched_fails_the_article(tmp_path: Path, store: Store) -> None:
+    site = multipage_site()
+    del site.pages["/2025/11/sidang-panjang-di-serang/2/"]
+    s = crawl(site, make_config(tmp_path), store)
+    assert (s.new, s.failed) == (5, 2)
+    assert any(e.startswith(f"{HOST}/2025/11/sidang-panjang-di-serang/: page 2 ({HOST}/2025/11/sidang-panjang-di"
+                            "-serang/2/)") for e in s.errors), s.errors
+
+
+# ---- canonicals that cannot overwrite (#14) -------------------------------------------------------------
+
+REAL = "/2025/01/berita-asli/"
+BLOG = "http://blog-user.site.test/2025/01/tulisan-saya/"
+
+
+def hijack_site(first: str, blog_body: str) -> Site:
+    """A real article and a page on another in-scope host declaring the real one its canonical."""
+    site = Site()
+    site.html(REAL, article_html("Berita Asli", "Banten"))
+    site.html("/", f"<html><body><a href='{first}'>a</a>"
+                   f"<a href='{BLOG if first == REAL else REAL}'>b</a></body></html>")
+    site.pages["/robots.txt"] = (200, "User-agent: *\n", {"content-type": "text/plain"})
+    blog = blog_body.replace("<head>", f"<head><link rel='canonical' href='{HOST}{REAL}'>")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "blog-user.site.test":
+            with site.lock:
+                site.requests.append(request)
+            if request.url.path == "/2025/01/tulisan-saya/":
+                return httpx.Response(200, text=blog, headers={"content-type": "text/html; charset=utf-8"})
+            return httpx.Response(404, text="not found", headers={"content-type": "text/html"})
+        return Site.handler(site, request)
+
+    site.handler = handler  # type: ignore[method-assign]
+    return site
+
+
+def hijack_config(tmp_path: Path) -> Config:
+    return config_from_dict({
+        "http": {"per_host_delay": 0.0, "retries": 0, "concurrency": 1, "per_host_concurrency": 1},
+        "sources": [{"name": "site", "start_urls": [f"{HOST}/"], "allowed_domains": ["site.test"]}],
+    })
+
+
+@pytest.mark.parametrize("first", [REAL, BLOG])
+def test_a_declared_canonical_never_overwrites_an_article_fetched_under_it(tmp_path: Path, store: Store,
+                                                                           first: str) -> None:
+    site = hijack_site(first, article_html("Tulisan Pengguna", "Garut", extra="Isi lain sama sekali."))
+    s = crawl(site, hijack_config(tmp_path), store)
+    assert (s.new, s.updated, s.failed) == (2, 0, 0), s.errors
+    conn = db(tmp_path)
+    real = conn.execute("SELECT title, url, revision, text FROM articles WHERE canonical_url = ?",
+                        (f"{HOST}{REAL}",)).fetchone()
+    assert (real["title"], real["url"], real["revision"]) == ("Berita Asli", f"{HOST}{REAL}", 1)
+    assert "Garut" not in real["text"]
+    assert conn.execute("SELECT COUNT(*) FROM article_revisions").fetchone()[0] == 0
+    blog = conn.execute("SELECT title, canonical_url FROM articles WHERE url = ?", (BLOG,)).fetchone()
+    assert tuple(blog) == ("Tulisan Pengguna", BLOG)
+    again = crawl(site, hijack_config(tmp_path), store)     # and on the next run too
+    assert (again.new, again.updated) == (0, 0)
+    assert conn.execute("SELECT revision FROM articles WHERE url = ?", (f"{HOST}{REAL}",)).fetchone()[0] == 1
+
+
+def test_a_copy_under_a_declared_canonical_becomes_an_alias(tmp_path: Path, store: Store) -> None:
+    site = hijack_site(REAL, article_html("Berita Asli", "Banten"))
+    s = crawl(site, hijack_config(tmp_path), store)
+    assert (s.new, s.duplicate, s.updated) == (1, 1, 0)
+    conn = db(tmp_path)
+    assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 1
+    alias = conn.execute("SELECT a.url FROM article_urls u JOIN articles a ON a.id = u.article_id "
+                         "WHERE u.url = ?", (BLOG,)).fetchone()
+    assert alias is not None and alias[0] == f"{HOST}{REAL}"
+
+
+def test_variants_and_undisputed_canonicals_keep_folding_in(store: Store) -> None:
+    real = f"{HOST}{REAL}"
+    store.record_outcome(PageUpdate(real, "site", 200))          # fetched directly
+
+    def rec(url: str, canonical: str) -> ArticleRecord:
+        return ArticleRecord("site", url, canonical, "Judul", [(None, ["isi"])], aliases=[url + "?utm_source=x"])
+
+    for variant in ("http://m.site.test/2025/01/berita-asli/", "http://www.site.test/2025/01/berita-asli/",
+                    "http://amp.site.test/2025/01/berita-asli/", f"{HOST}/2025/01/berita-asli/amp/"):
+        item = rec(variant, real)
+        assert own_key_if_taken(store, item) is item, variant
+    elsewhere = rec(BLOG, f"{HOST}/2025/01/belum-diambil/")         # nobody fetches it directly: a syndication
+    assert own_key_if_taken(store, elsewhere) is elsewhere
+    assert own_key_if_taken(store, elsewhere, direct={f"{HOST}/2025/01/belum-diambil/"}) is not elsewhere
+    keyed = own_key_if_taken(store, rec(BLOG, real))
+    assert isinstance(keyed, ArticleRecord) and keyed.canonical_url == BLOG and real not in keyed.aliases
+    prepared = own_key_if_taken(store, prepare_article(rec(BLOG, real), features=True))
+    assert isinstance(prepared, PreparedArticle) and prepared.canonical == BLOG and real not in prepared.urls
+    assert prepared.features is not None

@@ -141,3 +141,48 @@ def test_submit_after_the_worker_died_raises_worker_gone() -> None:
     with pytest.raises(worker.WorkerGone):
         helper.submit([article(1)]).result(timeout=10)
     helper.close()
+
+
+def _page_html(paragraphs: list[str], extra: str = "") -> bytes:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (f"<html lang='id'><head><title>Berita Banten</title></head><body><article>"
+            f"<h1>Berita Banten</h1><div class='entry-content'>{body}{extra}</div></article></body></html>"
+            ).encode()
+
+
+def test_the_parse_worker_answers_typed_verdicts_like_this_process() -> None:
+    import pickle
+
+    from scraper.parse_worker import FetchedPage, ParseSetup, parse_and_judge, start_parse_process
+    from scraper.record import Scope
+    from storage.records import PageOutcome, PageUpdate, PageVerdict
+    from storage.store import PreparedArticle
+
+    url = "https://fam68.example/2025/11/berita-banten/"
+    long = [" ".join(WORDS[k:k + 14]) + f" pada {k + 1}/11/2025." for k in range(4)]
+    pages = {
+        "article": FetchedPage(_page_html(long), url, "utf-8", url + "?utm_source=x"),
+        "short": FetchedPage(_page_html(["Singkat saja."]), url, "utf-8", url),
+        "multipage": FetchedPage(_page_html(long, f"<div class='page-links'><span>1</span> <a href='{url}2/'>2"
+                                                  "</a></div>"), url, "utf-8", url),
+    }
+    setup = ParseSetup(Scope("fam68", ("fam68.example",)))
+    parser = start_parse_process(setup)
+    assert parser is not None
+    try:
+        answers = {name: parser.parse(page) for name, page in pages.items()}
+    finally:
+        parser.close()
+    assert all(isinstance(a, PageVerdict) for a in answers.values())
+    got = answers["article"]
+    assert got is not None and got.outcome is None and isinstance(got.article, PreparedArticle)
+    here = parse_and_judge(pages["article"], setup)
+    assert got.article.record == here.article and got.article.features is not None
+    assert answers["short"] is not None and answers["short"].outcome == "skipped"
+    assert answers["short"].reason == parse_and_judge(pages["short"], setup).reason
+    multi = answers["multipage"]
+    assert multi is not None and multi.multipage and multi.article is None and multi.outcome is None
+    # the fetch side's outcome is plain data too: it pickles whole
+    outcome = PageOutcome(PageUpdate(url, "fam68", 200, etag='"x"'), article=got.article, fetch_s=0.1)
+    back = pickle.loads(pickle.dumps(outcome))
+    assert back.page == outcome.page and back.article.record == got.article.record and back.url == url
