@@ -19,11 +19,12 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from xml.parsers import expat
 
 from scraper import xmlsafe
 from scraper.dates import parse_date
+from storage.urls import remove_dot_segments
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,10 @@ def http_url(s: str | None) -> str | None:
         ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
     except ValueError:
         return None
-    return s if ok else None
+    if not ok:
+        return None
+    path = remove_dot_segments(parts.path) if parts.path.startswith("/") else parts.path
+    return s if path == parts.path else urlunsplit(parts._replace(path=path))
 
 
 class _Entries:

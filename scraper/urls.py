@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from storage.urls import MAX_URL_CHARS, idna_host
+from storage.urls import MAX_URL_CHARS, idna_host, remove_dot_segments
 
 __all__ = ["HTTP_SCHEMES", "absolutize", "host_allowed", "host_key", "normalize_host", "same_site"]
 
@@ -110,7 +110,7 @@ def absolutize(base: str, href: str) -> str | None:
         parts.port  # noqa: B018  (raises ValueError on a bad port)
     except ValueError:
         return None
-    return urlunsplit((parts.scheme.lower(), parts.netloc, parts.path or "/", parts.query, ""))
+    return urlunsplit((parts.scheme.lower(), parts.netloc, remove_dot_segments(parts.path or "/"), parts.query, ""))
 
 
 def same_site(a: str, b: str) -> bool:

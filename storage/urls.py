@@ -76,8 +76,14 @@ def _netloc(scheme: str, hostname: str, port: int | None) -> str:
     return host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
 
 
-def _remove_dot_segments(path: str) -> str:
-    """RFC 3986 section 5.2.4 for a path starting with ``/`` (``/a/../b/`` -> ``/b/``)."""
+_ENCODED_DOT_RE = re.compile("%2[eE]")
+
+
+def remove_dot_segments(path: str) -> str:
+    """RFC 3986 section 5.2.4 for a path starting with ``/`` (``/a/../b/`` -> ``/b/``); a percent-encoded dot
+    (``%2E``, unreserved, so the same character) counts as a dot: ``/a/%2E%2E/b/`` -> ``/b/``."""
+    if "%2" in path:
+        path = _ENCODED_DOT_RE.sub(".", path)
     if "/." not in path:
         return path
     out: list[str] = []
@@ -136,6 +142,6 @@ def canonical_url(url: str) -> str:
     query = parts.query.replace(";", "%3B")
     normal = urlsplit(_w3lib_canonicalize(urlunsplit((scheme, "x", parts.path, query, "")),
                                           keep_blank_values=True))
-    path = _remove_dot_segments(normal.path or "/")
+    path = remove_dot_segments(normal.path or "/")
     path = _AMP_PATH_RE.sub("", path) or "/"
     return urlunsplit((scheme, netloc, path, _clean_query(normal.query), ""))

@@ -170,3 +170,14 @@ def test_same_site_compares_idna_2008_hosts() -> None:
     assert not same_site("https://faß.example/a", "https://fass.example/a")
     assert same_site("https://m.fam68.example/a", "https://fam68.example/b")
     assert not same_site("http://[bad/", "https://fam68.example/")
+
+
+def test_percent_encoded_dot_segments_resolve_like_dots() -> None:
+    from scraper.urls import absolutize
+    from storage.urls import remove_dot_segments
+    assert remove_dot_segments("/category/%2E%2E/berita-satu/") == "/berita-satu/"
+    assert remove_dot_segments("/a/%2e/b/") == "/a/b/"
+    assert canonical_url("https://portal.example/category/%2E%2E/berita-satu/") == \
+        canonical_url("https://portal.example/berita-satu/")
+    assert absolutize("https://portal.example/x/", "../category/%2E%2E/berita-satu/") == \
+        "https://portal.example/berita-satu/"
