@@ -3,7 +3,9 @@
 :class:`Frontier` is plain state, fed by the crawl's worker threads through :func:`read_document` (one
 document fetched and read) and :meth:`Frontier.absorb` (its findings taken, on the calling thread): what to
 read next under the per-kind limits of :class:`~scraper.options.CrawlOptions`, and the distinct canonical
-article URLs found, with their dates and aliases.
+article URLs found, with their dates and aliases. The links are read by the run's parse worker when
+:func:`read_document` is given a ``reader`` (:class:`scraper.parse_worker.ParseService`): a document over
+its deadline or memory cap is counted failed like an unreadable one.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from scraper.config import SourceConfig
 from scraper.errors import FetchError
 from scraper.fetch import Fetcher, FetchStopped
 from scraper.options import CrawlOptions
+from scraper.parse_worker import OverBudget, ParseService, WorkStopped
 from scraper.urls import host_allowed
 from storage.urls import canonical_url
 
@@ -62,8 +65,9 @@ class Candidate:
 
 
 def read_document(fetcher: Fetcher, doc: Doc, source: SourceConfig,
-                  pattern: re.Pattern[str] | None) -> DocResult:
-    """Fetch one discovery document and read its links (a worker thread; never raises)."""
+                  pattern: re.Pattern[str] | None, reader: ParseService | None = None) -> DocResult:
+    """Fetch one discovery document and read its links (a worker thread; never raises), in ``reader``'s
+    worker process when given."""
     t0 = time.perf_counter()
     out = DocResult(doc)
     domains = tuple(source.allowed_domains)
@@ -88,17 +92,33 @@ def read_document(fetcher: Fetcher, doc: Doc, source: SourceConfig,
         out.error = FetchError(f"unexpected error: {type(exc).__name__}: {exc}", url=doc.url)
         out.elapsed = time.perf_counter() - t0
         return out
-    out.status = res.status
     problems: list[str] = []
     try:
-        _read_links(out, res.content, res.final_url, source, pattern, problems)
+        if reader is not None:
+            out, problems = reader.request("links", doc, res.content, res.final_url)
+        else:
+            out, problems = read_links(source, pattern, doc, res.content, res.final_url)
+    except OverBudget as exc:
+        out.error = FetchError(f"{doc.kind} {exc}", url=doc.url, status=res.status)
+    except WorkStopped as exc:
+        out.error = FetchStopped(str(exc), url=doc.url)
     except Exception:  # discover never raises by contract; belt and braces for the run
         log.debug("could not read %s %s", doc.kind, doc.url, exc_info=True)
+    out.status = res.status
     refused = next((p for p in problems if p.startswith("refused")), None)
     if refused is not None:   # a DTD or entity declaration: counted failed, the reason in pages.error
         out.error = FetchError(f"{doc.kind} {refused}", url=doc.url, status=res.status)
     out.elapsed = time.perf_counter() - t0
     return out
+
+
+def read_links(source: SourceConfig, pattern: re.Pattern[str] | None, doc: Doc, content: bytes,
+               base: str) -> tuple[DocResult, list[str]]:
+    """What one fetched document links to, and the reader's problems with it (CPU-bound, untrusted input:
+    the parse worker's job)."""
+    out, problems = DocResult(doc), list[str]()
+    _read_links(out, content, base, source, pattern, problems)
+    return out, problems
 
 
 def _read_links(out: DocResult, content: bytes, base: str, source: SourceConfig,

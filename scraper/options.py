@@ -15,7 +15,13 @@ class CrawlOptions:
     children), ``max_feeds`` (configured and announced) and ``max_sections`` (section front pages, first page
     only) per run; ``max_next_pages`` further pages of one multi-page article; ``max_errors_kept`` messages
     in :attr:`RunSummary.errors`. A run with ``bulk_jobs`` articles to fetch writes in batches, each stored
-    article committed within ``batch_seconds``; one with ``parse_process_jobs`` parses in a worker process.
+    article committed within ``batch_seconds``.
+
+    The budget of one untrusted document: every run reads its pages, listings, feeds and sitemaps in a
+    worker process (``parse_in_worker``; False parses in the crawling threads, as when no worker can start),
+    ``parse_timeout`` seconds per document and ``parse_memory_mb`` of address space (None: no cap); on
+    overrun the worker is killed and restarted and the document recorded failed. ``parse_hook``
+    (``"module:function"``, tests only) is called once in each worker before its first document.
     """
 
     max_listing_pages: int = 5
@@ -26,7 +32,10 @@ class CrawlOptions:
     max_errors_kept: int = 50
     bulk_jobs: int = 200
     batch_seconds: float = 0.1
-    parse_process_jobs: int = 200
+    parse_in_worker: bool = True
+    parse_timeout: float = 30.0
+    parse_memory_mb: int | None = 1024
+    parse_hook: str | None = None
 
 
 DEFAULT_OPTIONS = CrawlOptions()

@@ -1,25 +1,36 @@
-"""Parse + judge one fetched page, here or in the parse worker process of a bulk run.
+"""Parse + judge one fetched page, and read discovery documents, in a worker process with a budget.
 
-A bulk run parses in one worker process (:class:`storage.worker.ChildWorker`), so that the crawling
-process only fetches and stores: under the GIL parsing would take its CPU from the writing thread, the
-bottleneck of a large run. The worker gets a :class:`ParseSetup` once, then ``(bytes, URLs)`` per page, and
-answers each with a :class:`~storage.records.PageVerdict` (a picklable dataclass): the article's record
-with what the store derives before writing (hashes, story features, computed there so that the writing
-thread does not), or why the page is not stored. The first page of a multi-page article comes back as
-``multipage``: the whole article is then parsed where its further pages are fetched.
+Every run reads its untrusted documents (article pages and their further pages, listings, feeds, sitemaps)
+in one worker process (:class:`storage.worker.ChildWorker`, started on the run's first document), so that
+the crawling process only fetches and stores: CPU-bound parsing holds the GIL (``re`` and selectolax keep
+it), which would stall the daemon's other sources, its heartbeat and its signal handling, and would take
+its CPU from the writing thread, the bottleneck of a large run. Each document has a deadline
+(``CrawlOptions.parse_timeout``) and the worker's address space a cap (``parse_memory_mb``): on overrun the
+worker is killed, the document fails with a reason (``parse timeout after 30 s``) and the next document
+gets a new worker. When no worker can start at all, the crawl parses in its own threads (logged once).
+
+The worker gets a :class:`WorkerSetup` once, then one request per document: a page is answered with a
+:class:`~storage.records.PageVerdict` (a picklable dataclass): the article's record with what the store
+derives before writing (hashes, story features, computed there so that the writing thread does not), or
+why the page is not stored. The first page of a multi-page article comes back as ``multipage``: the whole
+article is then stitched where its further pages are fetched, each page parsed by the worker.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
+import pickle
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from scraper.article import Article
-from scraper.config import ParseProfile
+from scraper.config import ParseProfile, SourceConfig
 from scraper.parse import parse_html
 from scraper.record import Scope, unparseable, verdict
 from storage import worker
@@ -28,6 +39,7 @@ from storage.records import PageVerdict
 log = logging.getLogger(__name__)
 
 ENTRY = "scraper.parse_worker:main"
+STOP_GRACE = 2.0    # seconds a document being read when the crawl is stopped may still take
 
 
 @dataclass(frozen=True)
@@ -53,25 +65,46 @@ class StitchFailed(Exception):
     """A further page of a multi-page article could not be had: the article fails with this reason."""
 
 
+class OverBudget(Exception):
+    """A document ran past its deadline or its memory cap (or killed the worker): it fails with this reason."""
+
+
+class WorkStopped(Exception):
+    """The crawl's stop event came while a document was being read: the worker was killed, nothing counted."""
+
+
+# parse: one page's bytes -> its Article (here, or in the worker)
+Parse = Callable[[FetchedPage], Article]
+
+
+def parse_page(page: FetchedPage, profile: ParseProfile | None) -> Article:
+    return parse_html(page.content, page.final_url, profile=profile, charset=page.charset)
+
+
 # Stitch: the parsed first page -> the whole article (fetches and parses its further pages), or None to
 # leave a multi-page article to the process that can fetch.
 Stitch = Callable[[Article], Article]
 
 
 def parse_and_judge(page: FetchedPage, setup: ParseSetup, *, prepare: bool = False,
-                    stitch: Stitch | None = None) -> PageVerdict:
-    """Parse ``page``, stitch its further pages (with ``stitch``), judge it and convert it (never raises)."""
+                    stitch: Stitch | None = None, parse: Parse | None = None) -> PageVerdict:
+    """Parse ``page`` (with ``parse``, default here), stitch its further pages (with ``stitch``), judge it
+    and convert it (never raises but :class:`WorkStopped`)."""
     t0 = time.process_time()
     try:
-        article = parse_html(page.content, page.final_url, profile=setup.profile, charset=page.charset)
+        article = parse(page) if parse is not None else parse_page(page, setup.profile)
         if article.next_pages:
             if stitch is None:
                 return PageVerdict(multipage=True, parse_s=time.process_time() - t0)
             article = stitch(article)
         decided = verdict(article, setup.scope, page.requested_url, page.final_url, page.aliases, prepare=prepare)
         return dataclasses.replace(decided, parse_s=time.process_time() - t0)   # judging and preparing too
-    except StitchFailed as exc:
+    except (StitchFailed, OverBudget) as exc:
         return PageVerdict("failed", str(exc), parse_s=time.process_time() - t0)
+    except MemoryError:
+        return PageVerdict("failed", "parse over the memory limit", parse_s=time.process_time() - t0)
+    except WorkStopped:
+        raise
     except Exception as exc:
         log.debug("unparseable page %s", page.requested_url, exc_info=True)
         return PageVerdict(*unparseable(exc), parse_s=time.process_time() - t0)
@@ -79,10 +112,53 @@ def parse_and_judge(page: FetchedPage, setup: ParseSetup, *, prepare: bool = Fal
 
 # ---- the worker process ---------------------------------------------------------------------------
 
-def _serve_setup(setup: ParseSetup) -> Callable[[FetchedPage], PageVerdict]:
-    def handle(page: FetchedPage) -> PageVerdict:
-        return parse_and_judge(page, setup, prepare=True)
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What the worker of one run is started with: the page setup, the source (discovery documents), the
+    budget (``timeout`` seconds per document, ``max_memory_mb`` address space) and a test-only ``hook``
+    (``"module:function"`` called once in the worker before its first request)."""
+
+    parse: ParseSetup
+    source: SourceConfig | None = None
+    timeout: float | None = 30.0
+    max_memory_mb: int | None = 1024
+    hook: str | None = None
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives pickling (it is sent to the parent), else a RuntimeError saying the same."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def _handler(setup: WorkerSetup) -> Callable[..., tuple[bool, Any]]:
+    """``handle(op, *args) -> (True, answer) | (False, exception)`` for the requests of one run."""
+    def handle(op: str, *args: Any) -> tuple[bool, Any]:
+        try:
+            if op == "page":
+                return True, parse_and_judge(args[0], setup.parse, prepare=True)
+            if op == "article":
+                return True, parse_page(args[0], setup.parse.profile)
+            if op == "links":
+                from scraper.frontier import read_links  # frontier asks for this module's services
+                assert setup.source is not None
+                return True, read_links(setup.source, setup.parse.scope.pattern, *args)
+            raise ValueError(f"unknown request {op!r}")
+        except MemoryError:
+            return False, OverBudget(f"parse over the memory limit ({setup.max_memory_mb} MB)")
+        except Exception as exc:
+            return False, _portable(exc)
     return handle
+
+
+def _serve_setup(setup: WorkerSetup) -> Callable[..., tuple[bool, Any]]:
+    if setup.hook:
+        module, func = setup.hook.split(":")
+        getattr(importlib.import_module(module), func)()
+    return _handler(setup)
 
 
 def main() -> None:
@@ -91,35 +167,133 @@ def main() -> None:
 
 
 class ParseProcess:
-    """The crawling process's end of the parse worker (thread-safe; each caller waits for its answer)."""
+    """One started worker process (the crawling process's end; thread-safe)."""
 
-    def __init__(self, child: worker.ChildWorker) -> None:
+    def __init__(self, child: worker.ChildWorker, setup: WorkerSetup) -> None:
         self.child = child
+        self.setup = setup
 
     @property
     def proc(self) -> subprocess.Popen[bytes]:
         """The child process (tests, diagnostics)."""
         return self.child.proc
 
-    def parse(self, page: FetchedPage) -> PageVerdict | None:
-        """The worker's verdict on ``page``; None when the worker is gone (killed, out of memory): the caller
-        parses in its own process then."""
-        try:
-            answer: PageVerdict = self.child.call(page)
-        except Exception:
-            log.debug("parse worker unavailable for %s; parsing here", page.requested_url, exc_info=True)
-            return None
+    def request(self, op: str, *args: Any, cancel: threading.Event | None = None) -> tuple[bool, Any]:
+        """The worker's answer; raises :class:`storage.worker.WorkerGone` (and its kinds) as the child does."""
+        answer: tuple[bool, Any] = self.child.call(op, *args, timeout=self.setup.timeout, cancel=cancel,
+                                                   cancel_grace=STOP_GRACE)
         return answer
+
+    def parse(self, page: FetchedPage) -> PageVerdict:
+        """The worker's verdict on ``page`` (no deadline enforced here beyond the setup's)."""
+        ok, value = self.request("page", page)
+        if not ok:
+            raise value
+        verdict_: PageVerdict = value
+        return verdict_
 
     def close(self) -> None:
         self.child.close()
 
 
-def start_parse_process(setup: ParseSetup) -> ParseProcess | None:
+def start_parse_process(setup: WorkerSetup) -> ParseProcess | None:
     """Start a parse worker for ``setup``; None (logged) when it cannot start: the crawl parses itself."""
     try:
-        return ParseProcess(worker.ChildWorker(ENTRY, setup, name="kabar-parse"))
+        mem = setup.max_memory_mb * 1024 * 1024 if setup.max_memory_mb else None
+        child = worker.ChildWorker(ENTRY, setup, name="kabar-parse", max_memory=mem, deadline=setup.timeout)
+        return ParseProcess(child, setup)
     except (OSError, ValueError):
         log.warning("%s: could not start the parse worker; parsing in the crawling process",
-                    setup.scope.source, exc_info=True, extra={"source": setup.scope.source})
+                    setup.parse.scope.source, exc_info=True, extra={"source": setup.parse.scope.source})
         return None
+
+
+class ParseService:
+    """The run's reader of untrusted documents: its worker started on the first request, restarted after a
+    kill; in-process when no worker can start (or ``in_worker`` is False). Thread-safe.
+
+    :meth:`request` raises :class:`OverBudget` for a document over its deadline or one that killed the
+    worker twice (once may be a kill from outside: the document is asked again of a new worker), and
+    :class:`WorkStopped` when ``stop`` has been set for :data:`STOP_GRACE` seconds while it waits (the
+    worker is killed: a stop is not held up by a stuck document).
+    """
+
+    def __init__(self, setup: WorkerSetup, *, stop: threading.Event | None = None, in_worker: bool = True) -> None:
+        self.setup = setup
+        self.stop = stop
+        self._lock = threading.Lock()
+        self._proc: ParseProcess | None = None
+        self._in_process = not in_worker
+        self._handle = _handler(setup)
+        self.started = 0          # worker processes started (diagnostics, tests)
+
+    def _current(self) -> ParseProcess | None:
+        with self._lock:
+            if self._in_process:
+                return None
+            proc = self._proc
+            if proc is not None and proc.child.alive:
+                return proc
+            if proc is not None and self.stop is not None and self.stop.is_set():
+                raise WorkStopped("stopped")     # no new worker for a stopped crawl
+            self._proc = start_parse_process(self.setup)
+            self.started += 1
+            if self._proc is None:
+                self._in_process = True
+            new = self._proc
+        if proc is not None:
+            proc.close()          # the dead one: reaped, its pipes closed
+        return new
+
+    def request(self, op: str, *args: Any) -> Any:
+        """The answer to ``op`` (``page``, ``article``, ``links``); the document's own errors are raised."""
+        deaths = attempts = 0
+        while True:
+            proc = self._current()
+            if proc is None:
+                ok, value = self._handle(op, *args)
+                break
+            try:
+                ok, value = proc.request(op, *args, cancel=self.stop)
+                break
+            except worker.WorkerTimeout:
+                raise OverBudget(f"parse timeout after {self.setup.timeout:g} s") from None
+            except worker.WorkerCancelled:
+                raise WorkStopped("stopped while parsing") from None
+            except worker.WorkerKilled:
+                deaths += 1       # once may be another's doing (a kill from outside); twice is the document
+                if deaths >= 2:
+                    raise OverBudget(f"parse worker died (exit {proc.proc.returncode}; memory limit "
+                                     f"{self.setup.max_memory_mb} MB)") from None
+            except worker.WorkerGone:
+                attempts += 1     # queued behind a document that killed the worker: ask the new one
+                if self.stop is not None and self.stop.is_set():
+                    raise WorkStopped("stopped while parsing") from None
+                if not proc.child.ready:
+                    self._give_up(proc)
+                elif attempts >= 3:
+                    raise OverBudget("parse worker unavailable") from None
+        if not ok:
+            raise value
+        return value
+
+    def _give_up(self, proc: ParseProcess) -> None:
+        """A worker that died before it was set up: no worker will do better; parse here (logged once)."""
+        with self._lock:
+            if self._in_process:
+                return
+            self._in_process = True
+        log.warning("%s: the parse worker exited at start-up (exit %s); parsing in the crawling process",
+                    self.setup.parse.scope.source, proc.proc.returncode,
+                    extra={"source": self.setup.parse.scope.source})
+
+    def parse(self, page: FetchedPage) -> Article:
+        article: Article = self.request("article", page)
+        return article
+
+    def close(self) -> None:
+        with self._lock:
+            proc, self._proc = self._proc, None
+            self._in_process = True
+        if proc is not None:
+            proc.close()

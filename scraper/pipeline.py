@@ -9,7 +9,8 @@ Used by ``kabar crawl``, ``kabar demo`` and the daemon. Each step is a module wi
     fetch         scraper.page_work: worker threads (the Fetcher keeps per-host politeness); further pages
        |          of multi-page articles fetched and stitched
     parse+judge   scraper.parse_worker, scraper.record: is it an article, its canonical URL, its record
-       |          (runs of 200+ articles parse in one worker process, off the crawling process's GIL)
+       |          (in the run's parse worker process, off the crawling process's GIL, with a deadline and a
+       |          memory cap per document; discovery documents are read there too)
     store         storage.outcome.apply_outcome: the calling thread only, one PageOutcome (page state +
                   article) per transaction as results complete (bulk runs: Store.batch(), each outcome
                   atomic, committed with its neighbours within 0.1 s)
@@ -37,14 +38,13 @@ from typing import Any, Literal
 
 import httpx
 
-from scraper import parse_worker
 from scraper.config import Config, SourceConfig
 from scraper.errors import StorageError
 from scraper.fetch import Fetcher, FetchStopped
 from scraper.frontier import Candidate, DocResult, Frontier, read_document
 from scraper.options import DEFAULT_OPTIONS, CrawlOptions
 from scraper.page_work import PageWork
-from scraper.parse_worker import ParseSetup
+from scraper.parse_worker import ParseService, ParseSetup, WorkerSetup
 from scraper.plan import Job, plan
 from scraper.record import Scope
 from storage.outcome import apply_outcome
@@ -110,7 +110,10 @@ class _Run:
         self.workers = max(1, config.http.concurrency)
         self.summary = RunSummary(source=source.name, max_errors=options.max_errors_kept)
         scope = Scope(source.name, tuple(source.allowed_domains), self.pattern)
-        self.work = PageWork(self.fetcher, ParseSetup(scope, source.parse), max_next_pages=options.max_next_pages)
+        setup = ParseSetup(scope, source.parse)
+        self.reader = ParseService(WorkerSetup(setup, source, options.parse_timeout, options.parse_memory_mb,
+                                               options.parse_hook), stop=stop, in_worker=options.parse_in_worker)
+        self.work = PageWork(self.fetcher, setup, max_next_pages=options.max_next_pages, parser=self.reader)
 
     # -- counting and logging ----------------------------------------------------------------------
 
@@ -178,7 +181,7 @@ class _Run:
 
         def documents() -> Iterator[Callable[[], DocResult]]:
             while (doc := frontier.next_doc()) is not None:
-                yield functools.partial(read_document, self.fetcher, doc, self.source, self.pattern)
+                yield functools.partial(read_document, self.fetcher, doc, self.source, self.pattern, self.reader)
 
         self._run_pool(pool, documents, functools.partial(self._on_document, frontier))
         if frontier.all_failed:
@@ -222,8 +225,6 @@ class _Run:
     def _fetch_and_store(self, pool: ThreadPoolExecutor, jobs: list[Job]) -> None:
         """Fetch, parse, judge and store the planned jobs (fetch side in the pool, store on this thread)."""
         opts = self.options
-        if len(jobs) >= opts.parse_process_jobs:
-            self.work.parser = parse_worker.start_parse_process(self.work.setup)
         tasks = (functools.partial(self.work.process, j) for j in jobs)
         # Every outcome is committed as soon as it is written, except in a bulk run (an initial crawl): there
         # writes share short transactions (each outcome still atomic on its own, committed within
@@ -257,8 +258,7 @@ class _Run:
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-            if self.work.parser is not None:
-                self.work.parser.close()
+            self.reader.close()
             self.fetcher.close()
         if self.stop.is_set():
             s.status = "interrupted"

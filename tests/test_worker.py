@@ -153,7 +153,13 @@ def _page_html(paragraphs: list[str], extra: str = "") -> bytes:
 def test_the_parse_worker_answers_typed_verdicts_like_this_process() -> None:
     import pickle
 
-    from scraper.parse_worker import FetchedPage, ParseSetup, parse_and_judge, start_parse_process
+    from scraper.parse_worker import (
+        FetchedPage,
+        ParseSetup,
+        WorkerSetup,
+        parse_and_judge,
+        start_parse_process,
+    )
     from scraper.record import Scope
     from storage.records import PageOutcome, PageUpdate, PageVerdict
     from storage.store import PreparedArticle
@@ -167,7 +173,7 @@ def test_the_parse_worker_answers_typed_verdicts_like_this_process() -> None:
                                                   "</a></div>"), url, "utf-8", url),
     }
     setup = ParseSetup(Scope("fam68", ("fam68.example",)))
-    parser = start_parse_process(setup)
+    parser = start_parse_process(WorkerSetup(setup))
     assert parser is not None
     try:
         answers = {name: parser.parse(page) for name, page in pages.items()}

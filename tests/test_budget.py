@@ -1,0 +1,148 @@
+"""The budget of one untrusted document: a deadline and a memory cap, enforced in the parse worker.
+
+A test-only hook (tests/worker_hooks.py) makes the worker spin, allocate or die on marked documents; the
+crawl must record those documents failed with the reason, kill and restart the worker, and read the rest.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from test_pipeline import HOST, article_html, build_site, crawl, db, make_config  # noqa: F401 - fixture
+from test_pipeline import store as store  # noqa: PLC0414 - the fixture, re-exported for pytest
+from worker_hooks import BOMB, DIE, SPIN
+
+from scraper.options import CrawlOptions
+from scraper.parse_worker import OverBudget, ParseService, ParseSetup, WorkerSetup, WorkStopped
+from scraper.record import Scope
+from storage import worker
+from storage.store import Store
+
+HOOK = "tests.worker_hooks:install"
+BAD = "/2025/11/halaman-yang-jahat/"
+
+
+def hostile_site(marker: str, where: str = "article"):  # type: ignore[no-untyped-def]
+    site = build_site()
+    if where == "article":
+        site.html(BAD, article_html("Halaman Jahat", "Jahat", extra=marker))
+        site.html("/", site.pages["/"][1].replace("</body>", f"<a href='{BAD}'>jahat</a></body>"))
+    else:   # the feed
+        site.xml("/feed/", site.pages["/feed/"][1] + marker)
+    return site
+
+
+def page_error(tmp_path: Path, path: str) -> str | None:
+    row = db(tmp_path).execute("SELECT error FROM pages WHERE url = ?", (HOST + path,)).fetchone()
+    return None if row is None else row["error"]
+
+
+@pytest.mark.parametrize(("marker", "reason"), [
+    (SPIN, "parse timeout after 1 s"),
+    (BOMB, "parse over the memory limit"),
+    (DIE, "parse worker died (exit -9; memory limit 512 MB)"),
+])
+def test_a_hostile_article_page_fails_alone_and_the_rest_parse(tmp_path: Path, store: Store, marker: str,
+                                                                reason: str) -> None:
+    opts = CrawlOptions(parse_timeout=1.0, parse_memory_mb=512, parse_hook=HOOK)
+    t0 = time.monotonic()
+    s = crawl(hostile_site(marker), make_config(tmp_path), store, options=opts)
+    assert time.monotonic() - t0 < 20
+    assert (s.new, s.skipped, s.failed) == (5, 3, 2), s.errors   # the usual 404, and the hostile page
+    assert f"{HOST}{BAD}: {reason}" in s.errors
+    assert page_error(tmp_path, BAD) == reason
+    assert store.article_for_url(HOST + BAD) is None
+
+
+def test_a_spinning_feed_is_a_failed_document_and_the_run_goes_on(tmp_path: Path, store: Store) -> None:
+    opts = CrawlOptions(parse_timeout=1.0, parse_hook=HOOK)
+    s = crawl(hostile_site(SPIN, "feed"), make_config(tmp_path), store, options=opts)
+    # the feed's one article is not found; the listing's four are; the feed and the usual 404 failed
+    assert (s.new, s.skipped, s.failed) == (4, 3, 2), s.errors
+    assert f"{HOST}/feed/: feed: feed parse timeout after 1 s" in s.errors
+    assert page_error(tmp_path, "/feed/") == "feed parse timeout after 1 s"
+
+
+def _service(timeout: float = 1.0, stop: threading.Event | None = None) -> ParseService:
+    setup = ParseSetup(Scope("site", ("site.test",)))
+    src = make_config(Path("/nonexistent")).sources[0]
+    return ParseService(WorkerSetup(setup, src, timeout=timeout, max_memory_mb=512, hook=HOOK), stop=stop)
+
+
+def test_the_deadline_counts_from_when_the_worker_starts_on_a_document() -> None:
+    from scraper.frontier import Doc
+
+    service = _service(timeout=1.5)
+    good = b"<html><body><a href='http://site.test/2025/11/satu-dua-tiga/'>x</a></body></html>"
+    doc = Doc(f"{HOST}/", "listing", f"{HOST}/")
+    try:
+        assert service.request("links", doc, good, f"{HOST}/")[0].articles
+        first = service.started
+        results: dict[str, object] = {}
+
+        def ask(name: str, content: bytes) -> None:
+            try:
+                results[name] = service.request("links", doc, content, f"{HOST}/")[0].articles
+            except OverBudget as exc:
+                results[name] = str(exc)
+
+        threads = [threading.Thread(target=ask, args=("bad", good + SPIN.encode()))]
+        threads += [threading.Thread(target=ask, args=(f"good{i}", good)) for i in range(3)]
+        t0 = time.monotonic()
+        for t in threads:
+            t.start()
+            time.sleep(0.05)
+        for t in threads:
+            t.join(15)
+        took = time.monotonic() - t0
+        assert results["bad"] == "parse timeout after 1.5 s"
+        # the documents queued behind the spinning one are answered by the next worker, not failed
+        assert all(results[f"good{i}"] == [("http://site.test/2025/11/satu-dua-tiga/", None)] for i in range(3))
+        assert 1.5 <= took < 10 and service.started == first + 1
+    finally:
+        service.close()
+
+
+def test_stop_while_a_document_spins_kills_the_worker_at_once() -> None:
+    from scraper.frontier import Doc
+
+    stop = threading.Event()
+    service = _service(timeout=60.0, stop=stop)
+    doc = Doc(f"{HOST}/", "listing", f"{HOST}/")
+    try:
+        threading.Timer(1.0, stop.set).start()
+        t0 = time.monotonic()
+        with pytest.raises(WorkStopped):
+            service.request("links", doc, SPIN.encode(), f"{HOST}/")
+        assert time.monotonic() - t0 < 5
+    finally:
+        service.close()
+
+
+def test_a_worker_stuck_with_nobody_watching_ends_itself_by_alarm() -> None:
+    from scraper.frontier import Doc
+    from scraper.parse_worker import ENTRY
+
+    setup = WorkerSetup(ParseSetup(Scope("site")), make_config(Path("/nonexistent")).sources[0], hook=HOOK)
+    child = worker.ChildWorker(ENTRY, setup, name="kabar-test", deadline=1.0)   # the parent sets no timeout
+    try:
+        t0 = time.monotonic()
+        fut = child.submit("links", Doc(f"{HOST}/", "listing", f"{HOST}/"), SPIN.encode(), f"{HOST}/")
+        with pytest.raises(worker.WorkerKilled):
+            fut.result(timeout=15)
+        assert time.monotonic() - t0 < 10 and child.proc.returncode == -14   # SIGALRM
+    finally:
+        child.close()
+
+
+def test_a_worker_that_cannot_start_means_parsing_here(tmp_path: Path, store: Store,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork(*args: object, **kwargs: object) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(worker.subprocess, "Popen", no_fork)
+    s = crawl(build_site(), make_config(tmp_path), store, options=CrawlOptions())
+    assert (s.new, s.skipped, s.failed) == (5, 3, 1)
