@@ -31,6 +31,7 @@ from typing import Any
 
 from scraper.article import Article
 from scraper.config import ParseProfile, SourceConfig
+from scraper.doc_links import read_links
 from scraper.parse import parse_html
 from scraper.record import Scope, unparseable, verdict
 from storage import worker
@@ -143,7 +144,6 @@ def _handler(setup: WorkerSetup) -> Callable[..., tuple[bool, Any]]:
             if op == "article":
                 return True, parse_page(args[0], setup.parse.profile)
             if op == "links":
-                from scraper.frontier import read_links  # frontier asks for this module's services
                 assert setup.source is not None
                 return True, read_links(setup.source, setup.parse.scope.pattern, *args)
             raise ValueError(f"unknown request {op!r}")
@@ -276,6 +276,10 @@ class ParseService:
         if not ok:
             raise value
         return value
+
+    def start(self) -> None:
+        """Start the worker now (its start-up then overlaps the run's first fetches)."""
+        self._current()
 
     def _give_up(self, proc: ParseProcess) -> None:
         """A worker that died before it was set up: no worker will do better; parse here (logged once)."""

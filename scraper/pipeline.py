@@ -240,6 +240,7 @@ class _Run:
         s.run_id = self.store.start_run(self.source.name)
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=f"kabar-{self.source.name}")
         try:
+            self.reader.start()   # the parse worker's start-up overlaps the first fetches
             t0 = time.perf_counter()
             candidates: dict[str, Candidate] = self.discover(pool).candidates
             s.discovered = len(candidates)
