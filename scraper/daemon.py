@@ -237,8 +237,11 @@ class Daemon:
         if ready is not None:
             ready.set()
         code = EXIT_OK
+        from scraper.parse_worker import shared_workers  # runs keep their parse workers for the next
+
         try:
-            code = self._serve()
+            with shared_workers():
+                code = self._serve()
         finally:
             self._shutdown()
         return code

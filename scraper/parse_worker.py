@@ -18,6 +18,7 @@ article is then stitched where its further pages are fetched, each page parsed b
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import logging
@@ -25,7 +26,7 @@ import pickle
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,19 +137,26 @@ def _portable(exc: BaseException) -> BaseException:
 
 
 def _handler(setup: WorkerSetup) -> Callable[..., tuple[bool, Any]]:
-    """``handle(op, *args) -> (True, answer) | (False, exception)`` for the requests of one run."""
+    """``handle(op, *args) -> (True, answer) | (False, exception)`` for the requests of one run; ``bind``
+    gives the worker the next run's setup (a worker kept between runs, :class:`WorkerPool`)."""
+    bound = [setup]
+
     def handle(op: str, *args: Any) -> tuple[bool, Any]:
+        now = bound[0]
         try:
             if op == "page":
-                return True, parse_and_judge(args[0], setup.parse, prepare=True)
+                return True, parse_and_judge(args[0], now.parse, prepare=True)
             if op == "article":
-                return True, parse_page(args[0], setup.parse.profile)
+                return True, parse_page(args[0], now.parse.profile)
             if op == "links":
-                assert setup.source is not None
-                return True, read_links(setup.source, setup.parse.scope.pattern, *args)
+                assert now.source is not None
+                return True, read_links(now.source, now.parse.scope.pattern, *args)
+            if op == "bind":
+                bound[0] = args[0]
+                return True, None
             raise ValueError(f"unknown request {op!r}")
         except MemoryError:
-            return False, OverBudget(f"parse over the memory limit ({setup.max_memory_mb} MB)")
+            return False, OverBudget(f"parse over the memory limit ({now.max_memory_mb} MB)")
         except Exception as exc:
             return False, _portable(exc)
     return handle
@@ -236,7 +244,7 @@ class ParseService:
                 return proc
             if proc is not None and self.stop is not None and self.stop.is_set():
                 raise WorkStopped("stopped")     # no new worker for a stopped crawl
-            self._proc = start_parse_process(self.setup)
+            self._proc = (_pool.take(self.setup) if _pool is not None else None) or start_parse_process(self.setup)
             self.started += 1
             if self._proc is None:
                 self._in_process = True
@@ -296,8 +304,70 @@ class ParseService:
         return article
 
     def close(self) -> None:
+        """End the run's use of the worker: back to the process's :class:`WorkerPool` when there is one
+        (and the worker is alive), else asked to leave."""
         with self._lock:
             proc, self._proc = self._proc, None
             self._in_process = True
-        if proc is not None:
+        if proc is not None and not (_pool is not None and _pool.give(proc)):
             proc.close()
+
+
+def _budget(setup: WorkerSetup) -> tuple[float | None, int | None, str | None]:
+    return setup.timeout, setup.max_memory_mb, setup.hook
+
+
+class WorkerPool:
+    """Parse workers kept idle between the runs of a long-lived process (the daemon), so that a run does
+    not pay a worker's start-up: a run takes one with its budget (deadline, memory cap, hook) and binds it
+    to its source; at most ``max_idle`` are kept. Thread-safe."""
+
+    def __init__(self, max_idle: int = 8) -> None:
+        self.max_idle = max_idle
+        self._lock = threading.Lock()
+        self._idle: list[ParseProcess] = []
+
+    def take(self, setup: WorkerSetup) -> ParseProcess | None:
+        """An idle live worker with ``setup``'s budget, bound to ``setup``; None when there is none."""
+        while True:
+            with self._lock:
+                proc = next((p for p in self._idle if _budget(p.setup) == _budget(setup)), None)
+                if proc is None:
+                    return None
+                self._idle.remove(proc)
+            try:
+                proc.child.call("bind", setup, timeout=setup.timeout)
+                proc.setup = setup
+                return proc
+            except worker.WorkerGone:
+                proc.close()
+
+    def give(self, proc: ParseProcess) -> bool:
+        """Keep ``proc`` for a later run; False when it is dead or the pool is full (the caller closes it)."""
+        with self._lock:
+            if not proc.child.alive or len(self._idle) >= self.max_idle:
+                return False
+            self._idle.append(proc)
+            return True
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for proc in idle:
+            proc.close()
+
+
+_pool: WorkerPool | None = None
+
+
+@contextlib.contextmanager
+def shared_workers(max_idle: int = 8) -> Iterator[WorkerPool]:
+    """Within this block, runs of this process keep their parse workers for the next runs
+    (:class:`WorkerPool`); the idle ones leave at its end."""
+    global _pool
+    pool = _pool = WorkerPool(max_idle)
+    try:
+        yield pool
+    finally:
+        _pool = None
+        pool.close()

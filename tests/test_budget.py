@@ -146,3 +146,27 @@ def test_a_worker_that_cannot_start_means_parsing_here(tmp_path: Path, store: St
     monkeypatch.setattr(worker.subprocess, "Popen", no_fork)
     s = crawl(build_site(), make_config(tmp_path), store, options=CrawlOptions())
     assert (s.new, s.skipped, s.failed) == (5, 3, 1)
+
+
+def test_a_long_lived_process_keeps_its_parse_workers_between_runs(tmp_path: Path, store: Store,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from scraper import parse_worker
+
+    started: list[int] = []
+    real_start = parse_worker.start_parse_process
+
+    def spy(setup):  # type: ignore[no-untyped-def]
+        proc = real_start(setup)
+        started.append(proc.proc.pid)
+        return proc
+
+    monkeypatch.setattr(parse_worker, "start_parse_process", spy)
+    with parse_worker.shared_workers() as pool:
+        first = crawl(build_site(), make_config(tmp_path), store)
+        again = crawl(hostile_site(SPIN), make_config(tmp_path), store, options=CrawlOptions())
+        other = crawl(build_site(), make_config(tmp_path), store, options=CrawlOptions(parse_timeout=1.0,
+                                                                                       parse_hook=HOOK))
+        kept = list(pool._idle)
+    assert (first.new, again.new, other.new) == (5, 1, 0)   # the second run found one new page
+    assert len(started) == 2                                 # the second run reused the first's worker
+    assert [p.proc.pid for p in kept] == started and all(p.proc.returncode == 0 for p in kept)
