@@ -322,7 +322,7 @@ class WorkerPool:
     not pay a worker's start-up: a run takes one with its budget (deadline, memory cap, hook) and binds it
     to its source; at most ``max_idle`` are kept. Thread-safe."""
 
-    def __init__(self, max_idle: int = 8) -> None:
+    def __init__(self, max_idle: int = 4) -> None:
         self.max_idle = max_idle
         self._lock = threading.Lock()
         self._idle: list[ParseProcess] = []
@@ -361,7 +361,7 @@ _pool: WorkerPool | None = None
 
 
 @contextlib.contextmanager
-def shared_workers(max_idle: int = 8) -> Iterator[WorkerPool]:
+def shared_workers(max_idle: int = 4) -> Iterator[WorkerPool]:
     """Within this block, runs of this process keep their parse workers for the next runs
     (:class:`WorkerPool`); the idle ones leave at its end."""
     global _pool
