@@ -40,14 +40,14 @@ def page_error(tmp_path: Path, path: str) -> str | None:
     return None if row is None else row["error"]
 
 
-@pytest.mark.parametrize(("marker", "reason"), [
-    (SPIN, "parse timeout after 1 s"),
-    (BOMB, "parse over the memory limit"),
-    (DIE, "parse worker died (exit -9; memory limit 512 MB)"),
+@pytest.mark.parametrize(("marker", "timeout", "reason"), [
+    (SPIN, 1.0, "parse timeout after 1 s"),
+    (BOMB, 15.0, "parse over the memory limit"),       # the deadline well above the bomb's time to fill 512 MB
+    (DIE, 15.0, "parse worker died (exit -9; memory limit 512 MB)"),
 ])
 def test_a_hostile_article_page_fails_alone_and_the_rest_parse(tmp_path: Path, store: Store, marker: str,
-                                                                reason: str) -> None:
-    opts = CrawlOptions(parse_timeout=1.0, parse_memory_mb=512, parse_hook=HOOK)
+                                                                timeout: float, reason: str) -> None:
+    opts = CrawlOptions(parse_timeout=timeout, parse_memory_mb=512, parse_hook=HOOK)
     t0 = time.monotonic()
     s = crawl(hostile_site(marker), make_config(tmp_path), store, options=opts)
     assert time.monotonic() - t0 < 20
