@@ -153,11 +153,11 @@ class HostileSite:
             "/sitemap.xml": (200, {"content-type": "application/xml"}, (
                 '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
                 f"<sitemap><loc>{BASE}/post-sitemap.xml</loc></sitemap>"
-                f"<sitemap><loc>{BASE}/page-sitemap.xml</loc></sitemap>"
+                f"<sitemap><loc>{BASE}/post-sitemap2.xml</loc></sitemap>"
                 "<sitemap><loc>http://evil.invalid/sitemap2.xml</loc></sitemap>"
                 "<sitemap><loc>file:///etc/passwd</loc></sitemap></sitemapindex>").encode()),
             "/post-sitemap.xml": (200, {"content-type": "application/xml"}, XXE_SITEMAP),
-            "/page-sitemap.xml": (200, {"content-type": "application/xml"}, PAGE_SITEMAP),
+            "/post-sitemap2.xml": (200, {"content-type": "application/xml"}, PAGE_SITEMAP),
             "/2025/01/berita-dtd/": (200, {"content-type": "text/html"}, _good_page("Dari Peta Ber-DTD")),
             "/2025/01/berita-aman/": (200, {"content-type": "text/html"}, _good_page("Bus Sekolah Gratis di Serang")),
             "/2025/01/berita-sub/": (200, {"content-type": "text/html"}, _good_page("Bus Sekolah Ditambah Lagi")),
@@ -209,7 +209,7 @@ def test_the_allowed_pages_were_reached(hostile_crawl: tuple[HostileSite, sqlite
     """Guard: the crawl did read the listing, the feed, the sitemaps and followed the allowed redirect."""
     site, conn = hostile_crawl
     asked = {r.url.path for r in site.requests}
-    assert {"/", "/feed/", "/robots.txt", "/sitemap.xml", "/post-sitemap.xml", "/page-sitemap.xml",
+    assert {"/", "/feed/", "/robots.txt", "/sitemap.xml", "/post-sitemap.xml", "/post-sitemap2.xml",
             "/2025/01/alih-10/"} <= asked
     titles = {t for (t,) in conn.execute("SELECT title FROM articles")}
     assert {"Bus Sekolah Gratis di Serang", "Bus Sekolah Ditambah Lagi", "Rute Bus Sekolah Baru",
