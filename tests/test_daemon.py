@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hostile_server import toml_value
+from helpers import toml_value
 
 from scraper.config import Config, SourceConfig, config_from_dict
 from scraper.daemon import Daemon

@@ -244,7 +244,7 @@ def test_crawl_after_sqlite_utils_disable_fts(tmp_path: Path) -> None:
     """The issue's check: `sqlite-utils disable-fts` followed by a crawl must not fail."""
     import os
 
-    from hostile_server import config_to_toml
+    from helpers import config_to_toml
 
     from scraper.demo import BANTENPOS, FAM68, demo_config, serve_demo
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hostile_server import article_html
+from helpers import article_html, kabar_env
 
 from scraper.config import Config, config_from_dict
 from scraper.crawl import run_crawl
@@ -268,12 +267,6 @@ class QueryRun:
     proc: subprocess.CompletedProcess[str]
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
 def _schema(db: Path) -> list[tuple[str, str]]:
     conn = sqlite3.connect(db)
     try:
@@ -304,7 +297,7 @@ def test_query_commands_never_run_user_text_as_sql(tmp_path: Path) -> None:
         full = [sys.executable, "-m", "scraper", "--db", str(db), *argv]
         if argv[0] != "export":
             full += ["--format", "json"]
-        return QueryRun(argv, subprocess.run(full, env=_env(), capture_output=True, text=True, timeout=120))
+        return QueryRun(argv, subprocess.run(full, env=kabar_env(), capture_output=True, text=True, timeout=120))
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         runs = list(pool.map(run, INJECTIONS))
