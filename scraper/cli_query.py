@@ -17,6 +17,7 @@ from typing import IO, Any, TypeVar
 import click
 
 from scraper.context import AppContext, pass_app
+from scraper.errors import KabarError
 from storage.query import Filters, export_articles, latest, recent_errors, search, source_stats
 from storage.store import Store
 from storage.util import parse_since
@@ -183,7 +184,11 @@ def export_cmd(app: AppContext, sources: tuple[str, ...], since: str | None, lim
     with _open(app) as store:
         rows = export_articles(store, filters, with_segments=fmt == "jsonl")
         if output:
-            with open(output, "w", encoding="utf-8", newline="") as fh:
+            try:
+                fh = open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed below
+            except OSError as exc:
+                raise KabarError(f"cannot write {output}: {exc.strerror or exc}") from exc
+            with fh:
                 n = emit(rows, fmt, (), fh)
             click.echo(f"{n} articles written to {output}", err=True)
         else:
