@@ -50,6 +50,19 @@ def finish_run(conn: sqlite3.Connection, run_id: int, status: str, counts: Mappi
                  "(SELECT source FROM runs WHERE id = ?)", (now, status, run_id))
 
 
+def note_run_error(conn: sqlite3.Connection, source: str, run_id: int | None, error: str) -> int:
+    """Give a failed or interrupted run that has no reason this one: run ``run_id``, or (when the crawl raised
+    before returning its id) the source's latest run. A recorded reason is kept. Returns rows changed."""
+    if run_id is None:
+        row = conn.execute("SELECT max(id) FROM runs WHERE source = ?", (source,)).fetchone()
+        run_id = row[0] if row else None
+        if run_id is None:
+            return 0
+    cur = conn.execute("UPDATE runs SET error = ? WHERE id = ? AND source = ? AND error IS NULL "
+                       "AND status IN ('failed', 'interrupted')", (error, run_id, source))
+    return int(cur.rowcount)
+
+
 def recover_interrupted(conn: sqlite3.Connection, now: str) -> int:
     """Mark every run left ``running`` as ``interrupted``; returns how many."""
     cur = conn.execute("UPDATE runs SET status = 'interrupted', finished_at = COALESCE(finished_at, ?), "
@@ -63,7 +76,8 @@ def recover_interrupted(conn: sqlite3.Connection, now: str) -> int:
 def interrupt_source_runs(conn: sqlite3.Connection, source: str, now: str) -> int:
     """Mark the runs of ``source`` still ``running`` as ``interrupted`` (a crawl abandoned by a stopping
     daemon, whose thread still holds the store: run on a connection of its own); returns how many."""
-    cur = conn.execute("UPDATE runs SET status = 'interrupted', finished_at = ? "
+    cur = conn.execute("UPDATE runs SET status = 'interrupted', finished_at = ?, "
+                       "error = COALESCE(error, 'abandoned: the daemon stopped before the run ended') "
                        "WHERE source = ? AND status = 'running'", (now, source))
     return int(cur.rowcount)
 
