@@ -89,3 +89,14 @@ def test_a_writable_folder_reads_without_the_warning(tmp_path: Path) -> None:
                        capture_output=True, text=True, timeout=60, env=_env())
     assert p.returncode == 0 and len(p.stdout.splitlines()) == 3
     assert p.stderr == ""
+
+
+def test_stats_health_reads_a_read_only_folder(tmp_path: Path) -> None:
+    """No daemon ever beat in this database: --health says so (exit 1) instead of failing to open it."""
+    folder = tmp_path / "backup"
+    folder.mkdir()
+    db = _make_db(folder)
+    p = _run_read_only(folder, [sys.executable, "-m", "scraper", "--db", str(db), "stats", "--health"])
+    assert p.returncode == 1, p.stderr
+    assert "no daemon heartbeat" in p.stdout + p.stderr
+    assert "cannot open" not in p.stderr
