@@ -5,7 +5,8 @@ Used by ``kabar crawl``, ``kabar demo`` and the daemon. Each step is a module wi
     discover      scraper.frontier: listings (+ pagination), feeds (+ <link rel=alternate>), sitemaps
        |          (+ robots.txt, indexes) -> distinct canonical article URLs (Candidate, ``discovered``)
     plan          scraper.plan: new URLs (up to max_pages), then known ones to re-check conditionally:
-       |          sitemap lastmod newer than our last fetch, or first seen less than http.recheck_days ago
+       |          sitemap lastmod newer than our last fetch, or first seen less than http.recheck_days ago;
+       |          URLs gone (http.gone_after 404/410 answers in a row) left out until their lastmod moves
     fetch         scraper.page_work: worker threads (the Fetcher keeps per-host politeness); further pages
        |          of multi-page articles fetched and stitched
     parse+judge   scraper.parse_worker, scraper.record: is it an article, its canonical URL, its record
@@ -16,7 +17,8 @@ Used by ``kabar crawl``, ``kabar demo`` and the daemon. Each step is a module wi
 
 Each article URL lands in exactly one summary column: new, updated, unchanged, duplicate (the store's
 answer), skipped (deliberately not stored) or failed. Listing, feed and sitemap documents that cannot be read
-are counted in ``failed`` (or ``skipped`` when robots.txt forbids them) too, so that a broken source shows.
+are counted in ``failed`` (or ``skipped`` when robots.txt forbids them) too, so that a broken source shows;
+why a run failed or was interrupted is its ``reason`` (``runs.error``).
 A :class:`~scraper.errors.FetchError` or a parser crash only costs its URL; a
 :class:`~scraper.errors.StorageError` stops the run (it is recorded ``failed`` when still possible) and
 propagates. The run's limits travel in one :class:`~scraper.options.CrawlOptions`.
