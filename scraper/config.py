@@ -59,6 +59,7 @@ class HttpConfig:
     max_retry_after: float = 120.0
     respect_robots: bool = True
     recheck_days: float = 2.0
+    gone_after: int = 3            # consecutive 404/410 answers after which an article URL is gone
 
 
 @dataclass(frozen=True)
@@ -355,6 +356,7 @@ _HTTP_KEYS: dict[str, _Checker] = {
     "max_retry_after": _want_float(0.0, 86400.0),
     "respect_robots": _want_bool,
     "recheck_days": _want_float(0.0, 3650.0),
+    "gone_after": _want_int(1, 1000),
 }
 _DAEMON_KEYS: dict[str, _Checker] = {
     "default_schedule": _want_schedule,

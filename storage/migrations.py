@@ -433,6 +433,35 @@ def _canonical_url_keys(db: Database) -> None:
     rekey(db.conn)
 
 
+@migrations(name="0011_page_gone")
+def _page_gone(db: Database) -> None:
+    # page_gone: URLs whose last answers were 404/410, with how many in a row, kept by triggers on pages
+    # (any other answer deletes the row; no answer at all, status NULL, leaves it). An article URL with
+    # http.gone_after of them is gone: not fetched again until its sitemap lastmod is newer than the last
+    # of them. A page whose last answer was a 404/410 starts at 1.
+    count = """
+    UPDATE page_gone SET answers = answers + 1, last_at = new.fetched_at WHERE url = new.url;
+    INSERT INTO page_gone (url, answers, last_at) SELECT new.url, 1, new.fetched_at
+        WHERE NOT EXISTS (SELECT 1 FROM page_gone WHERE url = new.url);"""
+    # (an INSERT OR REPLACE in a trigger would take the outer upsert's conflict policy and fail)
+    _run_script(db.conn, f"""
+CREATE TABLE page_gone (
+    url TEXT PRIMARY KEY REFERENCES pages (url) ON DELETE CASCADE ON UPDATE CASCADE,
+    answers INTEGER NOT NULL,    -- consecutive 404/410 answers
+    last_at TEXT                 -- pages.fetched_at of the last of them
+);
+INSERT INTO page_gone (url, answers, last_at) SELECT url, 1, fetched_at FROM pages WHERE status IN (404, 410);
+CREATE TRIGGER page_gone_ai AFTER INSERT ON pages WHEN new.status IN (404, 410) BEGIN{count}
+END;
+CREATE TRIGGER page_gone_au AFTER UPDATE OF status, fetched_at ON pages WHEN new.status IN (404, 410) BEGIN{count}
+END;
+CREATE TRIGGER page_gone_reset AFTER UPDATE OF status, fetched_at ON pages
+    WHEN new.status IS NOT NULL AND new.status NOT IN (404, 410) BEGIN
+    DELETE FROM page_gone WHERE url = new.url;
+END;
+""")
+
+
 def known() -> list[str]:
     """The names of this release's migrations, in order."""
     return [m.name for m in migrations.pending(Database(memory=True))]

@@ -20,6 +20,7 @@ RUN_STATUSES = frozenset({"running", "ok", "failed", "interrupted"})
 SOURCE_FIELDS = frozenset({"last_run_at", "next_run_at", "last_status", "interval_s", "consecutive_failures"})
 _SETS = ", ".join(f"{name} = ?" for name in RUN_COUNTS)
 _PAGE_COLUMNS = "url, source, status, etag, last_modified, content_hash, fetched_at, error"
+GONE_STATUSES = frozenset({404, 410})     # answers counted in page_gone (its triggers: migration 0011)
 
 
 # ---- runs ----------------------------------------------------------------------------------------------
@@ -118,7 +119,8 @@ def page_state(conn: sqlite3.Connection, url: str) -> PageState | None:
 
 
 def record_page(conn: sqlite3.Connection, page: PageUpdate, now: str) -> None:
-    """Upsert the fetch state: validators and hash left None keep their stored values."""
+    """Upsert the fetch state: validators and hash left None keep their stored values (the triggers of
+    ``page_gone`` count consecutive 404/410 answers)."""
     conn.execute(
         f"INSERT INTO pages ({_PAGE_COLUMNS}) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET source = excluded.source, "
@@ -127,3 +129,19 @@ def record_page(conn: sqlite3.Connection, page: PageUpdate, now: str) -> None:
         "content_hash = COALESCE(excluded.content_hash, pages.content_hash), "
         "fetched_at = excluded.fetched_at, error = excluded.error",
         (page.url, page.source, page.status, page.etag, page.last_modified, page.content_hash, now, page.error))
+
+
+def gone_answers(conn: sqlite3.Connection, url: str) -> int:
+    """The consecutive 404/410 answers stored for exactly ``url`` (0 when none or unknown)."""
+    row = conn.execute("SELECT answers FROM page_gone WHERE url = ?", (url,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def gone_pages(conn: sqlite3.Connection, source: str, answers: int) -> dict[str, str | None]:
+    """URL -> time of the last answer of the pages of ``source`` with at least ``answers`` consecutive
+    404/410 answers."""
+    if answers < 1:
+        raise ValueError(f"answers must be >= 1, not {answers}")
+    cur = conn.execute("SELECT g.url, g.last_at FROM page_gone g JOIN pages p ON p.url = g.url "
+                       "WHERE p.source = ? AND g.answers >= ?", (source, answers))
+    return {str(url): last_at for url, last_at in cur}
