@@ -433,6 +433,13 @@ def _canonical_url_keys(db: Database) -> None:
     rekey(db.conn)
 
 
+@migrations(name="0010_run_owner")
+def _run_owner(db: Database) -> None:
+    # The process that runs (ran) each crawl, as `pid@host` (storage.lock.this_owner): recovery marks
+    # `interrupted` only the `running` rows whose owner is dead, never a live process's run.
+    db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")
+
+
 def known() -> list[str]:
     """The names of this release's migrations, in order."""
     return [m.name for m in migrations.pending(Database(memory=True))]
