@@ -25,11 +25,13 @@ class Job:
 
 def plan(candidates: Iterable[Candidate], max_pages: int, *, recheck_days: float,
          article_for_url: Callable[[str], tuple[int, str] | None],
-         page_state: Callable[[str], PageState | None], now: datetime | None = None) -> list[Job]:
+         page_state: Callable[[str], PageState | None], now: datetime | None = None,
+         fresh_since: str | None = None) -> list[Job]:
     """New URLs (newest first), then known ones whose lastmod moved, then recently first seen ones.
 
     ``article_for_url`` and ``page_state`` are the store's lookups (asked only for candidates discovery
-    did not look up already). At most ``max_pages`` jobs.
+    did not look up already). A known URL fetched at or after ``fresh_since`` (a stored time) is not
+    fetched again. At most ``max_pages`` jobs.
     """
     # newest first (sort is stable, so undated ones keep discovery order, after the dated ones)
     ordered = sorted(candidates, key=lambda c: c.date or "", reverse=True)
@@ -47,6 +49,8 @@ def plan(candidates: Iterable[Candidate], max_pages: int, *, recheck_days: float
         _article_id, first_seen = known
         state = page_state(cand.url)
         fetched_at = state.fetched_at if state else None
+        if fresh_since is not None and fetched_at is not None and fetched_at >= fresh_since:
+            continue
         if cand.date and (fetched_at is None or cand.date > fetched_at):
             bucket = changed
         elif first_seen and first_seen > recheck_after:
