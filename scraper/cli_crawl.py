@@ -188,4 +188,5 @@ def demo_cmd(app: AppContext, demo_db: str | None, keep_serving: bool) -> int:
             with stop_on_signals(stop):
                 while not stop.wait(0.5):
                     pass
+            exit_after_signal(outcome.exit_code)
     return outcome.exit_code

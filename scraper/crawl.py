@@ -4,6 +4,9 @@
 and returns a :class:`CrawlOutcome`, whose ``exit_code`` is SPEC.md's: 0 every page fetched or deliberately
 skipped; 1 some page failed, a source could not be crawled or the database stopped the run; 130
 interrupted by SIGINT/SIGTERM (what finished is kept, the run is recorded ``interrupted``).
+
+A crawl command runs inside :func:`crawl_session`: the database's writer lock (:mod:`storage.lock`) is
+taken first; while ``kabar daemon`` holds it the crawl is refused, behind another crawl it waits.
 """
 
 from __future__ import annotations
