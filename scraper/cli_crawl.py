@@ -13,12 +13,12 @@ import logging
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from scraper.context import AppContext, pass_app
-from scraper.crawl import ProgressSink, open_store, run_crawl, stop_on_signals
+from scraper.crawl import ProgressSink, crawl_session, exit_after_signal, run_crawl, stop_on_signals
 from scraper.errors import UsageError
 from scraper.pipeline import RunSummary
 from storage.query import Filters, search
@@ -109,6 +109,15 @@ def _bars(app: AppContext, fmt: str = "table") -> Callable[[str], ProgressSink] 
     return _Bar if sys.stderr.isatty() and app.verbosity == 0 and fmt == "table" else None
 
 
+def _say(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def _interrupted_waiting() -> NoReturn:
+    click.echo("kabar: interrupted while waiting for the database: nothing was crawled", err=True)
+    exit_after_signal(130)
+
+
 @click.command("crawl")
 @click.argument("sources", nargs=-1)
 @click.option("--max-pages", type=click.IntRange(min=1), default=None,
@@ -122,7 +131,8 @@ def crawl_cmd(app: AppContext, sources: tuple[str, ...], max_pages: int | None, 
     Shows a progress bar on a terminal. With -q stdout stays empty (a source with failures gets one
     ``kabar: error:`` line on stderr); ``--format json`` prints one JSON object per source. Exit 0 when
     every page was fetched or deliberately skipped, 1 when some failed, 130 when interrupted (what
-    finished is kept).
+    finished is kept). One writer per database: while `kabar daemon` runs on it the crawl refuses
+    (exit 1); behind another crawl it waits for that one to end.
     """
     config = app.config
     if not config.sources:
@@ -130,14 +140,17 @@ def crawl_cmd(app: AppContext, sources: tuple[str, ...], max_pages: int | None, 
         raise UsageError(f"no sources configured ({where}): add a [[sources]] table to config.toml "
                          "(see README.md), or try `kabar demo`")
     selected = config.select_sources(list(dict.fromkeys(sources)))
-    store = open_store(app.db_path)
-    try:
-        outcome = run_crawl(config, store, selected, max_pages=max_pages, progress=_bars(app, fmt))
-    finally:
-        store.close()
+    stop = threading.Event()
+    with crawl_session(app.db_path, "kabar crawl", stop=stop, announce=_say) as session:
+        if session is None:
+            return _interrupted_waiting()
+        outcome = run_crawl(config, session.store, selected, max_pages=max_pages, progress=_bars(app, fmt),
+                            stop=stop, options=session.options)
     print_summaries(app, outcome.summaries, fmt)
     if outcome.interrupted:
         click.echo("kabar: interrupted: finished pages were kept", err=True)
+    if stop.is_set():     # only a signal sets it
+        exit_after_signal(outcome.exit_code)
     return outcome.exit_code
 
 
@@ -192,14 +205,17 @@ def demo_cmd(app: AppContext, demo_db: str | None, keep_serving: bool) -> int:
     with _serve_demo_stable() as base_url:
         config = demo_config(base_url, db_path)
         click.echo(f"demo site serving at {base_url}; crawling into {db_path}", err=True)
-        store = open_store(db_path)
-        try:
-            outcome = run_crawl(config, store, config.sources, progress=_bars(app))
-        finally:
-            store.close()
+        stop = threading.Event()
+        with crawl_session(db_path, "kabar demo", stop=stop, announce=_say) as session:
+            if session is None:
+                return _interrupted_waiting()
+            outcome = run_crawl(config, session.store, config.sources, progress=_bars(app), stop=stop,
+                                options=session.options)
         click.echo(summary_table(outcome.summaries))
         if outcome.interrupted:
             click.echo("kabar: interrupted: finished pages were kept", err=True)
+            if stop.is_set():
+                exit_after_signal(outcome.exit_code)
             return outcome.exit_code
         _print_search(db_path, DEMO_QUERY)
         click.echo(f"\nTry: kabar --db {db_path} search banten    (or: sqlite-utils {db_path} "
@@ -210,4 +226,5 @@ def demo_cmd(app: AppContext, demo_db: str | None, keep_serving: bool) -> int:
             with stop_on_signals(stop):
                 while not stop.wait(0.5):
                     pass
+            exit_after_signal(outcome.exit_code)
     return outcome.exit_code

@@ -16,6 +16,8 @@ class CrawlOptions:
     only) per run; ``max_next_pages`` further pages of one multi-page article; ``max_errors_kept`` messages
     in :attr:`RunSummary.errors`. A run with ``bulk_jobs`` articles to fetch writes in batches, each stored
     article committed within ``batch_seconds``; one with ``parse_process_jobs`` parses in a worker process.
+    ``fresh_since`` (a stored time): known articles fetched since then are not fetched again (a crawl that
+    waited for another one's writer lock skips what that one fetched meanwhile).
     """
 
     max_listing_pages: int = 5
@@ -27,6 +29,7 @@ class CrawlOptions:
     bulk_jobs: int = 200
     batch_seconds: float = 0.1
     parse_process_jobs: int = 200
+    fresh_since: str | None = None
 
 
 DEFAULT_OPTIONS = CrawlOptions()

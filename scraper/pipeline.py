@@ -254,7 +254,8 @@ class _Run:
             jobs = [] if self.stop.is_set() else plan(
                 candidates.values(), self.max_pages, recheck_days=self.config.http.recheck_days,
                 article_for_url=self.store.article_for_url, page_state=self.store.page_state,
-                gone=gone_pages(self.store, self.source.name, self.config.http.gone_after))
+                gone=gone_pages(self.store, self.source.name, self.config.http.gone_after),
+                fresh_since=self.options.fresh_since)
             del candidates
             log.info("%s: %d article URLs discovered, %d to fetch", self.source.name, s.discovered,
                      len(jobs), extra={"source": self.source.name, "run_id": s.run_id})

@@ -26,13 +26,14 @@ class Job:
 def plan(candidates: Iterable[Candidate], max_pages: int, *, recheck_days: float,
          article_for_url: Callable[[str], tuple[int, str] | None],
          page_state: Callable[[str], PageState | None], now: datetime | None = None,
-         gone: Mapping[str, str | None] | None = None) -> list[Job]:
+         gone: Mapping[str, str | None] | None = None, fresh_since: str | None = None) -> list[Job]:
     """New URLs (newest first), then known ones whose lastmod moved, then recently first seen ones.
 
     ``article_for_url`` and ``page_state`` are the store's lookups (asked only for candidates discovery
     did not look up already). ``gone``: the URLs that answered 404/410 ``http.gone_after`` times in a row,
     each with the time of its last answer; one is left out (not fetched, not counted) unless its sitemap
-    lastmod is newer than that answer. At most ``max_pages`` jobs.
+    lastmod is newer than that answer. A known URL fetched at or after ``fresh_since`` (a stored time) is
+    not fetched again. At most ``max_pages`` jobs.
     """
     # newest first (sort is stable, so undated ones keep discovery order, after the dated ones)
     ordered = sorted(candidates, key=lambda c: c.date or "", reverse=True)
@@ -52,6 +53,8 @@ def plan(candidates: Iterable[Candidate], max_pages: int, *, recheck_days: float
         _article_id, first_seen = known
         state = page_state(cand.url)
         fetched_at = state.fetched_at if state else None
+        if fresh_since is not None and fetched_at is not None and fetched_at >= fresh_since:
+            continue
         if _moved(cand.date, fetched_at):
             bucket = changed
         elif first_seen and first_seen > recheck_after:

@@ -433,6 +433,13 @@ def _canonical_url_keys(db: Database) -> None:
     rekey(db.conn)
 
 
+@migrations(name="0010_run_owner")
+def _run_owner(db: Database) -> None:
+    # The process that runs (ran) each crawl, as `pid@host` (storage.lock.this_owner): recovery marks
+    # `interrupted` only the `running` rows whose owner is dead, never a live process's run.
+    db.execute("ALTER TABLE runs ADD COLUMN owner TEXT")
+
+
 @migrations(name="0011_page_gone")
 def _page_gone(db: Database) -> None:
     # page_gone: URLs whose last answers were 404/410, with how many in a row, kept by triggers on pages

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from storage.records import RUN_COUNTS, PageState, PageUpdate
@@ -24,9 +24,11 @@ GONE_STATUSES = frozenset({404, 410})     # answers counted in page_gone (its tr
 
 
 # ---- runs ----------------------------------------------------------------------------------------------
-def start_run(conn: sqlite3.Connection, source: str, now: str) -> int:
+def start_run(conn: sqlite3.Connection, source: str, now: str, owner: str | None = None) -> int:
+    """Open a ``running`` run of ``source``; ``owner`` is the process running it (``pid@host``)."""
     ensure_sources(conn, [source], now)
-    cur = conn.execute("INSERT INTO runs (source, started_at, status) VALUES (?, ?, 'running')", (source, now))
+    cur = conn.execute("INSERT INTO runs (source, started_at, status, owner) VALUES (?, ?, 'running', ?)",
+                       (source, now, owner))
     return int(cur.lastrowid or 0)
 
 
@@ -64,14 +66,20 @@ def note_run_error(conn: sqlite3.Connection, source: str, run_id: int | None, er
     return int(cur.rowcount)
 
 
-def recover_interrupted(conn: sqlite3.Connection, now: str) -> int:
-    """Mark every run left ``running`` as ``interrupted``; returns how many."""
-    cur = conn.execute("UPDATE runs SET status = 'interrupted', finished_at = COALESCE(finished_at, ?), "
-                       "error = COALESCE(error, 'process ended while running') WHERE status = 'running'",
-                       (now,))
-    if cur.rowcount:
-        logger.info("%d interrupted run(s) recovered", cur.rowcount)
-    return int(cur.rowcount)
+def recover_interrupted(conn: sqlite3.Connection, now: str,
+                        alive: Callable[[str | None], bool] = lambda owner: False) -> int:
+    """Mark the runs left ``running`` whose owner is dead (``alive(owner)`` false) as ``interrupted``;
+    returns how many. A live process's run is left alone."""
+    rows = conn.execute("SELECT id, owner FROM runs WHERE status = 'running'").fetchall()
+    dead = [(int(run_id),) for run_id, owner in rows if not alive(owner)]
+    conn.executemany("UPDATE runs SET status = 'interrupted', finished_at = COALESCE(finished_at, ?), "
+                     "error = COALESCE(error, 'process ended while running') WHERE id = ?",
+                     [(now, run_id) for (run_id,) in dead])
+    if dead:
+        logger.info("%d interrupted run(s) recovered", len(dead))
+    if len(dead) < len(rows):
+        logger.info("%d run(s) left running: their process is alive", len(rows) - len(dead))
+    return len(dead)
 
 
 def interrupt_source_runs(conn: sqlite3.Connection, source: str, now: str) -> int:

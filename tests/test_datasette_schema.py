@@ -200,7 +200,8 @@ def test_a_newer_database_is_read_but_never_written(db_path: Path, tmp_path: Pat
 
 
 def test_known_migrations_are_the_registered_ones() -> None:
-    assert migrations.known()[7:9] == [FIRST_NEW, "0009_canonical_url_keys"]   # later ones append
+    known = migrations.known()
+    assert known[known.index(FIRST_NEW):][:2] == [FIRST_NEW, "0009_canonical_url_keys"]
     with Store.open(":memory:") as s:
         assert migrations.unknown_applied(s.db) == []
 
