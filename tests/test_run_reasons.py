@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from test_daemon import FakeSummary as Summary
-from test_daemon import Running, make_config, wait_for
+from daemon_helpers import FakeSummary as Summary
+from daemon_helpers import Running, make_config, wait_for
 
 from scraper.config import Config, SourceConfig
 from scraper.daemon import Daemon

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_daemon import NewsSite, site_source, wait_for
-from test_daemon import write_config as daemon_write_config
+from daemon_helpers import NewsSite, site_source, wait_for
+from daemon_helpers import write_config as daemon_write_config
 
 from scraper.plan import plan
 from storage import lock as lock_module
