@@ -198,3 +198,16 @@ def test_views_walk_stories_newest_first(db: Path) -> None:
         stories = views.front(s.conn)["stories"]
     times = [s["latest_at"] for s in stories]
     assert times == sorted(times, reverse=True)
+
+
+def test_a_query_past_its_budget_is_stopped_with_a_message(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scraper.web import app as app_module
+
+    endless = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT COUNT(*) FROM n"
+    monkeypatch.setattr(app_module, "QUERY_BUDGET_S", 0.2)
+    monkeypatch.setattr(views, "front", lambda conn, **kw: conn.execute(endless).fetchone())
+    client = TestClient(create_app(str(db)))
+    page = client.get("/?q=banjir")
+    assert page.status_code == 200 and "took longer than 0.2 s" in page.text
+    assert client.get("/.json?q=banjir").status_code == 400
+    assert client.get("/sources.json").status_code == 200      # the connection is still usable

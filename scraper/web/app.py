@@ -12,6 +12,7 @@ import contextlib
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from importlib import resources
@@ -31,6 +32,8 @@ from storage.errors import QueryError, StorageError
 from storage.util import parse_since
 
 logger = logging.getLogger(__name__)
+
+QUERY_BUDGET_S = 2.0
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
@@ -60,18 +63,24 @@ def short_time(value: str | None) -> str:
 
 
 class Reader:
-    """One read-only connection, opened at the first request and shared under a lock."""
+    """One read-only connection, opened at the first request and shared under a lock. A statement running
+    past the request's deadline (QUERY_BUDGET_S) is interrupted: no request can hold the server."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = None
         self.lock = threading.Lock()
+        self.deadline = 0.0
+
+    def _over_budget(self) -> int:
+        return 1 if time.monotonic() > self.deadline else 0
 
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
             conn = connection.connect(self.path, readonly=True, busy_timeout=connection.DEFAULT_BUSY_TIMEOUT)
             connection.configure(conn, self.path, readonly=True, busy_timeout=connection.DEFAULT_BUSY_TIMEOUT)
             connection.check_readable(conn, self.path)
+            conn.set_progress_handler(self._over_budget, 10_000)
             self._conn = conn
         return self._conn
 
@@ -108,7 +117,14 @@ class Pages:
 
     def run(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         with self.reader.lock:
-            return fn(self.reader.conn())
+            self.reader.deadline = time.monotonic() + QUERY_BUDGET_S
+            try:
+                return fn(self.reader.conn())
+            except sqlite3.OperationalError as exc:
+                if str(exc) != "interrupted":
+                    raise
+                raise QueryError(f"the query took longer than {QUERY_BUDGET_S:g} s and was stopped: narrow it "
+                                 "(longer words, fewer prefix* terms, a source or a date)") from exc
 
     async def front(self, request: Request) -> Response:
         qp = request.query_params
@@ -154,6 +170,9 @@ class Pages:
         return Response(self.css, media_type="text/css",
                         headers={**SECURITY_HEADERS, "Cache-Control": "max-age=3600"})
 
+    async def query_error(self, request: Request, exc: Exception) -> Response:
+        return self.respond(request, "error.html", {"error": str(exc), "status": 400}, 400)
+
     async def storage_error(self, request: Request, exc: Exception) -> Response:
         return self.respond(request, "error.html", {"error": str(exc), "status": 503}, 503)
 
@@ -183,5 +202,5 @@ def create_app(db_path: str, *, now: Callable[[], datetime] | None = None,
             reader.close()
 
     return Starlette(routes=routes, lifespan=lifespan,
-                     exception_handlers={StorageError: pages.storage_error, sqlite3.Error: pages.storage_error,
+                     exception_handlers={QueryError: pages.query_error, StorageError: pages.storage_error, sqlite3.Error: pages.storage_error,
                                          404: pages.http_error, 405: pages.http_error})

@@ -16,15 +16,9 @@ CHART_W, CHART_H, CHART_PAD = 300, 60, 12   # the chart's drawing area and the r
 
 
 def daily_counts(conn: sqlite3.Connection, source: str, days: list[str]) -> list[int]:
-    """Articles of ``source`` per day (by ``published_at``, else ``first_seen_at``), for each of ``days``."""
-    start = days[0]
-    counts: dict[str, int] = {}
-    for sql in ("SELECT substr(published_at, 1, 10), COUNT(*) FROM articles "
-                "WHERE source = ? AND published_at >= ? GROUP BY 1",
-                "SELECT substr(first_seen_at, 1, 10), COUNT(*) FROM articles "
-                "WHERE source = ? AND published_at IS NULL AND first_seen_at >= ? GROUP BY 1"):
-        for day, n in conn.execute(sql, (source, start)):
-            counts[day] = counts.get(day, 0) + n
+    """Articles ``source`` stored (``first_seen_at``, UTC) on each of ``days``: what its crawls found."""
+    counts = dict(conn.execute("SELECT substr(first_seen_at, 1, 10), COUNT(*) FROM articles "
+                               "WHERE source = ? AND first_seen_at >= ? GROUP BY 1", (source, days[0])))
     return [counts.get(day, 0) for day in days]
 
 

@@ -22,6 +22,7 @@ from storage.query import HIGHLIGHT, Filters
 PAGE_SIZE = 20
 MAX_PAGE = 500
 MAX_DIFFED_COPIES = 50
+MAX_HITS = 2000          # a search looks at this many of the most recently stored matches
 SNIPPET_TOKENS = 24
 # Marks SQLite puts around matched words: private-use characters, replaced by <mark> after escaping.
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"
@@ -83,34 +84,47 @@ def _walk_clusters(conn: sqlite3.Connection, where: str, params: list[Any], skip
 
 
 def _search_clusters(conn: sqlite3.Connection, q: str, where: str, params: list[Any], skip: int,
-                     take: int) -> list[tuple[int, int]]:
-    """(cluster_id, best-matching article id) of the stories matching ``q``, newest first."""
-    sql = ("WITH hits AS (SELECT rowid AS id, bm25(articles_fts, 4.0, 1.0) AS score FROM articles_fts "
-           "WHERE articles_fts MATCH ?), "
-           "m AS (SELECT a.id, a.cluster_id, a.published_at, a.first_seen_at, "
-           "ROW_NUMBER() OVER (PARTITION BY a.cluster_id ORDER BY h.score, a.id) AS rn "
-           f"FROM hits h JOIN articles a ON a.id = h.id WHERE {where}) "
-           "SELECT cluster_id, id FROM m WHERE rn = 1 "
-           "ORDER BY published_at DESC, first_seen_at DESC, id DESC LIMIT ? OFFSET ?")
+                     take: int) -> tuple[list[tuple[int, int]], bool]:
+    """(cluster_id, newest matching article id) of the stories matching ``q``, newest first, among the
+    MAX_HITS most recently stored matches; and whether that cap was reached."""
     try:
-        return [(c, i) for c, i in conn.execute(sql, (q, *params, take, skip))]
+        ids = [r[0] for r in conn.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
+                                          "ORDER BY rowid DESC LIMIT ?", (q, MAX_HITS))]
     except sqlite3.OperationalError as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "fts5" in msg or "syntax" in msg or "no such column" in msg or "unterminated" in msg:
-            raise QueryError(f"bad search query {q!r}: {msg} (FTS5 syntax: words, \"phrases\", AND/OR/NOT, "
-                             "prefix*, title:word)") from exc
-        raise
+        if msg == "interrupted":
+            raise
+        raise QueryError(f"bad search query {q!r}: {msg} (FTS5 syntax: words, \"phrases\", AND/OR/NOT, "
+                         "prefix*, title:word)") from exc
+    cur = conn.execute(f"SELECT a.cluster_id, a.id FROM articles a WHERE a.id IN (SELECT value FROM json_each(?)) "
+                       f"AND {where} ORDER BY a.published_at DESC, a.first_seen_at DESC, a.id DESC",
+                       (json.dumps(ids), *params))
+    seen: set[int] = set()
+    out: list[tuple[int, int]] = []
+    for cluster_id, article_id in cur:
+        if cluster_id not in seen:
+            seen.add(cluster_id)
+            if len(seen) > skip:
+                out.append((cluster_id, article_id))
+                if len(out) >= take:
+                    break
+    return out, len(ids) >= MAX_HITS
 
 
 def _snippets(conn: sqlite3.Connection, q: str, ids: list[int]) -> dict[int, tuple[str, str]]:
+    """highlight() of the title and snippet() of the text of each of ``ids`` (matches of ``q``).
+
+    FTS5 takes no ``rowid IN (...)`` constraint, so the match is read over the ids' rowid range (at most
+    MAX_HITS rows: the ids come from the newest matches) and the marking is computed for the ids only."""
     if not ids:
         return {}
     marks = ",".join("?" * len(ids))
-    sql = (f"SELECT rowid, highlight(articles_fts, 0, ?, ?), "
-           f"snippet(articles_fts, 1, ?, ?, '…', {SNIPPET_TOKENS}) FROM articles_fts "
-           f"WHERE articles_fts MATCH ? AND rowid IN ({marks})")
+    sql = (f"SELECT rowid, CASE WHEN rowid IN ({marks}) THEN highlight(articles_fts, 0, ?, ?) END, "
+           f"CASE WHEN rowid IN ({marks}) THEN snippet(articles_fts, 1, ?, ?, '…', {SNIPPET_TOKENS}) END "
+           f"FROM articles_fts WHERE articles_fts MATCH ? AND rowid BETWEEN ? AND ?")
+    wanted = set(ids)
     return {r[0]: (r[1], r[2]) for r in conn.execute(
-        sql, (MARK_OPEN, MARK_CLOSE, MARK_OPEN, MARK_CLOSE, q, *ids))}
+        sql, (*ids, MARK_OPEN, MARK_CLOSE, *ids, MARK_OPEN, MARK_CLOSE, q, min(ids), max(ids))) if r[0] in wanted}
 
 
 def _story_rows(conn: sqlite3.Connection, cluster_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -146,8 +160,9 @@ def front(conn: sqlite3.Connection, *, q: str | None = None, source: str | None 
     skip = (page - 1) * PAGE_SIZE
     q = (q or "").strip() or None
     hits: dict[int, int] = {}
+    capped = False
     if q:
-        found = _search_clusters(conn, q, where, params, skip, PAGE_SIZE + 1)
+        found, capped = _search_clusters(conn, q, where, params, skip, PAGE_SIZE + 1)
         cluster_ids = [c for c, _ in found]
         hits = dict(found)
     else:
@@ -164,7 +179,7 @@ def front(conn: sqlite3.Connection, *, q: str | None = None, source: str | None 
             story.update(match_id=hit, title_html=marked_html(title), snippet_html=marked_html(snippet),
                          snippet=plain_marks(snippet))
     return {"query": q, "source": source, "section": section, "since": since, "page": page,
-            "has_next": has_next, "page_size": PAGE_SIZE, "stories": stories,
+            "has_next": has_next, "capped": capped, "max_hits": MAX_HITS, "page_size": PAGE_SIZE, "stories": stories,
             "sources": source_names(conn)}
 
 
