@@ -122,8 +122,7 @@ def _update(conn: sqlite3.Connection, prep: PreparedArticle, article_id: int, cl
         (rec.url, rec.title, to_utc_iso(rec.published_at), *_described(rec), chash, revision, now, article_id))
     conn.execute("DELETE FROM segments WHERE article_id = ?", (article_id,))
     _write_segments(conn, article_id, rec)
-    conn.execute("DELETE FROM removed_blocks WHERE article_id = ?", (article_id,))
-    _write_removed(conn, article_id, rec)
+    _replace_removed(conn, article_id, rec)
     # Re-index the story features; the article stays in its cluster and may join others.
     _unindex_features(conn, article_id)
     pub = conn.execute("SELECT COALESCE(published_at, first_seen_at) FROM articles WHERE id = ?",
@@ -228,7 +227,21 @@ def _write_segments(conn: sqlite3.Connection, article_id: int, rec: ArticleRecor
                       for i, (headline, paragraphs) in enumerate(rec.segments)])
 
 
+def _replace_removed(conn: sqlite3.Connection, article_id: int, rec: ArticleRecord) -> None:
+    """The article's removed blocks become ``rec.removed``. A store on a schema before 0012 (tests write
+    one to check upgrades) has no table to clear: nothing to do unless there are blocks to write."""
+    try:
+        conn.execute("DELETE FROM removed_blocks WHERE article_id = ?", (article_id,))
+    except sqlite3.OperationalError as exc:
+        if rec.removed or "no such table" not in str(exc):
+            raise
+        return
+    _write_removed(conn, article_id, rec)
+
+
 def _write_removed(conn: sqlite3.Connection, article_id: int, rec: ArticleRecord) -> None:
+    if not rec.removed:
+        return
     conn.executemany("INSERT INTO removed_blocks (article_id, position, kind, text) VALUES (?, ?, ?, ?)",
                      [(article_id, i, kind, text) for i, (kind, text) in enumerate(rec.removed)])
 

@@ -211,3 +211,26 @@ def test_a_query_past_its_budget_is_stopped_with_a_message(db: Path, monkeypatch
     assert page.status_code == 200 and "took longer than 0.2 s" in page.text
     assert client.get("/.json?q=banjir").status_code == 400
     assert client.get("/sources.json").status_code == 200      # the connection is still usable
+
+
+def test_serve_command_errors_are_one_line(tmp_path: Path, db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    from scraper.cli import main
+
+    config = tmp_path / "config.toml"
+    config.write_text('[[sources]]\nname = "fam68"\nstart_urls = ["http://127.0.0.1:9/"]\n', encoding="utf-8")
+    with pytest.raises(SystemExit) as missing:
+        main(["--config", str(config), "--db", str(tmp_path / "none.db"), "serve", "--port", "0"])
+    err = capsys.readouterr().err
+    assert missing.value.code == 1 and err.startswith("kabar: error: ") and "database not found" in err
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        with pytest.raises(SystemExit) as busy:
+            main(["--config", str(config), "--db", str(db), "serve", "--port", str(taken.getsockname()[1])])
+    finally:
+        taken.close()
+    err = capsys.readouterr().err
+    assert busy.value.code == 2 and err.count("\n") == 1 and "cannot listen on 127.0.0.1:" in err
