@@ -226,3 +226,15 @@ def test_layout_fits_desktop_and_phone(server: str, browser: Any, viewport: str,
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, (name, viewport, overflow)
     tab.close()
+
+
+def test_article_page_lists_what_the_cleaner_removed(server: str, browser: Any, archive: Path) -> None:
+    with Store.open(str(archive), readonly=True) as store:
+        (article_id,) = store.conn.execute(
+            "SELECT article_id FROM removed_blocks WHERE kind = 'related' ORDER BY article_id LIMIT 1").fetchone()
+    tab = Page(browser)
+    page = tab.open(f"{server}/article/{article_id}")
+    kinds = page.locator("ul.removed .badge").all_inner_texts()
+    assert "related" in kinds and len(kinds) >= 2
+    assert page.locator("section.segment p").count() >= 2
+    tab.close()
