@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "latest": "scraper.cli_query:latest_cmd",
     "parse": "scraper.cli_parse:parse_cmd",
     "search": "scraper.cli_query:search_cmd",
+    "serve": "scraper.cli_serve:serve_cmd",
     "stats": "scraper.cli_query:stats_cmd",
 }
 

@@ -220,6 +220,7 @@ def demo_cmd(app: AppContext, demo_db: str | None, keep_serving: bool) -> int:
         _print_search(db_path, DEMO_QUERY)
         click.echo(f"\nTry: kabar --db {db_path} search banten    (or: sqlite-utils {db_path} "
                    "\"select title from articles\")")
+        click.echo(f"Read it in a browser: kabar --db {db_path} serve    (then open http://127.0.0.1:8001/)")
         if keep_serving:
             click.echo(f"demo site still serving at {base_url}; Ctrl-C to stop", err=True)
             stop = threading.Event()
