@@ -7,6 +7,7 @@ Each command lives in a small ``cli_*`` module and is registered at the bottom o
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -28,12 +29,26 @@ COMMANDS: dict[str, str] = {
     "latest": "scraper.cli_query:latest_cmd",
     "parse": "scraper.cli_parse:parse_cmd",
     "search": "scraper.cli_query:search_cmd",
+    "serve": "scraper.cli_serve:serve_cmd",
     "stats": "scraper.cli_query:stats_cmd",
 }
 
 
+class ClosedPipe(Exception):
+    """Standard output's reader went away (``kabar export | head -1``): exit quietly, as ``cat`` does.
+
+    Not an OSError, so click's own EPIPE handling (exit 1) does not see it.
+    """
+
+
 class LazyGroup(click.Group):
     """A click group that imports a command's module when the command is looked up."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            raise ClosedPipe() from exc
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*COMMANDS, *self.commands})
@@ -67,22 +82,51 @@ def main_group(ctx: click.Context, config_path: Path | None, db_path: str | None
     ctx.obj = AppContext(config=config, db_override=db_path, verbosity=verbosity, log_format=log_format)
 
 
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"kabar: error: {message}", err=True)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: maps errors to exit codes."""
+    """Console-script entry point: maps errors to exit codes, each as one ``kabar: error:`` line.
+
+    click's own usage errors (unknown option, missing argument, bad choice or value) are one line and exit 2;
+    ``--help`` still prints help. A closed output pipe exits 0 without a word; an output that cannot be
+    written (``> /dev/full``) is one line and exit 1.
+    """
     try:
         rv = main_group.main(args=argv, prog_name="kabar", standalone_mode=False)
+        sys.stdout.flush()
     except KabarError as exc:
-        click.echo(f"kabar: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(str(exc), exc.exit_code)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(2)
+    except click.UsageError as exc:
+        _fail(" ".join(exc.format_message().split()), 2)
     except click.exceptions.Abort:
         click.echo("kabar: interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(2 if exc.exit_code == 2 else exc.exit_code)
+        _fail(" ".join(exc.format_message().split()), exc.exit_code)
     except KeyboardInterrupt:
         click.echo("kabar: interrupted", err=True)
         sys.exit(130)
-    except BrokenPipeError:
+    except (ClosedPipe, BrokenPipeError):
+        _quiet_stdout()
         sys.exit(0)
+    except OSError as exc:
+        # An output that cannot be written (a full disk, /dev/full); files name themselves.
+        where = f"cannot write {exc.filename}" if exc.filename else "cannot write output"
+        _quiet_stdout()
+        _fail(f"{where}: {exc.strerror or exc}", 1)
     sys.exit(rv if isinstance(rv, int) else 0)

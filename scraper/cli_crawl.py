@@ -8,16 +8,17 @@ finished is kept, the run is recorded ``interrupted``): :attr:`scraper.crawl.Cra
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from scraper.context import AppContext, pass_app
-from scraper.crawl import ProgressSink, open_store, run_crawl, stop_on_signals
+from scraper.crawl import ProgressSink, crawl_session, exit_after_signal, run_crawl, stop_on_signals
 from scraper.errors import UsageError
 from scraper.pipeline import RunSummary
 from storage.query import Filters, search
@@ -32,6 +33,38 @@ DEMO_DB = "kabar-demo.db"
 # same articles (all unchanged) instead of finding them again under new URLs.
 DEMO_PORT = 6868
 DEMO_QUERY = "pasar"
+
+
+def summary_json(s: RunSummary) -> dict[str, Any]:
+    """One source's summary as ``kabar crawl --format json`` prints it: the table's fields, the run's id,
+    times and ``error`` (why the run failed or was interrupted, ``runs.error``)."""
+    return {"source": s.source, "status": s.status, **s.counts(), "error": s.reason, "run_id": s.run_id,
+            "started_at": s.started_at, "finished_at": s.finished_at}
+
+
+def problem_lines(summaries: Sequence[RunSummary]) -> list[str]:
+    """One line per source that failed or has failed pages (what ``-q`` prints on stderr instead of the
+    table)."""
+    lines = []
+    for s in summaries:
+        if s.status == "failed":
+            lines.append(f"{s.source}: run failed: {s.reason or 'see kabar stats'}")
+        elif s.failed:
+            first = f" (first: {s.errors[0]})" if s.errors else ""
+            lines.append(f"{s.source}: {s.failed} failed{first}")
+    return lines
+
+
+def print_summaries(app: AppContext, summaries: Sequence[RunSummary], fmt: str) -> None:
+    """The crawl's summary on stdout: JSON Lines, or the table unless -q (then only problems, on stderr)."""
+    if fmt == "json":
+        for s in summaries:
+            click.echo(json.dumps(summary_json(s), ensure_ascii=False))
+    elif app.verbosity >= 0:
+        click.echo(summary_table(summaries))
+    else:
+        for line in problem_lines(summaries):
+            click.echo(f"kabar: error: {line}", err=True)
 
 
 def summary_table(summaries: Sequence[RunSummary]) -> str:
@@ -70,21 +103,36 @@ class _Bar:
             self.bar = None
 
 
-def _bars(app: AppContext) -> Callable[[str], ProgressSink] | None:
-    """A progress bar per source on a terminal, unless -v asked for log lines (they would tear it apart)."""
-    return _Bar if sys.stderr.isatty() and app.verbosity <= 0 else None
+def _bars(app: AppContext, fmt: str = "table") -> Callable[[str], ProgressSink] | None:
+    """A progress bar per source on a terminal, unless -v asked for log lines (they would tear it apart),
+    -q for quiet or --format json for machine-readable output."""
+    return _Bar if sys.stderr.isatty() and app.verbosity == 0 and fmt == "table" else None
+
+
+def _say(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def _interrupted_waiting() -> NoReturn:
+    click.echo("kabar: interrupted while waiting for the database: nothing was crawled", err=True)
+    exit_after_signal(130)
 
 
 @click.command("crawl")
 @click.argument("sources", nargs=-1)
 @click.option("--max-pages", type=click.IntRange(min=1), default=None,
               help="Article fetches per source for this run (overrides max_pages of the config).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="The summary as a table, or one JSON object per source (JSON Lines, no progress bar).")
 @pass_app
-def crawl_cmd(app: AppContext, sources: tuple[str, ...], max_pages: int | None) -> int:
+def crawl_cmd(app: AppContext, sources: tuple[str, ...], max_pages: int | None, fmt: str) -> int:
     """Crawl the named sources once (default: all configured sources) and print a summary.
 
-    Shows a progress bar on a terminal. Exit 0 when every page was fetched or deliberately skipped, 1 when
-    some failed, 130 when interrupted (what finished is kept).
+    Shows a progress bar on a terminal. With -q stdout stays empty (a source with failures gets one
+    ``kabar: error:`` line on stderr); ``--format json`` prints one JSON object per source. Exit 0 when
+    every page was fetched or deliberately skipped, 1 when some failed, 130 when interrupted (what
+    finished is kept). One writer per database: while `kabar daemon` runs on it the crawl refuses
+    (exit 1); behind another crawl it waits for that one to end.
     """
     config = app.config
     if not config.sources:
@@ -92,14 +140,17 @@ def crawl_cmd(app: AppContext, sources: tuple[str, ...], max_pages: int | None) 
         raise UsageError(f"no sources configured ({where}): add a [[sources]] table to config.toml "
                          "(see README.md), or try `kabar demo`")
     selected = config.select_sources(list(dict.fromkeys(sources)))
-    store = open_store(app.db_path)
-    try:
-        outcome = run_crawl(config, store, selected, max_pages=max_pages, progress=_bars(app))
-    finally:
-        store.close()
-    click.echo(summary_table(outcome.summaries))
+    stop = threading.Event()
+    with crawl_session(app.db_path, "kabar crawl", stop=stop, announce=_say) as session:
+        if session is None:
+            return _interrupted_waiting()
+        outcome = run_crawl(config, session.store, selected, max_pages=max_pages, progress=_bars(app, fmt),
+                            stop=stop, options=session.options)
+    print_summaries(app, outcome.summaries, fmt)
     if outcome.interrupted:
         click.echo("kabar: interrupted: finished pages were kept", err=True)
+    if stop.is_set():     # only a signal sets it
+        exit_after_signal(outcome.exit_code)
     return outcome.exit_code
 
 
@@ -154,22 +205,27 @@ def demo_cmd(app: AppContext, demo_db: str | None, keep_serving: bool) -> int:
     with _serve_demo_stable() as base_url:
         config = demo_config(base_url, db_path)
         click.echo(f"demo site serving at {base_url}; crawling into {db_path}", err=True)
-        store = open_store(db_path)
-        try:
-            outcome = run_crawl(config, store, config.sources, progress=_bars(app))
-        finally:
-            store.close()
+        stop = threading.Event()
+        with crawl_session(db_path, "kabar demo", stop=stop, announce=_say) as session:
+            if session is None:
+                return _interrupted_waiting()
+            outcome = run_crawl(config, session.store, config.sources, progress=_bars(app), stop=stop,
+                                options=session.options)
         click.echo(summary_table(outcome.summaries))
         if outcome.interrupted:
             click.echo("kabar: interrupted: finished pages were kept", err=True)
+            if stop.is_set():
+                exit_after_signal(outcome.exit_code)
             return outcome.exit_code
         _print_search(db_path, DEMO_QUERY)
         click.echo(f"\nTry: kabar --db {db_path} search banten    (or: sqlite-utils {db_path} "
                    "\"select title from articles\")")
+        click.echo(f"Read it in a browser: kabar --db {db_path} serve    (then open http://127.0.0.1:8001/)")
         if keep_serving:
             click.echo(f"demo site still serving at {base_url}; Ctrl-C to stop", err=True)
             stop = threading.Event()
             with stop_on_signals(stop):
                 while not stop.wait(0.5):
                     pass
+            exit_after_signal(outcome.exit_code)
     return outcome.exit_code

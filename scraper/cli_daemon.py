@@ -8,6 +8,7 @@ import click
 
 from scraper.config import Config, load_config
 from scraper.context import AppContext, pass_app
+from scraper.crawl import exit_after_signal
 from scraper.daemon import DEFAULT_HEARTBEAT_S, Daemon
 
 
@@ -24,7 +25,8 @@ def daemon_cmd(app: AppContext, sources: tuple[str, ...], heartbeat_s: float) ->
     read in [daemon].timezone, per source; else [daemon].default_schedule); state (last/next run, current interval, failures) lives in the database, so
     a restart runs each overdue source once and waits for the others. SIGHUP reloads config.toml. The first
     SIGTERM/SIGINT lets in-flight writes finish within [daemon].stop_timeout and exits 0; a second one
-    exits at once with 130.
+    exits at once with 130. One daemon per database: a second one (or a `kabar crawl`) on the same
+    database exits 1 naming this one.
     """
     path = app.config.path
 
@@ -35,4 +37,7 @@ def daemon_cmd(app: AppContext, sources: tuple[str, ...], heartbeat_s: float) ->
         # a daemon's default output is one line per run; -q keeps only errors, -v adds the rest
         logging.getLogger("scraper.daemon").setLevel(logging.INFO)
     daemon = Daemon(app.config, app.db_path, names=sources, reload_config=reload, heartbeat_s=heartbeat_s)
-    return daemon.run()
+    code = daemon.run()
+    if daemon.signalled:
+        exit_after_signal(code)     # a second signal while Python shuts down must still mean 130
+    return code

@@ -14,6 +14,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -32,6 +33,15 @@ HTML_SUFFIXES = (".html", ".htm")
 
 def _is_url(target: str) -> bool:
     return target.lower().startswith(("http://", "https://"))
+
+
+def _is_absolute_url(value: str) -> bool:
+    """``http(s)://host/...``: a scheme the fetcher speaks and a host."""
+    try:
+        parts = urlsplit(value.strip())
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
 
 
 def _files(target: str) -> Iterator[Path]:
@@ -57,6 +67,10 @@ def _emit(article: Article) -> None:
 @pass_app
 def parse_cmd(app: AppContext, targets: tuple[str, ...], page_url: str | None, source_name: str | None) -> int:
     """Parse saved pages (files or folders) or live URLs; print one JSON object per page (JSON Lines)."""
+    if any(not target.strip() for target in targets):
+        raise UsageError("an empty PATH_OR_URL names nothing to parse")
+    if page_url is not None and not _is_absolute_url(page_url):
+        raise UsageError(f"--url must be an absolute http(s) URL, not {page_url!r}")
     profile = app.config.source(source_name).parse if source_name else None
     plan: list[tuple[str, Path | None]] = []
     for target in targets:

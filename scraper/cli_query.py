@@ -17,6 +17,7 @@ from typing import IO, Any, TypeVar
 import click
 
 from scraper.context import AppContext, pass_app
+from scraper.errors import KabarError
 from storage.query import Filters, export_articles, latest, recent_errors, search, source_stats
 from storage.store import Store
 from storage.util import parse_since
@@ -28,9 +29,9 @@ SEARCH_COLUMNS = ("published", "sources", "copies", "title", "snippet")
 SEARCH_ALL_COLUMNS = ("published", "source", "cluster_id", "title", "snippet")
 LATEST_COLUMNS = ("published", "source", "id", "title", "url")
 STATS_COLUMNS = ("source", "articles", "last_run_at", "next_run_at", "last_status", "interval_s",
-                 "consecutive_failures")
+                 "consecutive_failures", "last_error")
 ERROR_COLUMNS = ("at", "source", "kind", "what", "status", "error")
-FLEXIBLE = ("title", "snippet", "url", "error", "what", "sources")
+FLEXIBLE = ("title", "snippet", "url", "error", "what", "sources", "last_error")
 MIN_FLEX = 12
 
 
@@ -183,7 +184,11 @@ def export_cmd(app: AppContext, sources: tuple[str, ...], since: str | None, lim
     with _open(app) as store:
         rows = export_articles(store, filters, with_segments=fmt == "jsonl")
         if output:
-            with open(output, "w", encoding="utf-8", newline="") as fh:
+            try:
+                fh = open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed below
+            except OSError as exc:
+                raise KabarError(f"cannot write {output}: {exc.strerror or exc}") from exc
+            with fh:
                 n = emit(rows, fmt, (), fh)
             click.echo(f"{n} articles written to {output}", err=True)
         else:
@@ -200,7 +205,8 @@ def export_cmd(app: AppContext, sources: tuple[str, ...], since: str | None, lim
 @pass_app
 def stats_cmd(app: AppContext, sources: tuple[str, ...], since: str | None, limit: int | None,
               fmt: str, health: bool, max_age: float | None) -> int:
-    """Per-source article counts, last/next run and status, and the most recent errors (--limit of them).
+    """Per-source article counts, last/next run and status, why the last failed or interrupted run ended,
+    and the most recent errors (--limit of them).
 
     With --since, articles first seen and errors since then. With --health, only the daemon's state.
     """

@@ -59,6 +59,7 @@ class HttpConfig:
     max_retry_after: float = 120.0
     respect_robots: bool = True
     recheck_days: float = 2.0
+    gone_after: int = 3            # consecutive 404/410 answers after which an article URL is gone
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,89 @@ def _want_regex(ctx: _Ctx, key: str, v: Any) -> str:
         re.compile(s)
     except re.error as exc:
         raise ctx.fail(key, f"invalid regular expression {s!r}: {exc}") from None
+    if has_nested_quantifier(s):
+        raise ctx.fail(key, f"regular expression {s!r}: a nested quantifier can backtrack exponentially "
+                            "(a repeat around something that repeats without bound, like (a+)+); "
+                            "give the inner part a fixed separator or drop one quantifier")
     return s
+
+
+# Config patterns run on remote text (URLs, paragraphs), so a pattern that can backtrack exponentially is
+# refused: a repeat (at most more than once) whose body is only unbounded repeats and optional parts, as in
+# ``(a+)+``, ``(a*)*``, ``(\w+\s?)+``. A body with a part it must match each time (``(\d+/)+``: the ``/``)
+# is accepted, as is alternation under a repeat (``(a|aa)+``). Atomic groups and possessive repeats never
+# backtrack into their body.
+_FIXED, _STAR, _OPT = "fixed", "star", "opt"
+_ONE_CHAR = frozenset({"LITERAL", "NOT_LITERAL", "ANY", "IN", "CATEGORY", "ATOMIC_GROUP", "POSSESSIVE_REPEAT"})
+_ZERO_WIDTH = frozenset({"AT", "ASSERT", "ASSERT_NOT", "GROUPREF"})
+
+
+def has_nested_quantifier(pattern: str) -> bool:
+    """Does ``pattern`` (a valid regex) hold a repeat whose body can itself repeat without bound?"""
+    from re import _parser  # type: ignore[attr-defined]
+
+    return _nested(list(_parser.parse(pattern)))
+
+
+def _kind(items: list[tuple[Any, Any]]) -> str:
+    """How a sequence matches: something fixed each time, only via an unbounded repeat, or possibly empty."""
+    kinds = [_item_kind(op, av) for op, av in items]
+    return _FIXED if _FIXED in kinds else _STAR if _STAR in kinds else _OPT
+
+
+def _item_kind(op: Any, av: Any) -> str:
+    name = str(op)
+    if name in _ONE_CHAR:
+        return _FIXED
+    if name in ("MAX_REPEAT", "MIN_REPEAT"):
+        lo, hi, body = av
+        inner = _kind(list(body))
+        if inner == _OPT:
+            return _OPT
+        if hi == _maxrepeat():
+            return _STAR
+        return inner if lo >= 1 else (_STAR if inner == _STAR else _OPT)
+    if name == "SUBPATTERN":
+        return _kind(list(av[3]))
+    if name == "BRANCH":
+        kinds = [_kind(list(alt)) for alt in av[1]]
+        return _STAR if _STAR in kinds else _FIXED if all(k == _FIXED for k in kinds) else _OPT
+    if name == "GROUPREF_EXISTS":
+        kinds = [_kind(list(alt)) for alt in av[1:] if alt is not None]
+        return _STAR if _STAR in kinds else _OPT
+    return _OPT if name in _ZERO_WIDTH else _FIXED
+
+
+def _children(op: Any, av: Any) -> list[list[tuple[Any, Any]]]:
+    name = str(op)
+    if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+        return [list(av[2])]
+    if name == "SUBPATTERN":
+        return [list(av[3])]
+    if name == "BRANCH":
+        return [list(alt) for alt in av[1]]
+    if name in ("ASSERT", "ASSERT_NOT"):
+        return [list(av[1])]
+    if name == "ATOMIC_GROUP":
+        return [list(av)]
+    if name == "GROUPREF_EXISTS":
+        return [list(alt) for alt in av[1:] if alt is not None]
+    return []
+
+
+def _nested(items: list[tuple[Any, Any]]) -> bool:
+    for op, av in items:
+        if str(op) in ("MAX_REPEAT", "MIN_REPEAT") and av[1] > 1 and _kind(list(av[2])) == _STAR:
+            return True
+        if any(_nested(child) for child in _children(op, av)):
+            return True
+    return False
+
+
+def _maxrepeat() -> int:
+    from re import _constants  # type: ignore[attr-defined]
+
+    return int(_constants.MAXREPEAT)
 
 
 def _want_selector(ctx: _Ctx, key: str, v: Any) -> str:
@@ -273,6 +356,7 @@ _HTTP_KEYS: dict[str, _Checker] = {
     "max_retry_after": _want_float(0.0, 86400.0),
     "respect_robots": _want_bool,
     "recheck_days": _want_float(0.0, 3650.0),
+    "gone_after": _want_int(1, 1000),
 }
 _DAEMON_KEYS: dict[str, _Checker] = {
     "default_schedule": _want_schedule,

@@ -22,6 +22,11 @@ and :meth:`Daemon.run` returns 0. A second signal exits at once with 130 (SQLite
 database valid). SIGHUP reloads the config file: added, removed and changed sources are rescheduled; an
 invalid file is logged and the old config kept.
 
+One writer per database: :meth:`Daemon.run` takes the writer lock (:class:`storage.lock.WriterLock`) before
+it opens the database and holds it until it exits, so a second daemon (or a ``kabar crawl``) on the same
+database is refused with one line naming this one, and recovery at start marks ``interrupted`` only runs of
+dead processes.
+
 Health: the main thread writes the ``daemon_heartbeat`` row (:mod:`storage.heartbeat`) every ``heartbeat``
 seconds (pid, state, sources running); :func:`scraper.health.check_health` (``kabar stats --health``)
 fails when it is older than three beats or the daemon is not running.
@@ -50,6 +55,7 @@ from scraper.runner import CrawlFn, RunRecord, StoreLike, save_state, supervise_
 from scraper.schedule import Rand, SourceState
 from scraper.timer import JobTimer
 from storage.heartbeat import HeartbeatWriter, NotMigratedError
+from storage.lock import WriterLock
 from storage.util import format_time, utcnow_iso
 
 logger = logging.getLogger(__name__)
@@ -201,6 +207,7 @@ class Daemon:
         self._beats = _Beats(heartbeat_s, now)
         self._main_busy = False
         self._timer: JobTimer | None = None
+        self._writer_lock: WriterLock | None = None
 
     # ---- public API ---------------------------------------------------------------------------------
 
@@ -217,6 +224,11 @@ class Daemon:
         """Each source's next planned run (None while it runs)."""
         return self._roster.scheduled()
 
+    @property
+    def signalled(self) -> bool:
+        """Whether a SIGTERM/SIGINT stopped the daemon."""
+        return self._signals > 0
+
     def request_stop(self) -> None:
         self._stopping.set()
         self._wake.set()
@@ -231,9 +243,9 @@ class Daemon:
         Raises :class:`ConfigError` (no source to run) and :class:`StorageError` (database unusable at
         start) before anything is scheduled.
         """
-        self._start()
-        if install_signals:
+        if install_signals:     # before the start: a signal during a long migration stops, never kills
             self._install_signals()
+        self._start()
         if ready is not None:
             ready.set()
         code = EXIT_OK
@@ -257,7 +269,13 @@ class Daemon:
     def _start(self) -> None:
         config = self._roster.config
         sources = self._selected(config)
-        store = self._open_store(self._db_path)
+        # one writer per database, for the daemon's lifetime: a second daemon (or a crawl) is refused
+        self._writer_lock = WriterLock.acquire(self._db_path, command="kabar daemon", wait=0)
+        try:
+            store = self._open_store(self._db_path)
+        except BaseException:
+            self._close_main()
+            raise
         self._store = store
         try:
             recovered = store.recover_interrupted_runs()
@@ -446,3 +464,6 @@ class Daemon:
                 store.close()
             except Exception:
                 logger.exception("closing the database failed")
+        writer_lock, self._writer_lock = self._writer_lock, None
+        if writer_lock is not None:
+            writer_lock.release()

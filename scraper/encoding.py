@@ -4,6 +4,8 @@ Order: byte-order mark, then the HTTP ``Content-Type`` charset, then ``<meta cha
 ``<meta http-equiv="Content-Type">`` in the first 4 KB, then UTF-8. Bytes that are not valid UTF-8 are read
 as cp1252 (one by one, so a mostly-UTF-8 page with a few stray bytes keeps its UTF-8 text). Pages that claim
 latin-1 / cp1252 / ASCII but are in fact valid UTF-8 with multibyte characters are read as UTF-8.
+Only WHATWG encoding labels count in a declaration (another name is ignored and the next rule decides), and
+a declared UTF-16 on ASCII-compatible markup (no BOM, ``<`` then a non-NUL byte) is ignored too.
 :func:`decode_html` never raises.
 """
 
@@ -24,13 +26,62 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 META_SCAN_BYTES = 4096
 _META_CHARSET_RE = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:+\-]{1,40})""", re.IGNORECASE)
-#: Labels that browsers read as windows-1252 (WHATWG Encoding Standard): the "lying" family.
-_CP1252_LABELS = frozenset({"latin1", "latin-1", "iso-8859-1", "iso8859-1", "iso_8859-1", "l1", "cp819",
-                            "ibm819", "us-ascii", "ascii", "ansi_x3.4-1968", "windows-1252", "cp1252",
-                            "x-cp1252", "iso-ir-100", "csisolatin1"})
-_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "tis-620": "cp874",
-            "iso-8859-11": "cp874", "windows-874": "cp874", "ks_c_5601-1987": "euc-kr",
-            "x-sjis": "shift_jis", "utf8": "utf-8", "unicode-1-1-utf-8": "utf-8", "x-user-defined": "cp1252"}
+#: The WHATWG Encoding Standard's label table (https://encoding.spec.whatwg.org/#names-and-labels): each
+#: encoding's Python codec and its labels. Only these labels count in a charset declaration (HTTP header,
+#: ``<meta charset>``, ``<meta http-equiv>``); any other name (``punycode``, ``rot13``, ``base64``, ``idna``,
+#: ``utf-7``, ``utf-32``) is ignored and the next rule decides. The "replacement" labels (ISO-2022-KR,
+#: HZ-GB-2312, ...) are left out too: a browser shows one U+FFFD for them; kabar keeps the article instead.
+#: x-user-defined has no Python codec: read as windows-1252 (what its ASCII half is).
+_WHATWG: tuple[tuple[str, str], ...] = (
+    ("utf-8", "unicode-1-1-utf-8 unicode11utf8 unicode20utf8 utf-8 utf8 x-unicode20utf8"),
+    ("cp866", "866 cp866 csibm866 ibm866"),
+    ("iso8859-2", "csisolatin2 iso-8859-2 iso-ir-101 iso8859-2 iso88592 iso_8859-2 iso_8859-2:1987 l2 latin2"),
+    ("iso8859-3", "csisolatin3 iso-8859-3 iso-ir-109 iso8859-3 iso88593 iso_8859-3 iso_8859-3:1988 l3 latin3"),
+    ("iso8859-4", "csisolatin4 iso-8859-4 iso-ir-110 iso8859-4 iso88594 iso_8859-4 iso_8859-4:1988 l4 latin4"),
+    ("iso8859-5", "csisolatincyrillic cyrillic iso-8859-5 iso-ir-144 iso8859-5 iso88595 iso_8859-5 "
+                  "iso_8859-5:1988"),
+    ("iso8859-6", "arabic asmo-708 csiso88596e csiso88596i csisolatinarabic ecma-114 iso-8859-6 iso-8859-6-e "
+                  "iso-8859-6-i iso-ir-127 iso8859-6 iso88596 iso_8859-6 iso_8859-6:1987"),
+    ("iso8859-7", "csisolatingreek ecma-118 elot_928 greek greek8 iso-8859-7 iso-ir-126 iso8859-7 iso88597 "
+                  "iso_8859-7 iso_8859-7:1987 sun_eu_greek"),
+    ("iso8859-8", "csiso88598e csisolatinhebrew hebrew iso-8859-8 iso-8859-8-e iso-ir-138 iso8859-8 iso88598 "
+                  "iso_8859-8 iso_8859-8:1988 visual csiso88598i iso-8859-8-i logical"),
+    ("iso8859-10", "csisolatin6 iso-8859-10 iso-ir-157 iso8859-10 iso885910 l6 latin6"),
+    ("iso8859-13", "iso-8859-13 iso8859-13 iso885913"),
+    ("iso8859-14", "iso-8859-14 iso8859-14 iso885914"),
+    ("iso8859-15", "csisolatin9 iso-8859-15 iso8859-15 iso885915 iso_8859-15 l9"),
+    ("iso8859-16", "iso-8859-16"),
+    ("koi8-r", "cskoi8r koi koi8 koi8-r koi8_r"),
+    ("koi8-u", "koi8-ru koi8-u"),
+    ("mac-roman", "csmacintosh mac macintosh x-mac-roman"),
+    ("cp874", "dos-874 iso-8859-11 iso8859-11 iso885911 tis-620 windows-874"),
+    ("cp1250", "cp1250 windows-1250 x-cp1250"),
+    ("cp1251", "cp1251 windows-1251 x-cp1251"),
+    ("cp1252", "ansi_x3.4-1968 ascii cp1252 cp819 csisolatin1 ibm819 iso-8859-1 iso-ir-100 iso8859-1 iso88591 "
+               "iso_8859-1 iso_8859-1:1987 l1 latin1 us-ascii windows-1252 x-cp1252 x-user-defined"),
+    ("cp1253", "cp1253 windows-1253 x-cp1253"),
+    ("cp1254", "cp1254 csisolatin5 iso-8859-9 iso-ir-148 iso8859-9 iso88599 iso_8859-9 iso_8859-9:1989 l5 "
+               "latin5 windows-1254 x-cp1254"),
+    ("cp1255", "cp1255 windows-1255 x-cp1255"),
+    ("cp1256", "cp1256 windows-1256 x-cp1256"),
+    ("cp1257", "cp1257 windows-1257 x-cp1257"),
+    ("cp1258", "cp1258 windows-1258 x-cp1258"),
+    ("mac-cyrillic", "x-mac-cyrillic x-mac-ukrainian"),
+    ("gb18030", "chinese csgb2312 csiso58gb231280 gb2312 gb_2312 gb_2312-80 gbk iso-ir-58 x-gbk gb18030"),
+    ("big5hkscs", "big5 big5-hkscs cn-big5 csbig5 x-x-big5"),
+    ("euc-jp", "cseucpkdfmtjapanese euc-jp x-euc-jp"),
+    ("iso2022-jp", "csiso2022jp iso-2022-jp"),
+    ("cp932", "csshiftjis ms932 ms_kanji shift-jis shift_jis sjis windows-31j x-sjis"),
+    ("cp949", "cseuckr csksc56011987 euc-kr iso-ir-149 korean ks_c_5601-1987 ks_c_5601-1989 ksc5601 ksc_5601 "
+              "windows-949"),
+    ("utf-16-be", "unicodefffe utf-16be"),
+    ("utf-16-le", "csunicode iso-10646-ucs-2 ucs-2 unicode unicodefeff utf-16 utf-16le"),
+)
+#: label -> Python codec name.
+WHATWG_LABELS: dict[str, str] = {label: codec for codec, labels in _WHATWG for label in labels.split()}
+_UTF16 = ("utf-16-le", "utf-16-be")
+#: What WHATWG strips around a label: ASCII whitespace.
+_ASCII_WS = "\t\n\f\r "
 _FALLBACK_ERRORS = "kabar-cp1252"
 
 
@@ -46,23 +97,17 @@ codecs.register_error(_FALLBACK_ERRORS, _cp1252_errors)
 
 
 def normalize_charset(label: str | None) -> str | None:
-    """A Python codec name for a charset label, or None when the label is unknown or unusable."""
+    """The Python codec of a WHATWG encoding label (any case, ASCII whitespace around it), or None when the
+    label is not one: a non-web codec name (``punycode``, ``rot13``, ``utf-7``) is never used."""
     if not label:
         return None
-    name = label.strip().strip("\"'").lower()
-    if not name:
-        return None
-    if name in _CP1252_LABELS:
-        return "cp1252"
-    name = _ALIASES.get(name, name)
-    try:
-        info = codecs.lookup(name)
-    except (LookupError, ValueError):
-        return None
-    if not getattr(info, "_is_text_encoding", True):
-        return None  # base64, rot13 and friends
-    return info.name
+    return WHATWG_LABELS.get(label.strip(_ASCII_WS).strip("\"'").strip(_ASCII_WS).lower())
 
+
+def _ascii_compatible(data: bytes) -> bool:
+    """Bytes that cannot be UTF-16 (no BOM, checked before): markup whose ``<`` is followed by a non-NUL byte."""
+    head = data.lstrip(b"\t\n\f\r ")[:2]
+    return len(head) == 2 and head[0] == 0x3C and head[1] != 0
 
 def _bom(data: bytes) -> tuple[str, int] | None:
     for bom, enc in _BOMS:
@@ -77,7 +122,7 @@ def meta_charset(data: bytes) -> str | None:
     if not m:
         return None
     name = normalize_charset(m.group(1).decode("ascii", "ignore"))
-    if name in ("utf-16-le", "utf-16-be", "utf-16", "utf-32", "utf-32-le", "utf-32-be"):
+    if name in _UTF16:
         return "utf-8"  # a byte stream that can carry an ASCII <meta> is not UTF-16 (WHATWG rule)
     return name
 
@@ -120,6 +165,8 @@ def decode_html(data: bytes, http_charset: str | None = None) -> str:
             enc, skip = found
             return data[skip:].decode(enc, errors="replace")
         enc_http = normalize_charset(http_charset)
+        if enc_http in _UTF16 and _ascii_compatible(data):
+            enc_http = None       # a lying UTF-16 header on ASCII markup: <meta>, then UTF-8, decide
         if enc_http:
             return _decode_as(data, enc_http)
         enc_meta = meta_charset(data)

@@ -15,7 +15,9 @@ class CrawlOptions:
     children), ``max_feeds`` (configured and announced) and ``max_sections`` (section front pages, first page
     only) per run; ``max_next_pages`` further pages of one multi-page article; ``max_errors_kept`` messages
     in :attr:`RunSummary.errors`. A run with ``bulk_jobs`` articles to fetch writes in batches, each stored
-    article committed within ``batch_seconds``.
+    article committed within ``batch_seconds``. ``fresh_since`` (a stored time): known articles fetched since
+    then are not fetched again (a crawl that waited for another one's writer lock skips what that one
+    fetched meanwhile).
 
     The budget of one untrusted document: every run reads its pages, listings, feeds and sitemaps in a
     worker process (``parse_in_worker``; False parses in the crawling threads, as when no worker can start),
@@ -36,6 +38,7 @@ class CrawlOptions:
     parse_timeout: float = 30.0
     parse_memory_mb: int | None = 1024
     parse_hook: str | None = None
+    fresh_since: str | None = None
 
 
 DEFAULT_OPTIONS = CrawlOptions()

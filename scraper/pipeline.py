@@ -5,7 +5,8 @@ Used by ``kabar crawl``, ``kabar demo`` and the daemon. Each step is a module wi
     discover      scraper.frontier: listings (+ pagination), feeds (+ <link rel=alternate>), sitemaps
        |          (+ robots.txt, indexes) -> distinct canonical article URLs (Candidate, ``discovered``)
     plan          scraper.plan: new URLs (up to max_pages), then known ones to re-check conditionally:
-       |          sitemap lastmod newer than our last fetch, or first seen less than http.recheck_days ago
+       |          sitemap lastmod newer than our last fetch, or first seen less than http.recheck_days ago;
+       |          URLs gone (http.gone_after 404/410 answers in a row) left out until their lastmod moves
     fetch         scraper.page_work: worker threads (the Fetcher keeps per-host politeness); further pages
        |          of multi-page articles fetched and stitched
     parse+judge   scraper.parse_worker, scraper.record: is it an article, its canonical URL, its record
@@ -17,7 +18,8 @@ Used by ``kabar crawl``, ``kabar demo`` and the daemon. Each step is a module wi
 
 Each article URL lands in exactly one summary column: new, updated, unchanged, duplicate (the store's
 answer), skipped (deliberately not stored) or failed. Listing, feed and sitemap documents that cannot be read
-are counted in ``failed`` (or ``skipped`` when robots.txt forbids them) too, so that a broken source shows.
+are counted in ``failed`` (or ``skipped`` when robots.txt forbids them) too, so that a broken source shows;
+why a run failed or was interrupted is its ``reason`` (``runs.error``).
 A :class:`~scraper.errors.FetchError` or a parser crash only costs its URL; a
 :class:`~scraper.errors.StorageError` stops the run (it is recorded ``failed`` when still possible) and
 propagates. The run's limits travel in one :class:`~scraper.options.CrawlOptions`.
@@ -47,9 +49,10 @@ from scraper.page_work import PageWork
 from scraper.parse_worker import ParseService, ParseSetup, WorkerSetup
 from scraper.plan import Job, plan
 from scraper.record import Scope
-from storage.outcome import apply_outcome
+from storage.outcome import gone_pages, record
 from storage.records import RUN_COUNTS, PageOutcome, PageUpdate
 from storage.store import Store
+from storage.util import utcnow_iso
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +79,9 @@ class RunSummary:
     skipped: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    reason: str | None = None          # why the run failed or was interrupted (runs.error)
+    started_at: str | None = None      # the runs row's times (storage.util.format_time)
+    finished_at: str | None = None
     # seconds: discover (wall), fetch and parse (summed over worker threads), store (calling thread), total
     timings: dict[str, float] = field(default_factory=lambda: dict.fromkeys(
         ("discover", "fetch", "parse", "store", "total"), 0.0))
@@ -186,6 +192,7 @@ class _Run:
         self._run_pool(pool, documents, functools.partial(self._on_document, frontier))
         if frontier.all_failed:
             self.summary.status = "failed"
+            self.summary.reason = _unreachable_reason(frontier.attempted, self.summary.errors)
         return frontier
 
     def _on_document(self, frontier: Frontier, res: DocResult) -> None:
@@ -215,8 +222,8 @@ class _Run:
         s.timings["fetch"] += outcome.fetch_s
         s.timings["parse"] += outcome.parse_s
         try:
-            counted = apply_outcome(self.store, outcome, direct=direct)
-            self._count(outcome.url, counted, outcome.reason, outcome.status)
+            counted = record(self.store, outcome, direct=direct, gone_after=self.config.http.gone_after)
+            self._count(outcome.url, counted.column, counted.reason or outcome.reason, outcome.status)
         finally:
             s.timings["store"] += time.perf_counter() - t0
 
@@ -237,7 +244,8 @@ class _Run:
     def run(self) -> RunSummary:
         s = self.summary
         started = time.perf_counter()
-        s.run_id = self.store.start_run(self.source.name)
+        s.started_at = utcnow_iso()
+        s.run_id = self.store.start_run(self.source.name, now=s.started_at)
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=f"kabar-{self.source.name}")
         try:
             self.reader.start()   # the parse worker's start-up overlaps the first fetches
@@ -247,7 +255,9 @@ class _Run:
             s.timings["discover"] = time.perf_counter() - t0
             jobs = [] if self.stop.is_set() else plan(
                 candidates.values(), self.max_pages, recheck_days=self.config.http.recheck_days,
-                article_for_url=self.store.article_for_url, page_state=self.store.page_state)
+                article_for_url=self.store.article_for_url, page_state=self.store.page_state,
+                gone=gone_pages(self.store, self.source.name, self.config.http.gone_after),
+                fresh_since=self.options.fresh_since)
             del candidates
             log.info("%s: %d article URLs discovered, %d to fetch", self.source.name, s.discovered,
                      len(jobs), extra={"source": self.source.name, "run_id": s.run_id})
@@ -263,10 +273,12 @@ class _Run:
             self.fetcher.close()
         if self.stop.is_set():
             s.status = "interrupted"
+            s.reason = STOPPED_REASON
         elif s.status != "failed":
             s.status = "ok"
         s.timings["total"] = time.perf_counter() - started
-        self.store.finish_run(s.run_id, s.status, s.counts())
+        s.finished_at = utcnow_iso()
+        self.store.finish_run(s.run_id, s.status, s.counts(), now=s.finished_at, error=s.reason)
         log.info("%s: run %s %s: %s", self.source.name, s.run_id, s.status,
                  " ".join(f"{k}={v}" for k, v in s.counts().items()),
                  extra={"source": self.source.name, "run_id": s.run_id, "counts": s.counts()})
@@ -278,13 +290,39 @@ class _Run:
         s = self.summary
         s.status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         s.timings["total"] = time.perf_counter() - started
+        s.reason = _abort_reason(exc)
         if not isinstance(exc, StorageError):
             log.error("%s: run aborted by an unexpected error", self.source.name, exc_info=True)
         try:
             assert s.run_id is not None   # start_run() came before the run could abort
-            self.store.finish_run(s.run_id, s.status, s.counts())
+            s.finished_at = utcnow_iso()
+            self.store.finish_run(s.run_id, s.status, s.counts(), now=s.finished_at, error=s.reason)
         except Exception:
             log.debug("could not record the aborted run", exc_info=True)
+
+
+STOPPED_REASON = "stopped before the end (signal or daemon stop): finished pages kept"
+MAX_REASON_CHARS = 500
+
+
+def _unreachable_reason(attempted: int, errors: list[str]) -> str:
+    """runs.error of a source none of whose listings, feeds and sitemaps could be read."""
+    first = f": first {errors[0]}" if errors else ""
+    return _cap(f"source could not be crawled: {attempted} of {attempted} listings, feeds and sitemaps "
+                f"failed{first}")
+
+
+def _abort_reason(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted (KeyboardInterrupt)"
+    if isinstance(exc, StorageError):
+        return _cap(f"database: {exc}")
+    return _cap(f"unexpected error: {type(exc).__name__}: {exc}")
+
+
+def _cap(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_REASON_CHARS else text[:MAX_REASON_CHARS - 1] + "…"
 
 
 def crawl_source(source: SourceConfig, config: Config, store: Store, *, max_pages: int | None = None,

@@ -108,6 +108,7 @@ def to_record(article: Article, source: str, requested_url: str, final_url: str,
         image=article.image,
         dateline=article.dateline,
         aliases=alias_list,
+        removed=[(r.kind, r.text) for r in article.removed],
     )
 
 

@@ -12,12 +12,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from scraper.config import Config, SourceConfig
 from scraper.schedule import Plan, Policy, Rand, SourceState, after_run
+from storage import runs
 from storage.records import RUN_COUNTS
 from storage.util import format_time
 
@@ -35,6 +37,7 @@ class StoreLike(Protocol):
     def ensure_sources(self, names: Iterable[str]) -> Any: ...
     def update_source(self, name: str, **fields: Any) -> Any: ...
     def sources(self) -> list[dict[str, Any]]: ...
+    def transaction(self) -> AbstractContextManager[Any]: ...
 
 
 @dataclass
@@ -64,8 +67,9 @@ def save_state(store: StoreLike, name: str, **fields: Any) -> None:
 
 
 def _crawl_once(name: str, source: SourceConfig, config: Config, store: StoreLike, crawl: CrawlFn,
-                stop: threading.Event) -> tuple[str, int | None, dict[str, int]]:
-    """Call the crawl; its (status, run id, counts). An exception is logged and counts as ``failed``."""
+                stop: threading.Event) -> tuple[str, int | None, dict[str, int], str | None]:
+    """Call the crawl; its (status, run id, counts, reason). An exception is logged and counts as ``failed``;
+    the reason is why a run failed or was interrupted (None when ok or unknown)."""
     try:
         summary = crawl(source, config, store, stop=stop)
         status = str(getattr(summary, "status", "failed"))
@@ -75,11 +79,25 @@ def _crawl_once(name: str, source: SourceConfig, config: Config, store: StoreLik
     except Exception as exc:
         logger.error("%s: run raised %s: %s", name, type(exc).__name__, exc, exc_info=True,
                      extra={"source": name, "status": "failed", "reason": type(exc).__name__})
-        return "failed", None, {}
+        return "failed", None, {}, " ".join(f"{type(exc).__name__}: {exc}".split())[:500]
+    reason = None
     if status == "failed" and errors:
+        reason = " ".join("; ".join(str(e) for e in errors[:3]).split())[:500]
         logger.warning("%s: run %s failed: %s", name, run_id, "; ".join(errors[:3]),
                        extra={"source": name, "run_id": run_id, "status": status})
-    return status, run_id, counts
+    elif status == "interrupted":
+        reason = "stopped before the run ended (stop signal or daemon shutdown)"
+    return status, run_id, counts, reason
+
+
+def note_reason(store: StoreLike, name: str, run_id: int | None, reason: str) -> None:
+    """Record why a run failed or was interrupted in ``runs.error`` (kept when the crawl recorded one);
+    a failure is logged, never raised."""
+    try:
+        with store.transaction() as conn:
+            runs.note_run_error(conn, name, run_id, reason)
+    except Exception:
+        logger.debug("%s: could not record why run %s ended", name, run_id, exc_info=True)
 
 
 def supervise_run(source: SourceConfig, config: Config, store: StoreLike, state: SourceState, *,
@@ -91,7 +109,9 @@ def supervise_run(source: SourceConfig, config: Config, store: StoreLike, state:
     t0 = time.monotonic()
     save_state(store, name, last_run_at=format_time(started), last_status="running")
     logger.info("%s: run started", name, extra={"source": name})
-    status, run_id, counts = _crawl_once(name, source, config, store, crawl, stop)
+    status, run_id, counts, reason = _crawl_once(name, source, config, store, crawl, stop)
+    if reason is not None:
+        note_reason(store, name, run_id, reason)
     finished = now()
     elapsed = time.monotonic() - t0
     plan = after_run(policy(), state, status=status, new=counts.get("new", 0), started=started, now=finished,

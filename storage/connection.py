@@ -23,7 +23,8 @@ MIGRATION_SET = "kabar"
 # importing sqlite-utils.
 SCHEMA_MIGRATIONS = ("0001_core_tables", "0002_articles_fts", "0003_story_clusters", "0004_stories_view",
                      "0005_daemon_heartbeat", "0006_cluster_index_by_period", "0007_story_index",
-                     "0008_foreign_keys_and_fts_triggers", "0009_canonical_url_keys")
+                     "0008_foreign_keys_and_fts_triggers", "0009_canonical_url_keys", "0010_run_owner",
+                     "0011_page_gone", "0012_removed_blocks", "0013_story_table")
 
 
 def connect(path: str, *, readonly: bool, busy_timeout: float) -> sqlite3.Connection:
@@ -36,12 +37,37 @@ def connect(path: str, *, readonly: bool, busy_timeout: float) -> sqlite3.Connec
                                "cached_statements": 512}
     try:
         if readonly:
-            return sqlite3.connect(f"file:{quote(os.path.abspath(path))}?mode=ro", uri=True, **options)
+            return _connect_reader(path, options)
         if path != ":memory:" and not Path(path).parent.exists():
             raise StorageError(f"{path}: directory {str(Path(path).parent)!r} does not exist")
         return sqlite3.connect(path, **options)
     except sqlite3.Error as exc:
         raise map_sqlite_error(exc, path) from exc
+
+
+def _connect_reader(path: str, options: dict[str, Any]) -> sqlite3.Connection:
+    """``mode=ro``; in a folder (or on a file) that cannot be written, where a WAL database's ``-shm`` cannot
+    be created (a backup mount, another user's folder), ``immutable=1`` with one warning line."""
+    uri = f"file:{quote(os.path.abspath(path))}"
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, **options)
+    if _writable(path):
+        return conn
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        why = str(exc)
+    logger.warning("%s: the folder or the file is read-only and the database cannot be opened normally (%s): reading it "
+                   "as immutable; results may miss writes still in an un-checkpointed %s-wal", path, why,
+                   Path(path).name)
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, **options)
+
+
+def _writable(path: str) -> bool:
+    """Can this process write the database file and create files next to it (``-wal``, ``-shm``)?"""
+    folder = os.path.dirname(os.path.abspath(path))
+    return os.access(folder, os.W_OK) and os.access(path, os.W_OK)
 
 
 def configure(conn: sqlite3.Connection, path: str, *, readonly: bool, busy_timeout: float) -> None:

@@ -13,9 +13,8 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
-from storage import runs
+from storage import connection, runs
 from storage.errors import StorageError, map_sqlite_error
 from storage.util import utcnow_iso
 
@@ -53,9 +52,8 @@ def _utc(text: str) -> datetime:
 
 
 def _connect(path: str, *, readonly: bool) -> sqlite3.Connection:
-    if readonly:
-        uri = Path(path).resolve().as_uri() + "?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, timeout=_READ_TIMEOUT_S, isolation_level=None)
+    if readonly:   # the readers' open: mode=ro, immutable in a read-only folder
+        conn = connection.connect(path, readonly=True, busy_timeout=_READ_TIMEOUT_S)
     else:
         conn = sqlite3.connect(path, timeout=_WRITE_TIMEOUT_S, isolation_level=None)
     try:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Container
+from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
+from storage import runs
 from storage.records import ArticleRecord, PageOutcome
 from storage.store import PreparedArticle, Store, prepare_article
 from storage.urls import canonical_url
@@ -16,27 +18,69 @@ logger = logging.getLogger(__name__)
 _VARIANT_PREFIXES = ("www.", "m.", "amp.")
 
 
-def apply_outcome(store: Store, outcome: PageOutcome, *, direct: Container[str] = frozenset()) -> str:
-    """Record ``outcome`` in one transaction and return the summary column it counts in.
+class Counted(NamedTuple):
+    """Where one outcome counts: its summary column, and why when the store changed the fetch side's
+    reason (a URL become gone)."""
 
-    A page the fetch side did not store (``skipped``/``failed``) leaves its fetch state; a 304 touches the
-    stored article (``unchanged``); an article is saved by the store's rules (new, updated, unchanged,
-    duplicate), keyed by its own URL when its canonical cannot take over (:func:`own_key_if_taken`;
-    ``direct``: the URLs this run fetches directly, its plan). A :class:`~storage.errors.StorageError`
-    propagates and leaves nothing of this outcome.
+    column: str
+    reason: str | None = None
+
+
+def gone_reason(answers: int) -> str:
+    """``pages.error`` (and the log's reason) of an article URL counted ``skipped`` as gone."""
+    return f"gone after {answers} answers 404/410"
+
+
+def apply_outcome(store: Store, outcome: PageOutcome, *, direct: Container[str] = frozenset(),
+                  gone_after: int | None = None) -> str:
+    """Record ``outcome`` in one transaction and return the summary column it counts in (:func:`record`)."""
+    return record(store, outcome, direct=direct, gone_after=gone_after).column
+
+
+def record(store: Store, outcome: PageOutcome, *, direct: Container[str] = frozenset(),
+           gone_after: int | None = None) -> Counted:
+    """Record ``outcome`` in one transaction and return where it counts.
+
+    A page the fetch side did not store (``skipped``/``failed``) leaves its fetch state; a 404/410 that
+    makes ``gone_after`` consecutive ones counts ``skipped`` as gone instead of ``failed``
+    (:func:`gone_reason`; None: never gone); a 304 touches the stored article (``unchanged``); an article
+    is saved by the store's rules (new, updated, unchanged, duplicate), keyed by its own URL when its
+    canonical cannot take over (:func:`own_key_if_taken`; ``direct``: the URLs this run fetches directly,
+    its plan). A :class:`~storage.errors.StorageError` propagates and leaves nothing of this outcome.
     """
     if outcome.outcome is not None:
+        if gone_after is not None and outcome.outcome == "failed" and outcome.status in runs.GONE_STATUSES:
+            return _record_gone_answer(store, outcome, gone_after)
         store.record_outcome(outcome.page)
-        return outcome.outcome
+        return Counted(outcome.outcome)
     if outcome.not_modified:
         store.record_outcome(outcome.page, touch=True)
-        return "unchanged"
+        return Counted("unchanged")
     if outcome.article is None:
         raise ValueError(f"outcome for {outcome.url} has neither an outcome nor an article")
     article = own_key_if_taken(store, outcome.article, direct)
     saved = store.record_outcome(outcome.page, article=article)
     assert saved is not None
-    return saved.outcome
+    return Counted(saved.outcome)
+
+
+def _record_gone_answer(store: Store, outcome: PageOutcome, gone_after: int) -> Counted:
+    """A 404/410 for an article URL: ``failed``, or ``skipped`` when it makes ``gone_after`` in a row."""
+    with store.transaction() as conn:
+        answers = runs.gone_answers(conn, outcome.url) + 1
+        if answers < gone_after:
+            store.record_outcome(outcome.page)
+            return Counted("failed")
+        reason = gone_reason(answers)
+        store.record_outcome(dataclasses.replace(outcome.page, error=reason))
+        return Counted("skipped", reason)
+
+
+def gone_pages(store: Store, source: str, gone_after: int) -> dict[str, str | None]:
+    """The gone URLs of ``source`` (``gone_after`` consecutive 404/410 answers or more), each with the time
+    of its last answer: the plan fetches one again only when its sitemap lastmod is newer."""
+    with store.transaction() as conn:
+        return runs.gone_pages(conn, source, gone_after)
 
 
 def _variant_key(url: str) -> str:

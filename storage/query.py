@@ -216,7 +216,35 @@ def source_stats(store: Store, filters: Filters) -> list[dict[str, Any]]:
     if filters.sources:
         wanted = set(filters.sources)
         rows = [r for r in rows if r["source"] in wanted]
+    failures = {r["source"]: r for r in _last_failures(store)}
+    for row in rows:
+        last = failures.get(row["source"])
+        row["last_error_at"] = last["at"] if last else None
+        row["last_error"] = _failure_reason(store, last) if last else None
     return rows
+
+
+def _last_failures(store: Store) -> list[dict[str, Any]]:
+    """The latest failed or interrupted run of each source."""
+    return _rows(store,
+                 "SELECT r.source, r.status, r.started_at, r.finished_at, r.error, "
+                 "COALESCE(r.finished_at, r.started_at) AS at FROM runs r JOIN "
+                 "(SELECT source, max(id) AS id FROM runs WHERE status IN ('failed', 'interrupted') "
+                 "GROUP BY source) last ON last.id = r.id", ())
+
+
+def _failure_reason(store: Store, run: dict[str, Any]) -> str:
+    """Why a run failed: its recorded error; for a run that recorded none (older releases), the last page
+    error recorded while it ran; else its status alone."""
+    if run["error"]:
+        return f"{run['status']}: {run['error']}"
+    found = _rows(store,
+                  "SELECT url, error FROM pages WHERE source = ? AND error IS NOT NULL AND fetched_at >= ? "
+                  "AND fetched_at <= COALESCE(?, fetched_at) ORDER BY fetched_at DESC LIMIT 1",
+                  (run["source"], run["started_at"], run["finished_at"]))
+    if found:
+        return f"{run['status']}: {found[0]['url']}: {found[0]['error']}"
+    return f"{run['status']}: no reason recorded"
 
 
 def recent_errors(store: Store, filters: Filters, *, limit: int = 10) -> list[dict[str, Any]]:

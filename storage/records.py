@@ -21,7 +21,7 @@ class ArticleRecord:
     ``url`` is the URL the page was fetched from (after redirects); ``canonical_url`` the page's canonical
     (already canonicalised with :func:`storage.urls.canonical_url`); ``aliases`` further URLs that led to
     it (the requested URL before redirects, AMP or tracking variants). ``segments`` are
-    ``(headline, paragraphs)`` pairs.
+    ``(headline, paragraphs)`` pairs; ``removed`` the ``(kind, text)`` blocks the cleaner took out.
     """
 
     source: str
@@ -38,6 +38,9 @@ class ArticleRecord:
     image: str | None = None
     dateline: str | None = None
     aliases: list[str] = field(default_factory=list)
+    #: ``(kind, text)`` of each block the cleaner removed, in page order (stored in ``removed_blocks``; not
+    #: part of the content hash)
+    removed: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def text(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from storage.records import RUN_COUNTS, PageState, PageUpdate
@@ -20,12 +20,15 @@ RUN_STATUSES = frozenset({"running", "ok", "failed", "interrupted"})
 SOURCE_FIELDS = frozenset({"last_run_at", "next_run_at", "last_status", "interval_s", "consecutive_failures"})
 _SETS = ", ".join(f"{name} = ?" for name in RUN_COUNTS)
 _PAGE_COLUMNS = "url, source, status, etag, last_modified, content_hash, fetched_at, error"
+GONE_STATUSES = frozenset({404, 410})     # answers counted in page_gone (its triggers: migration 0011)
 
 
 # ---- runs ----------------------------------------------------------------------------------------------
-def start_run(conn: sqlite3.Connection, source: str, now: str) -> int:
+def start_run(conn: sqlite3.Connection, source: str, now: str, owner: str | None = None) -> int:
+    """Open a ``running`` run of ``source``; ``owner`` is the process running it (``pid@host``)."""
     ensure_sources(conn, [source], now)
-    cur = conn.execute("INSERT INTO runs (source, started_at, status) VALUES (?, ?, 'running')", (source, now))
+    cur = conn.execute("INSERT INTO runs (source, started_at, status, owner) VALUES (?, ?, 'running', ?)",
+                       (source, now, owner))
     return int(cur.lastrowid or 0)
 
 
@@ -50,20 +53,40 @@ def finish_run(conn: sqlite3.Connection, run_id: int, status: str, counts: Mappi
                  "(SELECT source FROM runs WHERE id = ?)", (now, status, run_id))
 
 
-def recover_interrupted(conn: sqlite3.Connection, now: str) -> int:
-    """Mark every run left ``running`` as ``interrupted``; returns how many."""
-    cur = conn.execute("UPDATE runs SET status = 'interrupted', finished_at = COALESCE(finished_at, ?), "
-                       "error = COALESCE(error, 'process ended while running') WHERE status = 'running'",
-                       (now,))
-    if cur.rowcount:
-        logger.info("%d interrupted run(s) recovered", cur.rowcount)
+def note_run_error(conn: sqlite3.Connection, source: str, run_id: int | None, error: str) -> int:
+    """Give a failed or interrupted run that has no reason this one: run ``run_id``, or (when the crawl raised
+    before returning its id) the source's latest run. A recorded reason is kept. Returns rows changed."""
+    if run_id is None:
+        row = conn.execute("SELECT max(id) FROM runs WHERE source = ?", (source,)).fetchone()
+        run_id = row[0] if row else None
+        if run_id is None:
+            return 0
+    cur = conn.execute("UPDATE runs SET error = ? WHERE id = ? AND source = ? AND error IS NULL "
+                       "AND status IN ('failed', 'interrupted')", (error, run_id, source))
     return int(cur.rowcount)
+
+
+def recover_interrupted(conn: sqlite3.Connection, now: str,
+                        alive: Callable[[str | None], bool] = lambda owner: False) -> int:
+    """Mark the runs left ``running`` whose owner is dead (``alive(owner)`` false) as ``interrupted``;
+    returns how many. A live process's run is left alone."""
+    rows = conn.execute("SELECT id, owner FROM runs WHERE status = 'running'").fetchall()
+    dead = [(int(run_id),) for run_id, owner in rows if not alive(owner)]
+    conn.executemany("UPDATE runs SET status = 'interrupted', finished_at = COALESCE(finished_at, ?), "
+                     "error = COALESCE(error, 'process ended while running') WHERE id = ?",
+                     [(now, run_id) for (run_id,) in dead])
+    if dead:
+        logger.info("%d interrupted run(s) recovered", len(dead))
+    if len(dead) < len(rows):
+        logger.info("%d run(s) left running: their process is alive", len(rows) - len(dead))
+    return len(dead)
 
 
 def interrupt_source_runs(conn: sqlite3.Connection, source: str, now: str) -> int:
     """Mark the runs of ``source`` still ``running`` as ``interrupted`` (a crawl abandoned by a stopping
     daemon, whose thread still holds the store: run on a connection of its own); returns how many."""
-    cur = conn.execute("UPDATE runs SET status = 'interrupted', finished_at = ? "
+    cur = conn.execute("UPDATE runs SET status = 'interrupted', finished_at = ?, "
+                       "error = COALESCE(error, 'abandoned: the daemon stopped before the run ended') "
                        "WHERE source = ? AND status = 'running'", (now, source))
     return int(cur.rowcount)
 
@@ -104,7 +127,8 @@ def page_state(conn: sqlite3.Connection, url: str) -> PageState | None:
 
 
 def record_page(conn: sqlite3.Connection, page: PageUpdate, now: str) -> None:
-    """Upsert the fetch state: validators and hash left None keep their stored values."""
+    """Upsert the fetch state: validators and hash left None keep their stored values (the triggers of
+    ``page_gone`` count consecutive 404/410 answers)."""
     conn.execute(
         f"INSERT INTO pages ({_PAGE_COLUMNS}) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET source = excluded.source, "
@@ -113,3 +137,19 @@ def record_page(conn: sqlite3.Connection, page: PageUpdate, now: str) -> None:
         "content_hash = COALESCE(excluded.content_hash, pages.content_hash), "
         "fetched_at = excluded.fetched_at, error = excluded.error",
         (page.url, page.source, page.status, page.etag, page.last_modified, page.content_hash, now, page.error))
+
+
+def gone_answers(conn: sqlite3.Connection, url: str) -> int:
+    """The consecutive 404/410 answers stored for exactly ``url`` (0 when none or unknown)."""
+    row = conn.execute("SELECT answers FROM page_gone WHERE url = ?", (url,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def gone_pages(conn: sqlite3.Connection, source: str, answers: int) -> dict[str, str | None]:
+    """URL -> time of the last answer of the pages of ``source`` with at least ``answers`` consecutive
+    404/410 answers."""
+    if answers < 1:
+        raise ValueError(f"answers must be >= 1, not {answers}")
+    cur = conn.execute("SELECT g.url, g.last_at FROM page_gone g JOIN pages p ON p.url = g.url "
+                       "WHERE p.source = ? AND g.answers >= ?", (source, answers))
+    return {str(url): last_at for url, last_at in cur}

@@ -5,7 +5,7 @@ the article up by canonical URL, then by any URL it was seen under, then by cont
 updates (keeping the previous revision) or only records aliases; a new or changed article's story features
 are indexed and the stored articles that carry the same story (:func:`matching_clusters`) put it in their
 cluster, merging clusters it bridges. Every statement on ``articles``, ``segments``, ``article_urls``,
-``article_revisions``, ``story_features`` and ``story_index`` is here.
+``article_revisions``, ``removed_blocks``, ``story_features`` and ``story_index`` is here.
 """
 
 from __future__ import annotations
@@ -98,6 +98,7 @@ def _insert(conn: sqlite3.Connection, prep: PreparedArticle, now: str, same_cont
         (article_id, rec.source, rec.url, canonical, rec.title, published, *_described(rec), chash, cluster_id,
          now, now))
     _write_segments(conn, article_id, rec)
+    _write_removed(conn, article_id, rec)
     _add_urls(conn, urls | {canonical}, article_id)
     _index_features(conn, article_id, feats)
     _merge_clusters(conn, cluster_id, clusters)
@@ -121,6 +122,7 @@ def _update(conn: sqlite3.Connection, prep: PreparedArticle, article_id: int, cl
         (rec.url, rec.title, to_utc_iso(rec.published_at), *_described(rec), chash, revision, now, article_id))
     conn.execute("DELETE FROM segments WHERE article_id = ?", (article_id,))
     _write_segments(conn, article_id, rec)
+    _replace_removed(conn, article_id, rec)
     # Re-index the story features; the article stays in its cluster and may join others.
     _unindex_features(conn, article_id)
     pub = conn.execute("SELECT COALESCE(published_at, first_seen_at) FROM articles WHERE id = ?",
@@ -223,6 +225,25 @@ def _write_segments(conn: sqlite3.Connection, article_id: int, rec: ArticleRecor
     conn.executemany("INSERT INTO segments (article_id, position, headline, text) VALUES (?, ?, ?, ?)",
                      [(article_id, i, headline, "\n".join(paragraphs))
                       for i, (headline, paragraphs) in enumerate(rec.segments)])
+
+
+def _replace_removed(conn: sqlite3.Connection, article_id: int, rec: ArticleRecord) -> None:
+    """The article's removed blocks become ``rec.removed``. A store on a schema before 0012 (tests write
+    one to check upgrades) has no table to clear: nothing to do unless there are blocks to write."""
+    try:
+        conn.execute("DELETE FROM removed_blocks WHERE article_id = ?", (article_id,))
+    except sqlite3.OperationalError as exc:
+        if rec.removed or "no such table" not in str(exc):
+            raise
+        return
+    _write_removed(conn, article_id, rec)
+
+
+def _write_removed(conn: sqlite3.Connection, article_id: int, rec: ArticleRecord) -> None:
+    if not rec.removed:
+        return
+    conn.executemany("INSERT INTO removed_blocks (article_id, position, kind, text) VALUES (?, ?, ?, ?)",
+                     [(article_id, i, kind, text) for i, (kind, text) in enumerate(rec.removed)])
 
 
 def _index_features(conn: sqlite3.Connection, article_id: int, feats: StoryFeatures) -> None:

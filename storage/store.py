@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from storage import connection, runs, save
+from storage import connection, lock, runs, save
 from storage.connection import DEFAULT_BUSY_TIMEOUT, MIGRATION_SET, SCHEMA_MIGRATIONS
 from storage.errors import map_sqlite_error
 from storage.prepare import PreparedArticle, prepare_article, prepared
@@ -290,7 +290,7 @@ class Store:
     def start_run(self, source: str, *, now: str | None = None) -> int:
         now = now or utcnow_iso()
         with self.transaction() as conn:
-            return runs.start_run(conn, source, now)
+            return runs.start_run(conn, source, now, lock.this_owner())
 
     def finish_run(self, run_id: int, status: str, counts: Mapping[str, int], *, now: str | None = None,
                    error: str | None = None) -> None:
@@ -304,10 +304,11 @@ class Store:
             runs.finish_run(conn, run_id, status, counts, now, error)
 
     def recover_interrupted_runs(self, *, now: str | None = None) -> int:
-        """Mark runs left ``running`` by a killed process as ``interrupted``; returns how many."""
+        """Mark runs left ``running`` by a dead process as ``interrupted`` (:func:`storage.lock.owner_is_alive`:
+        while this process holds the writer lock, every run not its own); returns how many."""
         now = now or utcnow_iso()
         with self.transaction() as conn:
-            return runs.recover_interrupted(conn, now)
+            return runs.recover_interrupted(conn, now, lambda owner: lock.owner_is_alive(owner, self.path))
 
     # ---- sources -----------------------------------------------------------------------------------
     def ensure_sources(self, names: Iterable[str], *, now: str | None = None) -> None:

@@ -77,6 +77,7 @@ def _netloc(scheme: str, hostname: str, port: int | None) -> str:
 
 
 _ENCODED_DOT_RE = re.compile("%2[eE]")
+_PLAIN_PATH_RE = re.compile(r"[A-Za-z0-9/_.~-]*")   # unreserved characters and "/"
 
 
 def remove_dot_segments(path: str) -> str:
@@ -138,10 +139,15 @@ def canonical_url(url: str) -> str:
     except ValueError:
         port = None
     netloc = _netloc(scheme, hostname, port)
-    # w3lib normalises path and query; before 2.3 it also split the query on ";": escaped so all agree.
-    query = parts.query.replace(";", "%3B")
-    normal = urlsplit(_w3lib_canonicalize(urlunsplit((scheme, "x", parts.path, query, "")),
-                                          keep_blank_values=True))
-    path = remove_dot_segments(normal.path or "/")
+    if not parts.query and _PLAIN_PATH_RE.fullmatch(parts.path):
+        # the common case, a path of unreserved characters and no query: w3lib would leave it as it is
+        path, query = parts.path, ""
+    else:
+        # w3lib normalises path and query; before 2.3 it also split the query on ";": escaped so all agree.
+        normal = urlsplit(_w3lib_canonicalize(urlunsplit((scheme, "x", parts.path,
+                                                          parts.query.replace(";", "%3B"), "")),
+                                              keep_blank_values=True))
+        path, query = normal.path, _clean_query(normal.query)
+    path = remove_dot_segments(path or "/")
     path = _AMP_PATH_RE.sub("", path) or "/"
-    return urlunsplit((scheme, netloc, path, _clean_query(normal.query), ""))
+    return urlunsplit((scheme, netloc, path, query, ""))

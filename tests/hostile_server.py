@@ -27,19 +27,20 @@ from __future__ import annotations
 
 import email.utils
 import functools
-import json
 import socket
 import struct
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
+
+from helpers import article_html
 
 __all__ = [
     "ARTICLE_PREFIX",
@@ -50,9 +51,6 @@ __all__ = [
     "HostileServer",
     "RequestRecord",
     "Route",
-    "article_html",
-    "config_to_toml",
-    "toml_value",
     "good_article_paths",
 ]
 
@@ -131,24 +129,6 @@ ROUTES: tuple[Route, ...] = (
     Route("not-found", "failed", r"404", "404"),
 )
 ROUTE_BY_NAME = {r.name: r for r in ROUTES}
-
-
-def article_html(title: str, paragraphs: Iterable[str], *, charset_meta: bool = True,
-                 headline: str = "Langkah Selanjutnya") -> str:
-    """A FAM68-style article page: ``<h1>``, dated lead, a sub-headline, and the promo block."""
-    paras = list(paragraphs)
-    body = [f"<p>FAM68 – {paras[0]}</p>"] if paras else []
-    if len(paras) > 1:
-        body.append(f"<h2>{headline}</h2><p>FAM68 – {paras[1]}</p>")
-        body.extend(f"<p>{p}</p>" for p in paras[2:])
-    meta = '<meta charset="utf-8">' if charset_meta else ""
-    return (f"<!DOCTYPE html><html lang=\"id-ID\"><head>{meta}<title>{title} – FAM68</title>"
-            f"<meta property=\"og:title\" content=\"{title}\">"
-            f"<meta property=\"article:published_time\" content=\"2025-01-15T08:00:00+07:00\"></head>"
-            f"<body><article><h1 class=\"entry-title\">{title}</h1><div class=\"entry-content\">"
-            + "".join(body)
-            + "<p><strong>Berita Terpercaya :</strong></p><ul><li><a href=\"/2025/01/berita-lain/\">"
-              "Berita lain yang tidak terkait</a></li></ul></div></article></body></html>")
 
 
 def _paragraphs(seed: int) -> list[str]:
@@ -637,40 +617,3 @@ _ROUTE_HANDLERS: dict[str, Callable[[HostileServer, _Handler], None]] = {
     "empty-200": _empty,
     "not-found": _not_found,
 }
-
-
-# -- a config file for the CLI -----------------------------------------------------------------------
-
-def toml_value(value: Any) -> str:
-    """One Python value as a TOML value (for config files the tests write)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)   # a JSON string is a valid TOML basic string
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {value!r} as TOML")
-
-
-def _toml_table(header: str, obj: Any, skip: tuple[str, ...] = ()) -> list[str]:
-    lines = [header]
-    for f in fields(obj):
-        value = getattr(obj, f.name)
-        if f.name in skip or value is None or is_dataclass(value):
-            continue
-        lines.append(f"{f.name} = {toml_value(value)}")
-    return lines
-
-
-def config_to_toml(config: Any) -> str:
-    """A ``scraper.config.Config`` written back as config.toml text (for ``python -m scraper --config``)."""
-    lines = _toml_table("[storage]", config.storage)
-    lines += _toml_table("[http]", config.http)
-    lines += _toml_table("[daemon]", config.daemon)
-    for src in config.sources:
-        lines += _toml_table("[[sources]]", src)
-        if src.parse is not None:
-            lines += _toml_table("[sources.parse]", src.parse)
-    return "\n".join(lines) + "\n"

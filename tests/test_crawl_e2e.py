@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hostile_server import config_to_toml
+from helpers import config_to_toml
 
 from scraper.demo import BANTENPOS, FAM68, DemoSite, demo_config, serve_demo
 from storage.urls import canonical_url

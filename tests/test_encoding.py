@@ -105,3 +105,68 @@ def test_parse_html_decodes_bytes_with_the_given_charset() -> None:
             f"<p>{body}</p></div></article></body></html>").encode("cp1251", errors="replace")
     art = parse_html(data, "https://example.id/a", charset="windows-1251")
     assert "“Привет”" in art.text
+
+
+# ---- only WHATWG encoding labels count (issue 14) -----------------------------------------------------
+ARTICLE = ("<html><head><title>Banjir</title></head><body><article><h1>Banjir Rendam Jakarta Timur</h1>"
+           + "".join(f"<p>Paragraf {i}: hujan deras sejak Senin pagi merendam puluhan rumah warga — café.</p>"
+                     for i in range(6)) + "</article></body></html>")
+
+
+@pytest.mark.parametrize("label", ["punycode", "rot13", "base64", "idna", "utf-7", "utf-32", "utf_32_le",
+                                   "hex", "zlib", "unicode_escape", "raw_unicode_escape", "mbcs", "cp65001"])
+def test_non_web_codec_names_are_ignored_everywhere(label: str) -> None:
+    assert normalize_charset(label) is None
+    data = ARTICLE.encode("utf-8")
+    assert "— café" in decode_html(data, http_charset=label)                                 # HTTP header
+    meta = ARTICLE.replace("<head>", f"<head><meta charset='{label}'>").encode("utf-8")
+    assert "— café" in decode_html(meta)                                                     # <meta charset>
+    equiv = ARTICLE.replace("<head>", f'<head><meta http-equiv="Content-Type" content="text/html; charset={label}">')
+    assert "— café" in decode_html(equiv.encode("utf-8"))                                    # <meta http-equiv>
+
+
+def test_a_non_web_label_falls_through_to_the_next_rule() -> None:
+    # header ignored -> the <meta> decides
+    data = ARTICLE.replace("café", "Привет").replace("<head>", "<head><meta charset='windows-1251'>").encode("cp1251")
+    assert "Привет" in decode_html(data, http_charset="punycode")
+
+
+@pytest.mark.parametrize("label", ["utf-16", "UTF-16LE", "utf-16be", "unicode", "ucs-2"])
+def test_declared_utf16_on_ascii_markup_does_not_lose_the_article(label: str) -> None:
+    data = ARTICLE.encode("utf-8")
+    out = decode_html(data, http_charset=label)
+    assert "Banjir Rendam Jakarta Timur" in out and "— café" in out
+    art = parse_html(data, "https://x.example/2025/01/banjir/", charset=label)
+    assert art.title == "Banjir Rendam Jakarta Timur" and "hujan deras" in art.text
+    meta = ARTICLE.replace("<head>", f"<head><meta charset='{label}'>").encode("utf-8")
+    assert "— café" in decode_html(meta)
+
+
+def test_declared_utf16_on_real_utf16_still_decodes() -> None:
+    for codec, label in (("utf-16-le", "utf-16le"), ("utf-16-be", "utf-16be"), ("utf-16-le", "utf-16")):
+        assert "— café" in decode_html(ARTICLE.encode(codec), http_charset=label)
+
+
+def test_x_user_defined_odd_case_and_latin1() -> None:
+    assert normalize_charset("x-user-defined") == "cp1252"
+    assert "— café" in decode_html(ARTICLE.encode("utf-8"), http_charset="x-user-defined")
+    assert "— café" in decode_html(ARTICLE.encode("cp1252"), http_charset="x-user-defined")
+    assert normalize_charset("  UTF8 ") == "utf-8"
+    assert normalize_charset("\tWindows-1251\n") == "cp1251"
+    meta = ARTICLE.replace("<head>", "<head><meta charset='  UTF8 '>").encode("utf-8")
+    assert "— café" in decode_html(meta)
+    assert normalize_charset("latin1") == "cp1252"            # WHATWG: latin1 is windows-1252
+    assert normalize_charset("ISO-8859-1") == "cp1252"
+    assert normalize_charset("us-ascii") == "cp1252"
+    data = ARTICLE.replace("café", "“kutipan”").encode("cp1252")
+    assert "“kutipan”" in decode_html(data, http_charset="latin1")   # 0x93/0x94 are quotes, not C1 controls
+
+
+def test_every_whatwg_label_has_a_working_codec() -> None:
+    from scraper.encoding import WHATWG_LABELS
+
+    assert len(WHATWG_LABELS) > 200
+    for label, codec in WHATWG_LABELS.items():
+        assert codecs.lookup(codec)._is_text_encoding, label   # type: ignore[attr-defined]
+        if not codec.startswith("utf-16"):
+            assert b"<p>x</p>".decode(codec) == "<p>x</p>", label    # ASCII-compatible

@@ -42,6 +42,12 @@ BAD_CONFIGS = [
               r"unknown key"),
     BadConfig("bad-regex", GOOD + 'article_pattern = "/(\\\\d{4}/"\n', "sources[0].article_pattern",
               r"regular expression"),
+    BadConfig("backtracking-article-pattern", GOOD + 'article_pattern = "/(a+)+/$"\n', "sources[0].article_pattern",
+              r"nested quantifier can backtrack exponentially"),
+    BadConfig("backtracking-dateline", GOOD + '[sources.parse]\ndateline = "^(a+)+[–-]\\\\s*"\n', "parse.dateline",
+              r"nested quantifier can backtrack exponentially"),
+    BadConfig("backtracking-star-star", GOOD + 'article_pattern = "(?:\\\\w+\\\\s?)*$"\n',
+              "sources[0].article_pattern", r"nested quantifier"),
     BadConfig("bad-cron", GOOD + 'cron = "61 * * * *"\n', "sources[0].cron", r"crontab"),
     BadConfig("bad-cron-six-fields", GOOD + 'cron = "0 0 6 * * 1"\n', "sources[0].cron", r"five-field",
               ("daemon",)),
@@ -181,3 +187,24 @@ def test_bad_arguments_exit_2(results: Results, case: BadArgs) -> None:
     assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
     assert re.search(case.expect, proc.stderr, re.IGNORECASE), proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(("pattern", "nested"), [
+    ("/(a+)+/$", True), (r"^(a+)+[–-]\s*", True), ("(a*)*", True), (r"(\w+\s?)+$", True), ("(x+x+)+y", True),
+    ("((a+))+", True), ("(?:a+|b)+", True), ("(a+?)+", True), ("(?:a+){2,9}", True),
+    (r"(\d+/)+", False), ("(a|aa)+", False), (r"/\d{4}/\d{2}/[a-z0-9-]+/?$", False), ("(a+)?", False),
+    (r"(?:[a-z0-9]+-)+[a-z0-9]+", False), ("(?>a+)+", False), ("a++", False),
+    (r"^[A-Z]+(?:, [A-Z][a-z]+)*\s*[-–]\s*", False),
+])
+def test_nested_quantifier_check(pattern: str, nested: bool) -> None:
+    from scraper.config import has_nested_quantifier
+
+    assert has_nested_quantifier(pattern) is nested
+
+
+def test_profile_dateline_sees_only_a_paragraphs_start() -> None:
+    from scraper.clean import DATELINE_SPAN, make_rules, strip_dateline
+
+    r = make_rules((), r"^[A-Z ]+ - ")
+    assert strip_dateline("SERANG - Hujan turun.", r)[1] == "SERANG"
+    assert strip_dateline("A" * DATELINE_SPAN + " - Hujan turun.", r)[1] is None   # the regex never sees it

@@ -10,7 +10,6 @@ stores (with the same text), and have no run left ``running``.
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import sqlite3
@@ -20,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hostile_server import config_to_toml
+from helpers import config_to_toml, kabar_env
 
 from scraper.demo import BANTENPOS, FAM68, DemoSite, demo_config, serve_demo
 from storage.urls import canonical_url
@@ -37,12 +36,6 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _crawl_cmd(config: Path, db: Path) -> list[str]:
     return [sys.executable, "-m", "scraper", "-q", "--config", str(config), "--db", str(db), "crawl"]
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
 
 
 class Poller:
@@ -115,7 +108,7 @@ def test_twenty_seeded_sigkills_lose_nothing_and_duplicate_nothing(tmp_path: Pat
         config.write_text(config_to_toml(demo_config(base_url, str(db))), encoding="utf-8")
 
         # the reference: one clean crawl of the same site
-        ref = subprocess.run(_crawl_cmd(config, ref_db), env=_env(), capture_output=True, timeout=120)
+        ref = subprocess.run(_crawl_cmd(config, ref_db), env=kabar_env(), capture_output=True, timeout=120)
         assert ref.returncode == 0, ref.stderr.decode()[-2000:]
         expected = _articles(ref_db)
 
@@ -126,7 +119,7 @@ def test_twenty_seeded_sigkills_lose_nothing_and_duplicate_nothing(tmp_path: Pat
             runs += 1
             k = 0 if rng.random() < 0.25 else rng.randint(1, 3)
             before = poller.state() or (0, 0)
-            proc = subprocess.Popen(_crawl_cmd(config, db), env=_env(), stdout=subprocess.DEVNULL,
+            proc = subprocess.Popen(_crawl_cmd(config, db), env=kabar_env(), stdout=subprocess.DEVNULL,
                                     stderr=subprocess.PIPE)
             try:
                 if _kill_when(proc, poller, k, before):
@@ -144,7 +137,7 @@ def test_twenty_seeded_sigkills_lose_nothing_and_duplicate_nothing(tmp_path: Pat
         assert len(kills) == KILLS, f"only {len(kills)} kills landed in {runs} runs"
         assert len(set(kills)) > 1, "kill points did not vary"
 
-        final = subprocess.run(_crawl_cmd(config, db), env=_env(), capture_output=True, timeout=120)
+        final = subprocess.run(_crawl_cmd(config, db), env=kabar_env(), capture_output=True, timeout=120)
         assert final.returncode == 0, final.stderr.decode()[-2000:]
 
     conn = sqlite3.connect(db)

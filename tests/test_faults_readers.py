@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hostile_server import config_to_toml
+from helpers import config_to_toml
 
 from scraper.demo import BANTENPOS, FAM68, demo_config, serve_demo
 

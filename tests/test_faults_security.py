@@ -16,7 +16,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hostile_server import article_html
+from helpers import article_html, kabar_env
 
 from scraper.config import Config, config_from_dict
 from scraper.crawl import run_crawl
@@ -153,11 +152,11 @@ class HostileSite:
             "/sitemap.xml": (200, {"content-type": "application/xml"}, (
                 '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
                 f"<sitemap><loc>{BASE}/post-sitemap.xml</loc></sitemap>"
-                f"<sitemap><loc>{BASE}/page-sitemap.xml</loc></sitemap>"
+                f"<sitemap><loc>{BASE}/post-sitemap2.xml</loc></sitemap>"
                 "<sitemap><loc>http://evil.invalid/sitemap2.xml</loc></sitemap>"
                 "<sitemap><loc>file:///etc/passwd</loc></sitemap></sitemapindex>").encode()),
             "/post-sitemap.xml": (200, {"content-type": "application/xml"}, XXE_SITEMAP),
-            "/page-sitemap.xml": (200, {"content-type": "application/xml"}, PAGE_SITEMAP),
+            "/post-sitemap2.xml": (200, {"content-type": "application/xml"}, PAGE_SITEMAP),
             "/2025/01/berita-dtd/": (200, {"content-type": "text/html"}, _good_page("Dari Peta Ber-DTD")),
             "/2025/01/berita-aman/": (200, {"content-type": "text/html"}, _good_page("Bus Sekolah Gratis di Serang")),
             "/2025/01/berita-sub/": (200, {"content-type": "text/html"}, _good_page("Bus Sekolah Ditambah Lagi")),
@@ -209,7 +208,7 @@ def test_the_allowed_pages_were_reached(hostile_crawl: tuple[HostileSite, sqlite
     """Guard: the crawl did read the listing, the feed, the sitemaps and followed the allowed redirect."""
     site, conn = hostile_crawl
     asked = {r.url.path for r in site.requests}
-    assert {"/", "/feed/", "/robots.txt", "/sitemap.xml", "/post-sitemap.xml", "/page-sitemap.xml",
+    assert {"/", "/feed/", "/robots.txt", "/sitemap.xml", "/post-sitemap.xml", "/post-sitemap2.xml",
             "/2025/01/alih-10/"} <= asked
     titles = {t for (t,) in conn.execute("SELECT title FROM articles")}
     assert {"Bus Sekolah Gratis di Serang", "Bus Sekolah Ditambah Lagi", "Rute Bus Sekolah Baru",
@@ -268,12 +267,6 @@ class QueryRun:
     proc: subprocess.CompletedProcess[str]
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
 def _schema(db: Path) -> list[tuple[str, str]]:
     conn = sqlite3.connect(db)
     try:
@@ -304,7 +297,7 @@ def test_query_commands_never_run_user_text_as_sql(tmp_path: Path) -> None:
         full = [sys.executable, "-m", "scraper", "--db", str(db), *argv]
         if argv[0] != "export":
             full += ["--format", "json"]
-        return QueryRun(argv, subprocess.run(full, env=_env(), capture_output=True, text=True, timeout=120))
+        return QueryRun(argv, subprocess.run(full, env=kabar_env(), capture_output=True, text=True, timeout=120))
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         runs = list(pool.map(run, INJECTIONS))

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+from helpers import article_html, config_to_toml
 from hostile_server import (
     EVIL_HOST,
     INVALID_UTF8_TITLE,
@@ -34,8 +35,6 @@ from hostile_server import (
     UNRESOLVABLE_HOST,
     HostileServer,
     Route,
-    article_html,
-    config_to_toml,
 )
 
 from scraper.config import Config, config_from_dict

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hostile_server import config_to_toml
+from helpers import config_to_toml
 
 from scraper.config import Config
 from scraper.crawl import run_crawl

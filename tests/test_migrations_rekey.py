@@ -15,7 +15,7 @@ import pytest
 from sqlite_utils import Database
 
 import storage.prepare as prepare_module
-from storage import connection, migrations
+from storage import connection, migrations, runs
 from storage.records import ArticleRecord
 from storage.store import Store
 from storage.urls import canonical_url
@@ -102,7 +102,10 @@ def released_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, 
         save("e", article(10, "http://[::1]:8080/berita/"), T0)
         save("f", article(11, "https://fam68.example/berita/?id=4&srsltid=AfmBOo"), T0)
         store.record_page("https://fam68.example/b/", "fam68", status=200, now=T2)
-        run = store.start_run("fam68", now=T0)
+        with store.transaction() as conn:   # 0.1.0's start_run: runs.owner (0010) does not exist yet
+            runs.ensure_sources(conn, ["fam68"], T0)
+            run = int(conn.execute("INSERT INTO runs (source, started_at, status) VALUES (?, ?, 'running')",
+                                   ("fam68", T0)).lastrowid or 0)
         store.finish_run(run, "ok", {"new": 9}, now=T1)
     monkeypatch.undo()   # from here on, this release's canonical_url
     return path, ids

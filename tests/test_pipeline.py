@@ -537,3 +537,36 @@ def test_variants_and_undisputed_canonicals_keep_folding_in(store: Store) -> Non
     prepared = own_key_if_taken(store, prepare_article(rec(BLOG, real), features=True))
     assert isinstance(prepared, PreparedArticle) and prepared.canonical == BLOG and real not in prepared.urls
     assert prepared.features is not None
+
+
+def test_an_aborted_or_stopped_run_records_why_in_runs_error(tmp_path: Path, store: Store) -> None:
+    site = build_site()
+    real_save = store.save_article
+
+    def failing_save(rec, **kw):  # type: ignore[no-untyped-def]
+        store.save_article = real_save  # type: ignore[method-assign]
+        raise DiskFullError("disk full")
+
+    store.save_article = failing_save  # type: ignore[method-assign]
+    with pytest.raises(DiskFullError):
+        crawl(site, make_config(tmp_path, concurrency=1), store)
+    stop = threading.Event()
+    stop.set()
+    s = crawl(site, make_config(tmp_path), store, stop=stop)
+    conn = db(tmp_path)
+    rows = [tuple(r) for r in conn.execute("SELECT status, error FROM runs ORDER BY id")]
+    assert rows == [("failed", "database: disk full"), ("interrupted", s.reason)]
+    assert s.reason and s.reason.startswith("stopped before the end")
+
+
+def test_a_404_counts_failed_until_gone_after_then_skipped_and_left_out(tmp_path: Path, store: Store) -> None:
+    site = build_site()       # its listing links /2025/11/berita-yang-sudah-hilang/, which answers 404
+    dead = "/2025/11/berita-yang-sudah-hilang/"
+    config = make_config(tmp_path, gone_after=2, recheck_days=0.0)
+    first = crawl(site, config, store)
+    second = crawl(site, config, store)
+    third = crawl(site, config, store)
+    assert (first.failed, second.failed, third.failed) == (1, 0, 0)
+    assert (second.skipped, third.skipped) == (first.skipped + 1, first.skipped)   # the other skips repeat
+    assert len(site.hits(dead)) == 2
+    assert not any(dead in e for e in second.errors + third.errors)

@@ -9,51 +9,12 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from helpers import LATER, NOW, count, record, table_counts
 
 from storage import migrations, runs
 from storage.errors import StorageError
-from storage.records import ArticleRecord
 from storage.store import Store
 from storage.util import format_time, read_time
-
-NOW = "2025-11-18T10:00:00+00:00"
-LATER = "2025-11-18T12:00:00+00:00"
-
-
-def record(i: int, source: str = "fam68", **changes: object) -> ArticleRecord:
-    """A distinct article: its facts and wording depend on ``i``."""
-    base = ArticleRecord(
-        source=source,
-        url=f"https://{source}.example/2025/11/berita-{i}/",
-        canonical_url=f"https://{source}.example/2025/11/berita-{i}/",
-        title=f"Berita nomor {i} dari Banten",
-        segments=[(None, [f"Kantor wilayah ke-{i} mencatat {1000 + i * 7} warga pada pekan ke-{i}.",
-                          f"Kepala kantor, Budi Santoso{i}, menyebut angka {i * 13 + 101} orang."]),
-                  (f"Subjudul {i}", [f"Program {i} berjalan di desa nomor {i * 3 + 11}."])],
-        published_at="2025-11-18T08:00:00+07:00",
-        authors=["Redaksi"],
-        tags=["banten"],
-        lang="id",
-    )
-    for key, value in changes.items():
-        setattr(base, key, value)
-    return base
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store.open(str(tmp_path / "k.db"))
-    yield s
-    s.close()
-
-
-def count(store: Store, table: str) -> int:
-    return int(store.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
-
-
-def table_counts(store: Store) -> dict[str, int]:
-    return {t: count(store, t) for t in ("articles", "segments", "article_urls", "article_revisions",
-                                         "story_features", "story_index")}
 
 
 # ---- migrations --------------------------------------------------------------------------------------

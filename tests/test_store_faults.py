@@ -6,18 +6,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from test_store import NOW, record, table_counts
+from helpers import NOW, record, table_counts
 
 import storage.save as save_module
 from storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError, StorageError
 from storage.store import Store, map_sqlite_error
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store.open(str(tmp_path / "k.db"))
-    yield s
-    s.close()
 
 
 def assert_consistent(store: Store) -> None:
