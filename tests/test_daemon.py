@@ -479,7 +479,9 @@ def test_daemon_over_the_demo_site_runs_stops_restarts_and_reloads(tmp_path: Pat
         assert code == 0 and took < 5.0 + 2.0, d.output()
         db_is_valid(db)
         first = d.finished("fam68")
-        assert first[0].counts["new"] > 0 and all(r.status in ("ok", "interrupted") for r in first)
+        # the two sources crawl one portal at once: whichever stores an article first counts it new
+        assert first[0].counts["new"] + d.finished("fam68-hourly")[0].counts["new"] > 0
+        assert all(r.status in ("ok", "interrupted") for r in first)
         starts = [r.start for r in first]
         assert all(1.9 <= b - a <= 2.0 + 2.0 for a, b in zip(starts, starts[1:], strict=False))
         assert len(d.finished("fam68-hourly")) == 1
