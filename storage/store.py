@@ -96,6 +96,10 @@ class Store:
                     self._batch = None
                     if self.conn.in_transaction:
                         self.conn.execute("COMMIT")
+                if not self.readonly and self.path != ":memory:":
+                    # copy the WAL back now, without blocking readers, so that the last close (which
+                    # checkpoints under an exclusive lock and removes the WAL) holds that lock only briefly
+                    self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 self.conn.close()
             except sqlite3.Error as exc:
                 raise map_sqlite_error(exc, self.path) from exc
