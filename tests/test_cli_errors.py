@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import kabar_cmd, kabar_env
 
 from storage.records import ArticleRecord
 from storage.store import Store
@@ -19,18 +19,8 @@ PAGE = ("<html><head><title>Banjir</title></head><body><article><h1>Banjir Renda
         + "</article></body></html>")
 
 
-def env() -> dict[str, str]:
-    e = dict(os.environ)
-    e["PYTHONPATH"] = str(ROOT) + os.pathsep + e.get("PYTHONPATH", "")
-    return e
-
-
-def argv(*args: str) -> list[str]:
-    return [sys.executable, "-m", "scraper", *args]
-
-
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv(*args), capture_output=True, text=True, cwd=cwd or ROOT, timeout=60, env=env())
+    return subprocess.run(kabar_cmd(*args), capture_output=True, text=True, cwd=cwd or ROOT, timeout=60, env=kabar_env())
 
 
 def one_error_line(stderr: str) -> str:
@@ -87,15 +77,15 @@ def test_export_into_a_missing_folder_is_one_line(db: Path, tmp_path: Path) -> N
 @pytest.mark.parametrize("limit", ["1", "300"])     # error at the final flush, and while writing
 def test_export_to_dev_full_is_one_line(db: Path, limit: str) -> None:
     with open("/dev/full", "w") as full:
-        r = subprocess.run(argv("--db", str(db), "export", "--limit", limit), stdout=full, stderr=subprocess.PIPE,
-                           text=True, timeout=60, env=env())
+        r = subprocess.run(kabar_cmd("--db", str(db), "export", "--limit", limit), stdout=full, stderr=subprocess.PIPE,
+                           text=True, timeout=60, env=kabar_env())
     assert r.returncode == 1
     assert "No space left" in one_error_line(r.stderr)
 
 
 # ---- a closed pipe: quiet, as cat ----------------------------------------------------------------------
 def read_one_line_then_close(args: list[str]) -> subprocess.CompletedProcess[str]:
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(), cwd=ROOT)
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=kabar_env(), cwd=ROOT)
     assert p.stdout is not None and p.stderr is not None
     first = p.stdout.readline()
     p.stdout.close()
@@ -109,7 +99,7 @@ def read_one_line_then_close(args: list[str]) -> subprocess.CompletedProcess[str
 @pytest.mark.parametrize("command", [("export",), ("latest", "--format", "json", "--limit", "300"),
                                      ("search", "berita", "--format", "csv", "--all-copies", "--limit", "300")])
 def test_query_commands_into_a_closed_pipe_exit_quietly(db: Path, command: tuple[str, ...]) -> None:
-    r = read_one_line_then_close(argv("--db", str(db), *command))
+    r = read_one_line_then_close(kabar_cmd("--db", str(db), *command))
     assert r.returncode in (0, 141), r.stderr
     assert r.stderr == ""
 
@@ -117,7 +107,7 @@ def test_query_commands_into_a_closed_pipe_exit_quietly(db: Path, command: tuple
 def test_parse_folder_into_a_closed_pipe_exits_quietly(tmp_path: Path) -> None:
     for i in range(40):
         (tmp_path / f"p{i:02}.html").write_text(PAGE, encoding="utf-8")
-    r = read_one_line_then_close(argv("parse", str(tmp_path)))
+    r = read_one_line_then_close(kabar_cmd("parse", str(tmp_path)))
     assert r.returncode in (0, 141), r.stderr
     assert r.stderr == ""
 

@@ -8,7 +8,6 @@ The subprocesses run a few at a time in a thread pool; each test reads its own r
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -17,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import kabar_env
 
 from storage.store import Store
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
 GOOD = '[[sources]]\nname = "s"\nstart_urls = ["http://127.0.0.1:9/"]\n'
 
 
@@ -88,14 +87,8 @@ BAD_ARGS = [
 ]
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
 def _run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scraper", *argv], cwd=cwd, env=_env(), capture_output=True,
+    return subprocess.run([sys.executable, "-m", "scraper", *argv], cwd=cwd, env=kabar_env(), capture_output=True,
                           text=True, timeout=120)
 
 

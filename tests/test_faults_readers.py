@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from helpers import config_to_toml
+from helpers import config_to_toml, kabar_cmd, kabar_env
 
 from scraper.demo import BANTENPOS, FAM68, demo_config, serve_demo
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
 WRITER_DELAY_S = 0.05       # per-host delay of the writing crawl: ~70 articles over a few seconds
 
 RAW_READER = r'''
@@ -65,16 +63,6 @@ print(json.dumps({"done": n, "errors": errors}), flush=True)
 '''
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
-def kabar(*args: str) -> list[str]:
-    return [sys.executable, "-m", "scraper", *args]
-
-
 def test_readers_never_see_a_lock_while_a_crawl_writes(tmp_path: Path) -> None:
     db = tmp_path / "r.db"
     stop = tmp_path / "stop"
@@ -83,21 +71,21 @@ def test_readers_never_see_a_lock_while_a_crawl_writes(tmp_path: Path) -> None:
         config = dataclasses.replace(config, http=dataclasses.replace(config.http, per_host_delay=WRITER_DELAY_S))
         cfg = tmp_path / "c.toml"
         cfg.write_text(config_to_toml(config), encoding="utf-8")
-        first = subprocess.run(kabar("-q", "--config", str(cfg), "crawl", BANTENPOS), env=_env(),
+        first = subprocess.run(kabar_cmd("-q", "--config", str(cfg), "crawl", BANTENPOS), env=kabar_env(),
                                capture_output=True, text=True, timeout=120)
         assert first.returncode == 0, first.stderr[-2000:]
 
-        raw = subprocess.Popen([sys.executable, "-c", RAW_READER, str(db), str(stop)], env=_env(),
+        raw = subprocess.Popen([sys.executable, "-c", RAW_READER, str(db), str(stop)], env=kabar_env(),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        writer = subprocess.Popen(kabar("-q", "--config", str(cfg), "crawl", FAM68), env=_env(),
+        writer = subprocess.Popen(kabar_cmd("-q", "--config", str(cfg), "crawl", FAM68), env=kabar_env(),
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         searches: list[subprocess.CompletedProcess[str]] = []
         started = time.monotonic()
         try:
             while writer.poll() is None and time.monotonic() - started < 120:
                 searches.append(subprocess.run(
-                    kabar("--config", str(cfg), "search", "banten", "--format", "json", "--limit", "5"),
-                    env=_env(), capture_output=True, text=True, timeout=60))
+                    kabar_cmd("--config", str(cfg), "search", "banten", "--format", "json", "--limit", "5"),
+                    env=kabar_env(), capture_output=True, text=True, timeout=60))
             w_out, w_err = writer.communicate(timeout=120)
         finally:
             stop.touch()

@@ -17,7 +17,6 @@ happened, and afterwards ``PRAGMA integrity_check`` is ok and a normal crawl com
 from __future__ import annotations
 
 import functools
-import os
 import re
 import shlex
 import shutil
@@ -30,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import config_to_toml
+from helpers import config_to_toml, kabar_env
 
 from scraper.config import Config
 from scraper.crawl import run_crawl
@@ -41,14 +40,7 @@ from storage.store import DEFAULT_BUSY_TIMEOUT, Store
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
 TMPFS_SIZE = "1m"
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
 
 
 def kabar(*args: str) -> list[str]:
@@ -71,7 +63,7 @@ def can_unshare_mount() -> str | None:
 def in_namespace(script: str) -> subprocess.CompletedProcess[str]:
     """Run a shell script in a private mount namespace (mounts vanish with it)."""
     return subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=120,
-                          env=_env())
+                          env=kabar_env())
 
 
 def error_line(stderr: str) -> str:
@@ -118,7 +110,7 @@ def write_config(tmp: Path, base_url: str, db: Path, name: str = "c.toml") -> Pa
 
 
 def crawl_ok(cfg: Path, db: Path, *sources: str) -> None:
-    p = subprocess.run(kabar("--config", str(cfg), "--db", str(db), "crawl", *sources), env=_env(),
+    p = subprocess.run(kabar("--config", str(cfg), "--db", str(db), "crawl", *sources), env=kabar_env(),
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr[-3000:]
 
@@ -189,7 +181,7 @@ def test_read_only_database_exits_1_with_one_line(tmp_path: Path, demo: str) -> 
         p = in_namespace(f"mount --bind {q} {q} && mount -o remount,bind,ro {q} || exit 99\n{crawl}\n")
     elif shutil.which("chattr") and subprocess.run(["chattr", "+i", str(db)], capture_output=True).returncode == 0:
         try:
-            p = subprocess.run(["sh", "-c", crawl], capture_output=True, text=True, timeout=120, env=_env())
+            p = subprocess.run(["sh", "-c", crawl], capture_output=True, text=True, timeout=120, env=kabar_env())
         finally:
             subprocess.run(["chattr", "-i", str(db)], capture_output=True)
     else:
@@ -267,7 +259,7 @@ def test_database_locked_longer_than_the_busy_timeout_exits_1(tmp_path: Path, de
     holder = _hold_lock(db)
     try:
         t0 = time.monotonic()
-        p = subprocess.run(kabar("--config", str(cfg), "crawl", FAM68), env=_env(), capture_output=True,
+        p = subprocess.run(kabar("--config", str(cfg), "crawl", FAM68), env=kabar_env(), capture_output=True,
                            text=True, timeout=DEFAULT_BUSY_TIMEOUT * 3 + 30)
         waited = time.monotonic() - t0
     finally:

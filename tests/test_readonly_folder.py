@@ -8,7 +8,6 @@ a private mount namespace (``unshare -m``), else with ``chattr +i``; without eit
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import shutil
 import subprocess
@@ -16,17 +15,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import kabar_env
 
 from storage.records import ArticleRecord
 from storage.store import Store
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
 
 
 def _make_db(folder: Path) -> Path:
@@ -56,10 +48,10 @@ def _run_read_only(folder: Path, argv: list[str]) -> subprocess.CompletedProcess
         script = f"mount --bind {q} {q} && mount -o remount,bind,ro {q} || exit 99\n" \
                  f"touch {q}/probe 2>/dev/null && exit 98\n{cmd}\n"
         return subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True,
-                              timeout=120, env=_env())
+                              timeout=120, env=kabar_env())
     if shutil.which("chattr") and subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0:
         try:
-            return subprocess.run(["sh", "-c", cmd], capture_output=True, text=True, timeout=120, env=_env())
+            return subprocess.run(["sh", "-c", cmd], capture_output=True, text=True, timeout=120, env=kabar_env())
         finally:
             subprocess.run(["chattr", "-i", str(folder)], capture_output=True)
     pytest.skip("no way to make a folder read-only for root here (no unshare -m mount, no chattr +i)")
@@ -86,7 +78,7 @@ def test_query_commands_answer_in_a_read_only_folder(tmp_path: Path, command: tu
 def test_a_writable_folder_reads_without_the_warning(tmp_path: Path) -> None:
     db = _make_db(tmp_path)
     p = subprocess.run([sys.executable, "-m", "scraper", "--db", str(db), "latest", "--format", "json"],
-                       capture_output=True, text=True, timeout=60, env=_env())
+                       capture_output=True, text=True, timeout=60, env=kabar_env())
     assert p.returncode == 0 and len(p.stdout.splitlines()) == 3
     assert p.stderr == ""
 
