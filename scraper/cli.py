@@ -28,9 +28,11 @@ COMMANDS: dict[str, str] = {
     "export": "scraper.cli_query:export_cmd",
     "latest": "scraper.cli_query:latest_cmd",
     "parse": "scraper.cli_parse:parse_cmd",
+    "recluster": "scraper.cli_story:recluster_cmd",
     "search": "scraper.cli_query:search_cmd",
     "serve": "scraper.cli_serve:serve_cmd",
     "stats": "scraper.cli_query:stats_cmd",
+    "story": "scraper.cli_story:story_cmd",
 }
 
 

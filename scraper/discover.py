@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -139,21 +139,25 @@ def is_article_url(url: str, article_pattern: str | re.Pattern[str] | None = Non
     if parts is None or parts.scheme not in ("http", "https") or _is_social(url):
         return False
     path = parts.path or "/"
-    segments = [s for s in path.split("/") if s]
-    if not segments:
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query_keys = {k.lower() for k, _ in query}
+    if query_keys & ACTION_QUERY_KEYS:
         return False
-    last = segments[-1]
+    segments = [s for s in path.split("/") if s]
+    post = _is_wordpress_post(path, query)
+    if not segments and not post:
+        return False
+    last = segments[-1] if segments else ""
     ext = last.rsplit(".", 1)[1].lower() if "." in last else ""
     if ext in STATIC_EXTENSIONS:
         return False
-    if is_pagination_url(url):
-        return False
-    query_keys = {k.lower() for k, _ in parse_qsl(parts.query, keep_blank_values=True)}
-    if query_keys & ACTION_QUERY_KEYS:
+    if is_pagination_url(url) and not _is_article_page(parts, query, article_pattern, strict):
         return False
     if article_pattern is not None:
         rx = re.compile(article_pattern) if isinstance(article_pattern, str) else article_pattern
         return rx.search(url) is not None
+    if post:
+        return True
     lowered = [s.lower() for s in segments]
     if any(s in NON_ARTICLE_SEGMENTS for s in lowered):
         return False
@@ -168,6 +172,21 @@ def is_article_url(url: str, article_pattern: str | re.Pattern[str] | None = Non
     if ext in ("html", "htm") and len(words) >= 2 and stem.lower() not in ("index", "default"):
         return True
     return False
+
+
+def _is_wordpress_post(path: str, query: list[tuple[str, str]]) -> bool:
+    """WordPress's plain permalinks: ``/?p=123`` (or ``/index.php?p=123``) is one post."""
+    return path in ("/", "/index.php") and any(k == "p" and v.isascii() and v.isdigit() for k, v in query)
+
+
+def _is_article_page(parts: SplitResult, query: list[tuple[str, str]],
+                     article_pattern: str | re.Pattern[str] | None, strict: bool) -> bool:
+    """``/2025/11/some-story?page=2``: a further page of an article (not of a listing), when the address
+    without its page number is an article's. A page in the path (``/page/2/``) is always a listing's."""
+    if any(rx.search(parts.path) for rx in _PAGINATION_RES):
+        return False
+    rest = urlencode([(k, v) for k, v in query if k.lower() not in _PAGINATION_QUERY_KEYS])
+    return is_article_url(urlunsplit(parts._replace(query=rest, fragment="")), article_pattern, strict=strict)
 
 
 def _is_dated(path: str) -> bool:

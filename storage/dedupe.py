@@ -292,29 +292,26 @@ def _quotes(text: str) -> set[str]:
     return out
 
 
-_PERIOD_SECONDS = KEY_BUCKET_DAYS * 86400
-
-
 def _timestamp(when: str | None) -> float | None:
     """Seconds since the epoch of an ISO time, None when missing or unreadable."""
     moment = read_time(when)
     return None if moment is None else moment.timestamp()
 
 
-def time_bucket(when: str | None) -> int:
-    """The KEY_BUCKET_DAYS-day period of an ISO time (0 when unknown): the story index is keyed by it, so
+def time_bucket(when: str | None, period_days: float = KEY_BUCKET_DAYS) -> int:
+    """The ``period_days``-day period of an ISO time (0 when unknown): the story index is keyed by it, so
     look-ups name a few periods and a key's postings stay short however big the archive."""
     moment = _timestamp(when)
-    return 0 if moment is None else int(moment // _PERIOD_SECONDS)
+    return 0 if moment is None else int(moment // (period_days * 86400))
 
 
-def periods_within(when: str | None, days: float) -> range:
+def periods_within(when: str | None, days: float, period_days: float = KEY_BUCKET_DAYS) -> range:
     """The time_bucket() periods that the window of ``days`` either side of ``when`` touches."""
     moment = _timestamp(when)
     if moment is None:
         return range(0, 1)
-    reach = days * 86400
-    return range(int((moment - reach) // _PERIOD_SECONDS), int((moment + reach) // _PERIOD_SECONDS) + 1)
+    reach, length = days * 86400, period_days * 86400
+    return range(int((moment - reach) // length), int((moment + reach) // length) + 1)
 
 
 @dataclass

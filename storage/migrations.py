@@ -500,6 +500,15 @@ CREATE INDEX articles_source_seen ON articles (source, first_seen_at);
 """)
 
 
+@migrations(name="0014_story_model")
+def _story_model(db: Database) -> None:
+    # The story model (storage/story.py): its tables, the old MinHash index dropped, every article's story
+    # computed (clusters unchanged until `kabar recluster`); see storage/migrations_story.py.
+    from storage.migrations_story import story_model
+
+    story_model(db.conn)
+
+
 def known() -> list[str]:
     """The names of this release's migrations, in order."""
     return [m.name for m in migrations.pending(Database(memory=True))]

@@ -124,6 +124,6 @@ def own_key_if_taken(store: Store, item: ArticleRecord | PreparedArticle,
     keyed = dataclasses.replace(rec, canonical_url=own, aliases=aliases)
     if isinstance(item, PreparedArticle):
         prep = prepare_article(keyed)
-        prep.features = item.features      # same title and text: same story features
+        prep.story = item.story            # same title and text: same story
         return prep
     return keyed

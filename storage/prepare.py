@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from storage.records import ArticleRecord
 from storage.urls import canonical_url
-from storage.util import to_utc_iso
 
 if TYPE_CHECKING:
-    from storage.dedupe import StoryFeatures
+    from storage.story_store import Prepared as PreparedStory
 
 logger = logging.getLogger(__name__)
 
@@ -39,25 +38,23 @@ class PreparedArticle:
     canonical: str                      # the canonical URL the article is keyed by
     urls: set[str]                      # every URL form it was seen under
     content_hash: str
-    features: StoryFeatures | None = None   # computed on first need when absent
+    story: PreparedStory | None = None  # computed on first need when absent
 
-    def story_features(self) -> StoryFeatures:
-        if self.features is None:
-            from storage import dedupe
+    def story_prepared(self) -> PreparedStory:
+        if self.story is None:
+            from storage import story_store
 
-            rec = self.record
-            self.features = dedupe.story_features(rec.title, rec.segments)
-        return self.features
+            self.story = story_store.prepare(self.record.title, self.record.segments)
+        return self.story
 
-    def derived(self) -> tuple[str, set[str], str, StoryFeatures | None]:
+    def derived(self) -> tuple[str, set[str], str, PreparedStory | None]:
         """Everything but the record (what a worker sends back to the process that has the record)."""
-        return self.canonical, self.urls, self.content_hash, self.features
+        return self.canonical, self.urls, self.content_hash, self.story
 
 
 def prepare_article(rec: ArticleRecord, *, features: bool = False) -> PreparedArticle:
-    """Canonical URL, URL forms and content hash of ``rec``; with ``features`` also its story features
-    (needed only when the article turns out new or changed), with their band buckets, keys and, when
-    the publication time is known, their stored form computed too."""
+    """Canonical URL, URL forms and content hash of ``rec``; with ``features`` also its story
+    (:func:`storage.story_store.prepare`; needed only when the article turns out new or changed)."""
     from storage import dedupe
 
     canonical = cached_canonical((rec.canonical_url or rec.url).strip())
@@ -65,13 +62,7 @@ def prepare_article(rec: ArticleRecord, *, features: bool = False) -> PreparedAr
     urls.discard("")
     prep = PreparedArticle(rec, canonical, urls, dedupe.content_hash(rec.title, rec.segments))
     if features:
-        published = to_utc_iso(rec.published_at)
-        feats = prep.story_features()
-        feats.buckets()   # computed here, off the writing process (memoised with the features)
-        feats.keys()
-        if published:
-            feats.set_period(dedupe.time_bucket(published))
-            feats.features_json()
+        prep.story_prepared()
     return prep
 
 

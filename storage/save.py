@@ -2,27 +2,23 @@
 
 :func:`save` runs inside a transaction the caller holds (:meth:`storage.store.Store.save_article`): it looks
 the article up by canonical URL, then by any URL it was seen under, then by content hash, and inserts,
-updates (keeping the previous revision) or only records aliases; a new or changed article's story features
-are indexed and the stored articles that carry the same story (:func:`matching_clusters`) put it in their
-cluster, merging clusters it bridges. Every statement on ``articles``, ``segments``, ``article_urls``,
-``article_revisions``, ``removed_blocks``, ``story_features`` and ``story_index`` is here.
+updates (keeping the previous revision) or only records aliases; a new or changed article's story is
+indexed and the clusters of the stored articles that carry the same story
+(:func:`storage.story_store.matching_clusters`) take it in, the smallest id winning. Every statement on
+``articles``, ``segments``, ``article_urls``, ``article_revisions`` and ``removed_blocks`` is here, those on the story tables
+in :mod:`storage.story_store`.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import sqlite3
-from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from storage.prepare import PreparedArticle, url_forms
 from storage.records import ArticleRecord, SaveResult
 from storage.util import to_utc_iso
-
-if TYPE_CHECKING:
-    from storage.dedupe import StoryFeatures
 
 logger = logging.getLogger(__name__)
 
@@ -80,16 +76,18 @@ def _seen(conn: sqlite3.Connection, article_id: int, now: str) -> None:
 
 
 def _insert(conn: sqlite3.Connection, prep: PreparedArticle, now: str, same_content: set[int]) -> SaveResult:
-    from storage import dedupe
+    from storage import story_store
 
     rec, canonical, urls, chash = prep.record, prep.canonical, prep.urls, prep.content_hash
     published = to_utc_iso(rec.published_at)
-    feats = prep.story_features()
-    feats.set_period(dedupe.time_bucket(published or now))
     article_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM articles").fetchone()[0]
-    clusters = matching_clusters(conn, article_id, rec.source, feats, published or now)
-    if same_content:
-        clusters.add(min(same_content))
+    story, lines = story_store.story_for(conn, rec.source, prep.story_prepared(), rec.title, rec.segments)
+    keys = story_store.retrieval_keys(story, story_store.doc_freq(conn, [story]))
+    if same_content:     # an identical copy's story is its original's: joining more would chain two stories
+        clusters = {min(same_content)}
+    else:
+        clusters = set(story_store.matching_clusters(conn, article_id, rec.source, story, published or now,
+                                                     keys=keys))
     cluster_id = min(clusters) if clusters else article_id
     conn.execute(
         "INSERT INTO articles (id, source, url, canonical_url, title, published_at, modified_at, authors, "
@@ -100,14 +98,15 @@ def _insert(conn: sqlite3.Connection, prep: PreparedArticle, now: str, same_cont
     _write_segments(conn, article_id, rec)
     _write_removed(conn, article_id, rec)
     _add_urls(conn, urls | {canonical}, article_id)
-    _index_features(conn, article_id, feats)
+    story_store.index_story(conn, article_id, rec.source, story, story_store.period_of(published or now), lines,
+                            keys=keys)
     _merge_clusters(conn, cluster_id, clusters)
     return SaveResult("new", article_id, cluster_id, 1)
 
 
 def _update(conn: sqlite3.Connection, prep: PreparedArticle, article_id: int, cluster_id: int, revision: int,
             now: str) -> SaveResult:
-    from storage import dedupe
+    from storage import story_store
 
     rec, chash = prep.record, prep.content_hash
     conn.execute(
@@ -123,16 +122,15 @@ def _update(conn: sqlite3.Connection, prep: PreparedArticle, article_id: int, cl
     conn.execute("DELETE FROM segments WHERE article_id = ?", (article_id,))
     _write_segments(conn, article_id, rec)
     _replace_removed(conn, article_id, rec)
-    # Re-index the story features; the article stays in its cluster and may join others.
-    _unindex_features(conn, article_id)
+    # Re-index the story; the article stays in its cluster and may join others.
+    story_store.unindex_story(conn, article_id)
     pub = conn.execute("SELECT COALESCE(published_at, first_seen_at) FROM articles WHERE id = ?",
                        (article_id,)).fetchone()[0]
-    feats = prep.story_features()
-    feats.set_period(dedupe.time_bucket(pub))
-    clusters = matching_clusters(conn, article_id, rec.source, feats, pub)
+    story, lines = story_store.story_for(conn, rec.source, prep.story_prepared(), rec.title, rec.segments)
+    clusters = set(story_store.matching_clusters(conn, article_id, rec.source, story, pub))
     clusters.add(cluster_id)
     new_cluster = min(clusters)
-    _index_features(conn, article_id, feats)
+    story_store.index_story(conn, article_id, rec.source, story, story_store.period_of(pub), lines)
     _merge_clusters(conn, new_cluster, clusters)
     return SaveResult("updated", article_id, new_cluster, revision)
 
@@ -141,67 +139,6 @@ def _described(rec: ArticleRecord) -> tuple[Any, ...]:
     """The columns from ``modified_at`` to ``text``, in table order, as insert and update write them."""
     return (to_utc_iso(rec.modified_at), json.dumps(list(rec.authors), ensure_ascii=False), rec.section,
             json.dumps(list(rec.tags), ensure_ascii=False), rec.lang, rec.image, rec.dateline, rec.text)
-
-
-# ---- candidates ----------------------------------------------------------------------------------------
-def matching_clusters(conn: sqlite3.Connection, article_id: int, source: str, feats: StoryFeatures,
-                      when: str) -> set[int]:
-    """Cluster ids of stored articles that carry the same story (LSH + rare keys, then verified)."""
-    from storage import dedupe
-
-    votes = _candidate_votes(conn, article_id, feats, when)
-    if not votes:
-        return set()
-    chosen = [i for i, _ in votes.most_common(dedupe.MAX_CANDIDATES)]
-    marks = ",".join("?" * len(chosen))
-    rows = conn.execute(
-        "SELECT f.article_id, f.signature, f.features, a.source, a.cluster_id, "
-        f"COALESCE(a.published_at, a.first_seen_at) FROM story_features f JOIN articles a "
-        f"ON a.id = f.article_id WHERE f.article_id IN ({marks})", chosen).fetchall()
-    found: set[int] = set()
-    for _other, sig, features, other_source, other_cluster, other_when in rows:
-        if other_cluster in found:
-            continue
-        other_feats = dedupe.StoryFeatures.from_stored(sig, features)
-        if dedupe.match(feats, other_feats, same_source=other_source == source,
-                        days=dedupe.days_apart(when, other_when)):
-            found.add(other_cluster)
-    return found
-
-
-def _candidate_votes(conn: sqlite3.Connection, article_id: int, feats: StoryFeatures, when: str) -> Counter[int]:
-    """Stored articles sharing an LSH band bucket (2 votes) or enough rare keys (one vote per key)."""
-    from storage import dedupe
-
-    votes: Counter[int] = Counter()
-    bands, keys = feats.band_keys(), feats.fact_keys()
-    if bands:   # copies appear within MAX_DAYS_APART: the periods that window touches
-        periods = dedupe.periods_within(when, dedupe.MAX_DAYS_APART)
-        for other in {other for _key, other in conn.execute(
-                _index_lookup_sql(len(bands), len(periods)), (*periods, *bands))}:
-            if other != article_id:
-                votes[other] += 2        # sharing any band bucket: one strong vote
-    if keys:    # rare facts: the article's period and its neighbours
-        periods = range(feats.period - dedupe.KEY_PERIODS, feats.period + dedupe.KEY_PERIODS + 1)
-        postings: dict[int, list[int]] = {}
-        for key, other in conn.execute(_index_lookup_sql(len(keys), len(periods)), (*periods, *keys)):
-            if other != article_id:
-                postings.setdefault(key, []).append(other)
-        key_votes: Counter[int] = Counter()
-        for ids in postings.values():
-            if len(ids) <= dedupe.KEY_POSTINGS_CAP:  # a key carried by many articles is not rare
-                key_votes.update(ids)
-        for other, n in key_votes.items():
-            if n >= dedupe.MIN_SHARED_KEYS:
-                votes[other] += n
-    return votes
-
-
-@functools.lru_cache(maxsize=8)
-def _index_lookup_sql(keys: int, periods: int) -> str:
-    """Index rows of ``keys`` within ``periods`` periods: primary-key probes, periods x keys."""
-    return (f"SELECT key, article_id FROM story_index WHERE period IN ({', '.join('?' * periods)}) "
-            f"AND key IN ({', '.join('?' * keys)})")
 
 
 def _find_by_urls(conn: sqlite3.Connection, urls: set[str], source: str) -> tuple[Any, ...] | None:
@@ -244,26 +181,6 @@ def _write_removed(conn: sqlite3.Connection, article_id: int, rec: ArticleRecord
         return
     conn.executemany("INSERT INTO removed_blocks (article_id, position, kind, text) VALUES (?, ?, ?, ?)",
                      [(article_id, i, kind, text) for i, (kind, text) in enumerate(rec.removed)])
-
-
-def _index_features(conn: sqlite3.Connection, article_id: int, feats: StoryFeatures) -> None:
-    conn.execute("INSERT OR REPLACE INTO story_features (article_id, signature, features) VALUES (?, ?, ?)",
-                 (article_id, feats.signature_blob(), feats.features_json()))
-    conn.executemany("INSERT OR IGNORE INTO story_index (period, key, article_id) VALUES (?, ?, ?)",
-                     [(feats.period, key, article_id) for key in feats.index_keys()])
-
-
-def _unindex_features(conn: sqlite3.Connection, article_id: int) -> None:
-    from storage import dedupe
-
-    row = conn.execute("SELECT signature, features FROM story_features WHERE article_id = ?",
-                       (article_id,)).fetchone()
-    if row is None:
-        return
-    old = dedupe.StoryFeatures.from_stored(row[0], row[1])
-    conn.executemany("DELETE FROM story_index WHERE period = ? AND key = ? AND article_id = ?",
-                     [(old.period, key, article_id) for key in old.index_keys()])
-    conn.execute("DELETE FROM story_features WHERE article_id = ?", (article_id,))
 
 
 def _merge_clusters(conn: sqlite3.Connection, winner: int, clusters: set[int]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -48,6 +49,11 @@ class Store:
         self._lock = threading.RLock()
         self._batch: _Batch | None = None
         self._savepoints = 0     # open transaction() savepoints: a batch commits only outside all of them
+        self._on_commit: list[Callable[[sqlite3.Connection], None]] = [_flush_story_counts]  # before COMMIT
+
+    def _before_commit(self) -> None:
+        for callback in self._on_commit:
+            callback(self.conn)
 
     @property
     def db(self) -> Database:
@@ -95,6 +101,7 @@ class Store:
                     self._batch.closed()
                     self._batch = None
                     if self.conn.in_transaction:
+                        self._before_commit()
                         self.conn.execute("COMMIT")
                 if not self.readonly and self.path != ":memory:":
                     # copy the WAL back now, without blocking readers, so that the last close (which
@@ -164,6 +171,7 @@ class Store:
         if self._batch is not None:
             self._batch.closed()
         try:
+            self._before_commit()
             self.conn.execute("COMMIT")
         except BaseException:
             if self.conn.in_transaction:
@@ -201,7 +209,7 @@ class Store:
                         self._batch = None
                         batch.closed()
                         if self.conn.in_transaction:
-                            batch.commit(self.conn)
+                            batch.commit(self.conn, self._before_commit)
                         batch.restore(self.conn)
                         batch.raise_failure()
 
@@ -212,7 +220,7 @@ class Store:
             if batch is None or not self.conn.in_transaction:
                 return
             batch.closed()
-            batch.commit(self.conn)
+            batch.commit(self.conn, self._before_commit)
             if batch.failure is not None:
                 logger.error("%s: batch commit failed: %s", self.path, batch.failure)
 
@@ -332,6 +340,13 @@ class Store:
             return runs.sources(self.conn)
 
 
+def _flush_story_counts(conn: sqlite3.Connection) -> None:
+    """The story model's deferred document-frequency counts (nothing to do when it was never loaded)."""
+    story_store = sys.modules.get("storage.story_store")
+    if story_store is not None:
+        story_store.flush_counts(conn)
+
+
 class _Batch:
     """State of :meth:`Store.batch`: writes in the open transaction, its age, the idle-commit timer."""
 
@@ -377,9 +392,11 @@ class _Batch:
             self.timer.cancel()
             self.timer = None
 
-    def commit(self, conn: sqlite3.Connection) -> None:
-        """COMMIT the open transaction; a failure is rolled back and kept for :meth:`raise_failure`."""
+    def commit(self, conn: sqlite3.Connection, before: Callable[[], None]) -> None:
+        """COMMIT the open transaction (``before()`` first); a failure is rolled back and kept for
+        :meth:`raise_failure`."""
         try:
+            before()
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:

@@ -51,7 +51,7 @@ def count(store: Store, table: str) -> int:
 
 def table_counts(store: Store) -> dict[str, int]:
     return {t: count(store, t) for t in ("articles", "segments", "article_urls", "article_revisions",
-                                         "story_features", "story_index")}
+                                         "story_docs", "story_postings")}
 
 
 def kabar_env(**extra: str) -> dict[str, str]:

@@ -226,7 +226,7 @@ def test_datasette_metadata_names_only_what_a_new_database_has(db_path: Path) ->
             assert named <= columns, (table, named - columns)
             if "fts_table" in conf:
                 assert conf["fts_table"] in objects
-        for table in ("story_index", "story_features", "daemon_heartbeat", "_sqlite_migrations",
+        for table in ("story_docs", "story_terms", "story_postings", "source_lines", "story_state", "daemon_heartbeat", "_sqlite_migrations",
                       "articles_fts_data", "articles_fts_idx", "articles_fts_docsize", "articles_fts_config"):
             assert database["tables"][table] == {"hidden": True}
         public = objects - {t for t, conf in database["tables"].items() if conf.get("hidden")}

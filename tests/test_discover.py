@@ -103,6 +103,9 @@ def test_listing_garbage_gives_nothing(garbage: bytes | str) -> None:
     "https://x.id/showbiz/brandon-salim-makin-dekat-82f43b.html",
     "https://x.id/imigrasi-banten-dan-polda-kerja-sama/",
     "https://x.id/news/12345678",
+    "https://x.id/?p=152480",                          # WordPress plain permalinks
+    "https://x.id/index.php?p=7547",
+    "https://x.id/berita/nasional/64ed404cd0a22/ulasan-bmkg-soal-gempa?page=2",   # a later page of an article
 ])
 def test_article_heuristic_accepts_news_urls(url: str) -> None:
     assert is_article_url(url)
@@ -116,9 +119,18 @@ def test_article_heuristic_accepts_news_urls(url: str) -> None:
     "https://x.id/about-us/", "https://x.id/berita.html", "https://x.id/index.html",
     "https://x.id/imigrasi-banten-dan-polda/?share=twitter", "https://twitter.com/intent/tweet-a-b-c-d",
     "ftp://x.id/2025/11/a-story", "https://x.id/sitemap.xml",
+    "https://x.id/?page_id=12", "https://x.id/?p=draft", "https://x.id/?s=banten&p=2", "https://x.id/tag/x/?p=3",
+    "https://x.id/kategori/berita-daerah-banten?page=2", "https://x.id/2025/11/20/some-long-story/page/2/",
 ])
 def test_article_heuristic_rejects_non_articles(url: str) -> None:
     assert not is_article_url(url)
+
+
+def test_article_pattern_sees_plain_permalinks_and_article_pages() -> None:
+    assert is_article_url("https://x.id/?p=12", r"\?p=\d+$")
+    assert not is_article_url("https://x.id/?p=12", r"/berita/")
+    assert is_article_url("https://x.id/berita/satu?page=2", r"/berita/[a-z]+")
+    assert not is_article_url("https://x.id/kanal?page=2", r"/berita/[a-z]+")
 
 
 def test_feed_items_need_only_pass_exclusions() -> None:

@@ -16,11 +16,14 @@ from sqlite_utils import Database
 
 import storage.prepare as prepare_module
 from storage import connection, migrations, runs
+from storage.migrations_story import SCHEMA_0014
 from storage.records import ArticleRecord
 from storage.store import Store
 from storage.urls import canonical_url
 
 FIRST_NEW = "0008_foreign_keys_and_fts_triggers"   # the first migration after the 0.1.0 release
+STORY_TABLES = SCHEMA_0014.split("DROP TABLE", 1)[0]
+STORY_TABLE_NAMES = ("story_docs", "story_terms", "story_postings", "source_lines", "story_state")
 T0, T1, T2, T3 = ("2025-11-18T10:00:00+00:00", "2025-11-18T11:00:00+00:00", "2025-11-18T12:00:00+00:00",
                   "2025-11-18T13:00:00+00:00")
 
@@ -60,18 +63,27 @@ def release_store(path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
     migrations.migrations.apply(db, stop_before=FIRST_NEW)
     db.close()
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.executescript(STORY_TABLES)    # what this release's save path writes to; dropped again when written
     store = Store(conn, str(path), readonly=False)
     connection.configure(conn, str(path), readonly=False, busy_timeout=10.0)
     monkeypatch.setattr(prepare_module, "cached_canonical", released_canonical_url)
     return store
 
 
+# one subject per article number: different stories for the story model, whatever their shared frame
+SUBJECTS = ("", "banjir rob pesisir utara", "pasar murah beras medium", "vaksinasi campak sekolah dasar",
+            "perbaikan jembatan gantung desa", "festival kuliner malam minggu", "razia knalpot brong",
+            "pelatihan nelayan budidaya rumput laut", "lomba perahu naga danau", "bantuan sapi perah peternak",
+            "pemadaman listrik bergilir", "penertiban reklame liar")
+
+
 def article(i: int, url: str, source: str = "fam68", words: str | None = None) -> ArticleRecord:
     words = words or f"versi {i}"
+    subject = SUBJECTS[i]
     return ArticleRecord(
         source=source, url=url, canonical_url=url, title=f"Judul {words}",
-        segments=[(None, [f"Paragraf pertama {words} mencatat {1000 + i * 7} warga.",
-                          f"Kepala kantor {words} menyebut angka {i * 13 + 101} orang."])],
+        segments=[(None, [f"Paragraf pertama {words} soal {subject} mencatat {1000 + i * 7} warga.",
+                          f"Kepala kantor {words} menyebut {subject} melibatkan {i * 13 + 101} orang."])],
         published_at="2025-11-18T08:00:00+07:00")
 
 
@@ -107,6 +119,8 @@ def released_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, 
             run = int(conn.execute("INSERT INTO runs (source, started_at, status) VALUES (?, ?, 'running')",
                                    ("fam68", T0)).lastrowid or 0)
         store.finish_run(run, "ok", {"new": 9}, now=T1)
+        for table in STORY_TABLE_NAMES:      # 0.1.0 had none of them (0014 makes them and fills them)
+            store.conn.execute(f"DROP TABLE {table}")
     monkeypatch.undo()   # from here on, this release's canonical_url
     return path, ids
 
@@ -170,7 +184,7 @@ def test_upgrade_rekeys_and_merges_keeping_revisions_urls_and_clusters(released_
         # nothing left of the merged-away rows
         gone = [ids[k] for k in ("a2", "b2", "c2", "d2")]
         marks = ",".join("?" * len(gone))
-        for table in ("segments", "article_revisions", "story_features", "story_index"):
+        for table in ("segments", "article_revisions", "story_docs", "story_postings"):
             assert rows(conn, f"SELECT COUNT(*) FROM {table} WHERE article_id IN ({marks})", *gone) == [(0,)]
         assert rows(conn, "SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'kedua'") == []
         conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")

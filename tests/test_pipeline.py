@@ -536,7 +536,7 @@ def test_variants_and_undisputed_canonicals_keep_folding_in(store: Store) -> Non
     assert isinstance(keyed, ArticleRecord) and keyed.canonical_url == BLOG and real not in keyed.aliases
     prepared = own_key_if_taken(store, prepare_article(rec(BLOG, real), features=True))
     assert isinstance(prepared, PreparedArticle) and prepared.canonical == BLOG and real not in prepared.urls
-    assert prepared.features is not None
+    assert prepared.story is not None
 
 
 def test_an_aborted_or_stopped_run_records_why_in_runs_error(tmp_path: Path, store: Store) -> None:

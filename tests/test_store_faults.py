@@ -9,6 +9,7 @@ import pytest
 from helpers import NOW, record, table_counts
 
 import storage.save as save_module
+from storage import story_store
 from storage.errors import DatabaseLockedError, DiskFullError, ReadOnlyDatabaseError, StorageError
 from storage.store import Store, map_sqlite_error
 
@@ -24,7 +25,7 @@ def assert_consistent(store: Store) -> None:
     assert c.execute("SELECT COUNT(*) FROM articles a WHERE NOT EXISTS "
                      "(SELECT 1 FROM article_urls u WHERE u.url = a.canonical_url)").fetchone()[0] == 0
     assert c.execute("SELECT COUNT(*) FROM articles a WHERE NOT EXISTS "
-                     "(SELECT 1 FROM story_features f WHERE f.article_id = a.id)").fetchone()[0] == 0
+                     "(SELECT 1 FROM story_docs f WHERE f.article_id = a.id)").fetchone()[0] == 0
 
 
 # ---- atomicity ---------------------------------------------------------------------------------------
@@ -32,10 +33,10 @@ def test_a_failing_step_mid_insert_leaves_nothing(store: Store, monkeypatch: pyt
     store.save_article(record(1), now=NOW)
     before = table_counts(store)
 
-    def boom(*args: object) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("injected failure after the article, segments and URLs were written")
 
-    monkeypatch.setattr(save_module, "_index_features", boom)
+    monkeypatch.setattr(story_store, "index_story", boom)
     with pytest.raises(RuntimeError, match="injected"):
         store.save_article(record(2), now=NOW)
     assert table_counts(store) == before

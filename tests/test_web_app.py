@@ -104,7 +104,8 @@ def test_story_page_marks_the_earliest_and_diffs_the_copy(client: TestClient) ->
     assert first["id"] == 1 and first["earliest"] and not copy["earliest"]
     assert copy["diff"]["counts"]["reworded"] == 1 and copy["diff"]["counts"]["added"] == 1
     assert copy["diff"]["counts"]["shared"] >= 4 and copy["diff"]["counts"]["dropped"] >= 1
-    assert "Serang" in copy["why"]["shared_names"] and "120" in copy["why"]["shared_numbers"]
+    assert "serang" in copy["why"]["shared_names"] and "120" in copy["why"]["shared_numbers"]
+    assert copy["why"]["against"] == 1 and copy["why"]["score"] >= 0.6      # the clustering's own reasons
     html = client.get("/story/1").text
     assert html.count('class="badge first"') >= 1 and "bantenpos" in html and "fam68" in html
     assert "<ins>dengan panjang</ins>" in html and "<script>" not in html

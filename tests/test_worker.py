@@ -47,8 +47,9 @@ def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
         "articles": "SELECT id, source, canonical_url, content_hash, cluster_id, revision FROM articles ORDER BY id",
         "urls": "SELECT url, article_id FROM article_urls ORDER BY url",
         "revisions": "SELECT article_id, revision, content_hash FROM article_revisions ORDER BY 1, 2",
-        "features": "SELECT article_id, signature, features FROM story_features ORDER BY 1",
-        "index": "SELECT period, key, article_id FROM story_index ORDER BY 1, 2, 3",
+        "features": "SELECT article_id, period, story, shingles, keys FROM story_docs ORDER BY 1",
+        "index": "SELECT period, key, article_id FROM story_postings ORDER BY 1, 2, 3",
+        "terms": "SELECT key, df FROM story_terms ORDER BY 1",
     }
     out = {name: conn.execute(sql).fetchall() for name, sql in queries.items()}
     conn.close()
@@ -74,8 +75,9 @@ def test_a_prepared_article_survives_the_trip_through_pickle() -> None:
     prep = prepare_article(article(3), features=True)
     back = pickle.loads(pickle.dumps(prep.derived()))
     assert back[:3] == (prep.canonical, prep.urls, prep.content_hash)
-    assert back[3].keys() == prep.story_features().keys() and back[3].buckets() == prep.story_features().buckets()
-    assert back[3].features_json() == prep.story_features().features_json()
+    assert back[3].line_keys == prep.story_prepared().line_keys
+    assert back[3].story.to_json() == prep.story_prepared().story.to_json()
+    assert back[3].story.shingle_blob() == prep.story_prepared().story.shingle_blob()
 
 
 def test_save_many_goes_on_when_the_worker_dies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -183,7 +185,7 @@ def test_the_parse_worker_answers_typed_verdicts_like_this_process() -> None:
     got = answers["article"]
     assert got is not None and got.outcome is None and isinstance(got.article, PreparedArticle)
     here = parse_and_judge(pages["article"], setup)
-    assert got.article.record == here.article and got.article.features is not None
+    assert got.article.record == here.article and got.article.story is not None
     assert answers["short"] is not None and answers["short"].outcome == "skipped"
     assert answers["short"].reason == parse_and_judge(pages["short"], setup).reason
     multi = answers["multipage"]

@@ -183,7 +183,7 @@ class Pages:
 
 
 def create_app(db_path: str, *, now: Callable[[], datetime] | None = None,
-               explain: views.Explain = views.shared_facts_explain) -> Starlette:
+               explain: views.Explain = views.cluster_explain) -> Starlette:
     """The app serving ``db_path``. ``now`` (default: the clock) ends the sources page's 30 days;
     ``explain`` says why each copy joined its story (see :func:`scraper.web.views.story`)."""
     reader = Reader(db_path)

@@ -4,7 +4,7 @@
 ``shared`` (word for word, wherever it stands), ``reworded`` (its best match among the earliest's sentences
 shares at least :data:`REWORDED_SHARE` of its words; a word diff shows how) or ``added``; a sentence of the
 earliest that no sentence of the copy took is ``dropped``. The order is the copy's, each dropped sentence
-where it stood in the earliest. :func:`shared_facts` lists the capitalised names and numbers two texts share.
+where it stood in the earliest.
 Inputs are capped (:data:`MAX_SENTENCES`, :data:`MAX_CHARS`), so the work is bounded for any page.
 """
 
@@ -18,14 +18,11 @@ from typing import Any
 REWORDED_SHARE = 0.5
 MAX_SENTENCES = 400
 MAX_CHARS = 200_000
-MAX_FACTS = 30
 
 # A sentence ends at . ! ? or … (and any closing quotes or brackets) followed by white space.
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+")
 _WORD = re.compile(r"\w+")
 _SPACE = re.compile(r"\s+")
-_NAME = re.compile(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,3}")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 @dataclass
@@ -141,29 +138,3 @@ def compare(earliest_text: str | None, copy_text: str | None) -> dict[str, Any]:
     """The alignment of two texts as plain data: ``lines`` (dicts) and ``counts`` per kind."""
     lines = align(sentences(earliest_text), sentences(copy_text))
     return {"counts": summary(lines), "lines": [asdict(line) for line in lines]}
-
-
-def names(text: str | None) -> set[str]:
-    """Capitalised words and runs of them (up to 4), not counting the word that starts a sentence."""
-    found: set[str] = set()
-    for sentence in sentences(text):
-        for m in _NAME.finditer(sentence):
-            name = m.group()
-            if m.start() == 0:        # a sentence's first word is capitalised anyway
-                first, _, rest = name.partition(" ")
-                if not rest:
-                    continue
-                name = rest
-            if len(name) > 1:
-                found.add(_SPACE.sub(" ", name))
-    return found
-
-
-def numbers(text: str | None) -> set[str]:
-    return set(_NUMBER.findall((text or "")[:MAX_CHARS]))
-
-
-def shared_facts(earliest_text: str | None, copy_text: str | None) -> dict[str, list[str]]:
-    """The names and numbers both texts carry, sorted, at most MAX_FACTS of each."""
-    return {"names": sorted(names(earliest_text) & names(copy_text))[:MAX_FACTS],
-            "numbers": sorted(numbers(earliest_text) & numbers(copy_text), key=lambda n: (len(n), n))[:MAX_FACTS]}

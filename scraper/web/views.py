@@ -196,23 +196,28 @@ def members(conn: sqlite3.Connection, article_id: int) -> list[dict[str, Any]]:
     return sorted(found, key=earliest_key)
 
 
-def shared_facts_explain(conn: sqlite3.Connection, article_id: int) -> dict[int, dict[str, Any]]:
-    """Why each copy is in the story, per member id: the names and numbers it shares with the earliest.
+def cluster_explain(conn: sqlite3.Connection, article_id: int) -> dict[int, dict[str, Any]]:
+    """Why each copy is in the story, per member id, from the clustering itself
+    (:func:`storage.story_store.explain`, what ``kabar story`` prints): the score of its best match among the
+    members before it, whether it is a copy, and the names, numbers and quotes they share."""
+    from storage import story_store
 
-    The default ``explain`` of :func:`story`; the clustering's own explanation takes the same arguments."""
-    copies = members(conn, article_id)
-    if not copies:
-        return {}
-    first = copies[0]
-    out: dict[int, dict[str, Any]] = {first["id"]: {"earliest": True}}
-    for copy in copies[1:MAX_DIFFED_COPIES + 1]:
-        facts = diff.shared_facts(f"{first['title']}\n{first['text']}", f"{copy['title']}\n{copy['text']}")
-        out[copy["id"]] = {"against": first["id"], "shared_names": facts["names"],
-                           "shared_numbers": facts["numbers"]}
+    found = story_store.explain(conn, article_id)
+    out: dict[int, dict[str, Any]] = {}
+    for member in (found or {}).get("members", []):
+        joined = member.get("joined")
+        if joined is None:
+            out[member["id"]] = {"reason": "the story's first article"}
+            continue
+        out[member["id"]] = {"against": joined["with"], "score": joined["score"], "copy": joined["copy"],
+                             "shared_names": joined["shared_names"], "shared_numbers": joined["shared_numbers"],
+                             "shared_quotes": joined["shared_quotes"],
+                             "reason": f"a copy of #{joined['with']}" if joined["copy"] else
+                                       f"most like #{joined['with']}"}
     return out
 
 
-def story(conn: sqlite3.Connection, article_id: int, explain: Explain = shared_facts_explain
+def story(conn: sqlite3.Connection, article_id: int, explain: Explain = cluster_explain
           ) -> dict[str, Any] | None:
     """The story of any member ``article_id``: every copy, the earliest marked, and each later copy's
     sentence diff against the earliest and why it joined (``explain``). None when the article is unknown."""
