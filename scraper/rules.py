@@ -550,3 +550,40 @@ PAGE_HREF_TAIL = 10
 #: Path tails (``/article/semua``) that ask for the whole article on one page.
 SHOW_ALL_PATH_WORDS = ("all", "full", "semua", "lengkap")
 MAX_NEXT_PAGES = 20
+
+# ---------------------------------------------------------------------------------------------------
+# Body choice that fails safe (scraper/container.py Candidates, scraper/body.py)
+# ---------------------------------------------------------------------------------------------------
+#: Elements that may hold the article when the chosen container yields a poor text, tried as rivals.
+RIVAL_CONTAINER_SELECTORS = ("[itemprop=articleBody]", "article")
+#: At most this many matches of one rival selector are looked at (a listing has dozens of <article>s).
+RIVAL_MAX_PER_SELECTOR = 12
+#: The paragraph holder rival: the deepest element with this share of the page's paragraph text.
+HOLDER_SHARE = 0.8
+#: The chosen container's text is weak, and its rivals are extracted too, when it has fewer characters
+#: than this or holds less than 1/RIVAL_GAIN of the page's paragraph text.
+RIVAL_WEAK_TEXT = 1500
+#: A rival replaces the chosen text when it carries RIVAL_GAIN times its characters plus RIVAL_MIN_GAIN.
+RIVAL_GAIN = 2.0
+RIVAL_MIN_GAIN = 200
+#: A JSON-LD articleBody is read up to this many characters.
+LD_BODY_MAX = 200_000
+#: Consent, cookie, CCPA and paywall notices (several languages): an "article" whose paragraphs are mostly
+#: these (OVERLAY_SHARE of its characters) and shorter than OVERLAY_MAX_TEXT is an overlay, not the story.
+OVERLAY_RE = re.compile(
+    r"\bcookies?\b|\bconsent|\bprivacy (?:policy|notice|settings|choices)|personal (?:information|data)"
+    r"|do not sell|opt[ -]out|\baccept all\b|\bmanage (?:your )?(?:preferences|choices|settings|consent)"
+    r"|\bccpa\b|\bgdpr\b|\bsubscribe (?:now|to (?:continue|read))|already a subscriber|\bpaywall"
+    r"|to continue reading|sign in to (?:continue|read)|subscribers? only"
+    r"|datenschutz|einwilligung|zustimm|\babo(?:nnement|nnieren)?\b|jetzt (?:abonnieren|lesen)"
+    r"|consentement|accepter|abonnez|confidentialit|\baceptar|consentimiento|suscr[íi]b|privacidad"
+    r"|berlangganan|persetujuan|kebijakan privasi|クッキー|同意|個人情報|会員登録|隐私|登录后",
+    re.IGNORECASE)
+OVERLAY_MAX_TEXT = 3000
+OVERLAY_SHARE = 0.5
+#: An element around the chosen container (which may add a sidebar's text) is a rival only of a text shorter
+#: than HOLDER_WEAK_TEXT, and needs ENCLOSING_GAIN times its characters (plus RIVAL_MIN_GAIN).
+HOLDER_WEAK_TEXT = 3000
+ENCLOSING_GAIN = 2.5
+#: Paragraphs ending so are teaser excerpts (related posts): they add nothing to a body's quality.
+TEASER_ENDINGS = ("…", "...", "[…]", "[...]", "(…)")
