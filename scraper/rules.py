@@ -587,3 +587,22 @@ HOLDER_WEAK_TEXT = 3000
 ENCLOSING_GAIN = 2.5
 #: Paragraphs ending so are teaser excerpts (related posts): they add nothing to a body's quality.
 TEASER_ENDINGS = ("…", "...", "[…]", "[...]", "(…)")
+
+# ---------------------------------------------------------------------------------------------------
+# Titles: the site's name off the title (scraper/titles.py)
+# ---------------------------------------------------------------------------------------------------
+#: Separators without spaces around them (``标题_人民网``, ``見出し｜中日新聞``, ``标题--人民网``, ``A|B``);
+#: a part between them goes only when it names the site, and never takes a "section" part with it.
+TITLE_SEP_TIGHT_RE = re.compile(r"\s*(?:[｜|]|--+|_(?![A-Za-z0-9])|(?<![A-Za-z0-9])_|——)\s*")
+#: ``Site: Title``: a short prefix before a colon, dropped when it is the site's name.
+TITLE_SITE_PREFIX_RE = re.compile(r"^([^:：]{2,40})[:：]\s*(.+)$")
+#: A strict site part (an <h1>'s, or a name the page's titles repeat) may hold this many letters besides
+#: the name (``www``, ``com``, ``.co.id``).
+SITE_PART_SLACK = 6
+#: The longest site name (squashed characters) learned from the page's titles repeating one another.
+SITE_NAME_MAX = 40
+#: Short host labels that are not a site's initials (compared with a title part's initials).
+HOST_NOT_ACRONYM = frozenset({"co", "ac", "or", "go", "ne", "gv", "my", "web", "sch", "gov", "edu", "org", "net",
+                              "en", "id", "de", "fr", "es", "jp", "cn", "uk", "us", "m", "amp", "www2", "www3"})
+#: A title part matched by a host label (not a declared site name) has at most this many words.
+HOST_PART_MAX_WORDS = 4
