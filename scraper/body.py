@@ -69,6 +69,26 @@ def quality(body: Body) -> int:
     return body.chars - teaser
 
 
+def caption_share(roots: list[LexborNode]) -> float:
+    """Share of the paragraphs' characters under ``roots`` that sit right after a picture: a gallery's
+    caption strip when most of them do."""
+    total = under = 0
+    for root in roots:
+        for p in root.css("p")[:rules.CAPTION_STRIP_SCAN]:
+            n = len(p.text(deep=True).strip())
+            total += n
+            prev = p.prev
+            while prev is not None and prev.tag == "-text" and not (prev.text_content or "").strip():
+                prev = prev.prev
+            if prev is None or prev.tag is None:
+                continue
+            if prev.tag in ("img", "picture", "figure") or (
+                    prev.tag in ("div", "a", "span") and not prev.text().strip()
+                    and prev.css_first("img, picture") is not None):
+                under += n
+    return under / total if total else 0.0
+
+
 def _weak(q: int, page_text: int) -> bool:
     return q < rules.RIVAL_WEAK_TEXT or q * rules.RIVAL_GAIN < page_text
 
@@ -116,6 +136,8 @@ def choose_body(cands: Candidates, extract: Extract, article_body: object, r: Ru
     best_q = quality(best)
     if best_q and not _weak(best_q, cands.page_text):
         return best
+    if best_q and caption_share(cands.primary) >= rules.CAPTION_STRIP_SHARE:
+        best_q //= 2            # a strip of captions: its text counts half against a rival's prose
     primary_q = best_q
     above = set().union(*(ancestor_ids(n) for n in cands.primary))
     for roots, size, _kind in cands.rivals():

@@ -338,8 +338,8 @@ class Candidates:
             for n in nodes:
                 info = self.infos.get(n.mem_id)
                 size += max(info.para if info is not None else 0, text_len(n))
-            if size >= rules.MIN_CONTAINER_TEXT // 4:
-                out.append((nodes, size, kind))
+            if size >= (1 if kind in rules.RIVAL_CONTAINER_SELECTORS else rules.MIN_CONTAINER_TEXT // 4):
+                out.append((nodes, size, kind))      # (an <article> with any text is a body)
 
         if self.infos:
             add(_density_pick(self.infos) if self._known else _known_pick(self.infos), "step")

@@ -606,3 +606,7 @@ HOST_NOT_ACRONYM = frozenset({"co", "ac", "or", "go", "ne", "gv", "my", "web", "
                               "en", "id", "de", "fr", "es", "jp", "cn", "uk", "us", "m", "amp", "www2", "www3"})
 #: A title part matched by a host label (not a declared site name) has at most this many words.
 HOST_PART_MAX_WORDS = 4
+#: A chosen container whose paragraphs sit right after pictures for this share of their characters is a
+#: gallery's caption strip: against a rival its text counts half (of at most CAPTION_STRIP_SCAN paragraphs).
+CAPTION_STRIP_SHARE = 0.6
+CAPTION_STRIP_SCAN = 40
