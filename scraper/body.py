@@ -56,6 +56,9 @@ def is_overlay(body: Body) -> bool:
     if not chars or chars > rules.OVERLAY_MAX_TEXT:
         return False
     paras = [p for s in body.segments for p in ([s.headline] if s.headline else []) + s.paragraphs]
+    low = " " + "\n".join(paras).lower()
+    if not any(stem in low for stem in rules.OVERLAY_STEMS):
+        return False            # (substring tests first: the pattern costs a scan per paragraph)
     hit = sum(len(p) for p in paras if rules.OVERLAY_RE.search(p))
     return hit >= rules.OVERLAY_SHARE * chars
 
@@ -131,6 +134,8 @@ def choose_body(cands: Candidates, extract: Extract, article_body: object, r: Ru
                 title: str | None) -> Body:
     """The best body of the page (see the module docstring); the chosen container's when it is good."""
     best = extract(cands.primary) if cands.primary else Body()
+    if cands.trusted and best.segments:
+        return best
     if cands.primary and cands.infos and is_overlay(best):
         cands, best = _without_overlay(cands, extract, best)
     best_q = quality(best)

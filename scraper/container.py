@@ -311,9 +311,10 @@ class Candidates:
     hold the article: what :mod:`scraper.body` compares when the chosen one yields a poor text."""
 
     def __init__(self, tree: LexborHTMLParser, primary: list[LexborNode],
-                 infos: dict[int, NodeInfo] | None = None, known: bool = False) -> None:
+                 infos: dict[int, NodeInfo] | None = None, known: bool = False, trusted: bool = False) -> None:
         self.tree = tree
         self.primary = primary
+        self.trusted = trusted       # a source profile's body selector chose it: no rival replaces its text
         self.infos = infos or {}
         self._known = known          # the primary came from a known container selector
 
@@ -375,7 +376,7 @@ def find_candidates(tree: LexborHTMLParser, body_selector: str | None = None) ->
     if body_selector:
         found = outermost([n for n in select(tree, body_selector) if text_len(n) > 0])
         if found:
-            return Candidates(tree, found)
+            return Candidates(tree, found, trusted=True)
     body = tree.body
     if body is None:
         return Candidates(tree, [])

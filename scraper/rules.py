@@ -579,6 +579,12 @@ OVERLAY_RE = re.compile(
     r"|consentement|accepter|abonnez|confidentialit|\baceptar|consentimiento|suscr[íi]b|privacidad"
     r"|berlangganan|persetujuan|kebijakan privasi|クッキー|同意|個人情報|会員登録|隐私|登录后",
     re.IGNORECASE)
+#: Substrings of which every match of OVERLAY_RE holds one (lower-cased, a space before the text).
+OVERLAY_STEMS = ("cookie", "consent", "privacy", "personal", "do not sell", "opt out", "opt-out", "accept all",
+                 "manage", "ccpa", "gdpr", "subscri", "paywall", "continue reading", "sign in", "datenschutz",
+                 "einwilligung", "zustimm", " abo", "jetzt ", "accepter", "confidentialit", "aceptar", "suscr",
+                 "privacidad", "langganan", "persetujuan", "privasi", "クッキー", "同意", "個人情報", "会員登録",
+                 "隐私", "登录后")
 OVERLAY_MAX_TEXT = 3000
 OVERLAY_SHARE = 0.5
 #: An element around the chosen container (which may add a sidebar's text) is a rival only of a text shorter

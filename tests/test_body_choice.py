@@ -110,3 +110,13 @@ def test_caption_share_of_a_photo_strip() -> None:
     assert strip is not None and caption_share([strip]) == 1.0
     prose = LexborHTMLParser("<div id='s'>" + "".join(f"<p>{p}</p>" for p in STORY) + "</div>").css_first("#s")
     assert prose is not None and caption_share([prose]) == 0.0
+
+
+def test_a_profile_body_selector_is_trusted() -> None:
+    from scraper.config import ParseProfile
+
+    page = html(f"<div class='lead-box'><p>{STORY[0]}</p></div><article>"
+                + "".join(f"<p>{p}</p>" for p in STORY[1:] * 3) + "</article>")
+    art = parse_html(page, URL, profile=ParseProfile(body=".lead-box"))
+    assert [p for s in art.segments for p in s.paragraphs] == [STORY[0]]
+    assert "Paragraph 1 of the story" in parse_html(page, URL).text
