@@ -136,7 +136,8 @@ def choose_body(cands: Candidates, extract: Extract, article_body: object, r: Ru
     best = extract(cands.primary) if cands.primary else Body()
     if cands.trusted and best.segments:
         return best
-    if cands.primary and cands.infos and is_overlay(best):
+    if cands.primary and cands.infos and all(n.tag not in ("body", "html") for n in cands.primary) \
+            and is_overlay(best):
         cands, best = _without_overlay(cands, extract, best)
     best_q = quality(best)
     if best_q and not _weak(best_q, cands.page_text):
