@@ -175,8 +175,12 @@ def _siblings_of(best: NodeInfo, infos: dict[int, NodeInfo], best_score: float) 
 def _pick_container(infos: dict[int, NodeInfo]) -> list[LexborNode] | None:
     if not infos:
         return None
+    return _known_pick(infos) or _density_pick(infos)
+
+
+def _known_pick(infos: dict[int, NodeInfo]) -> list[LexborNode] | None:
+    """Step 1: a known container among the ancestors of the paragraphs."""
     total = max(i.para for i in infos.values())
-    # 1. a known container among the ancestors of the paragraphs
     best: NodeInfo | None = None
     best_rank = 1 << 30
     floor = max(rules.MIN_CONTAINER_TEXT, 0.25 * total)
@@ -190,27 +194,31 @@ def _pick_container(infos: dict[int, NodeInfo]) -> list[LexborNode] | None:
             continue
         if rank < best_rank or (rank == best_rank and best is not None and info.para > best.para):
             best, best_rank = info, rank
-    if best is not None and best_rank < (1 << 30):
-        chain = _CONTAINER_CHAINS[best_rank][-1]
-        splittable = bool(chain.classes or chain.ident)      # several <article>s are several posts
-        if not splittable:
-            # of several <article>s, the one with the headline in it is the page's own
-            titled = [i for r, i in known if r == best_rank and i.node.css_first("h1") is not None]
-            if titled:
-                best = max(titled, key=lambda i: i.para)
-        ranks = {id(i): r for r, i in known}
+    if best is None or best_rank >= (1 << 30):
+        return None
+    chain = _CONTAINER_CHAINS[best_rank][-1]
+    splittable = bool(chain.classes or chain.ident)      # several <article>s are several posts
+    if not splittable:
+        # of several <article>s, the one with the headline in it is the page's own
+        titled = [i for r, i in known if r == best_rank and i.node.css_first("h1") is not None]
+        if titled:
+            best = max(titled, key=lambda i: i.para)
+    ranks = {id(i): r for r, i in known}
 
-        def rank_of(i: NodeInfo) -> int:
-            r = ranks.get(id(i))
-            return r if r is not None else _selector_rank(i, infos)
+    def rank_of(i: NodeInfo) -> int:
+        r = ranks.get(id(i))
+        return r if r is not None else _selector_rank(i, infos)
 
-        same = [i for i in infos.values() if splittable and i is not best and i.para >= 80
-                and rank_of(i) == best_rank and _near(i.node, best.node)]
-        if same:
-            nodes = [best.node] + [i.node for i in same]
-            return _in_document_order(outermost(nodes))
-        return [best.node]
-    # 2. text density
+    same = [i for i in infos.values() if splittable and i is not best and i.para >= 80
+            and rank_of(i) == best_rank and _near(i.node, best.node)]
+    if same:
+        nodes = [best.node] + [i.node for i in same]
+        return _in_document_order(outermost(nodes))
+    return [best.node]
+
+
+def _density_pick(infos: dict[int, NodeInfo]) -> list[LexborNode] | None:
+    """Step 2: text density (readability's candidate with the best link-discounted score)."""
     ranked = heapq.nlargest(6, infos.values(), key=lambda i: i.score)
     top: NodeInfo | None = None
     top_score = float("-inf")
@@ -298,16 +306,91 @@ def _known_container_slow(tree: LexborHTMLParser) -> list[LexborNode] | None:
     return None
 
 
-def find_container(tree: LexborHTMLParser, body_selector: str | None = None) -> list[LexborNode]:
-    """The element(s) holding the article text, in document order (empty when nothing fits)."""
+class Candidates:
+    """The chosen container and, computed only when asked (:meth:`rivals`), the other elements that could
+    hold the article: what :mod:`scraper.body` compares when the chosen one yields a poor text."""
+
+    def __init__(self, tree: LexborHTMLParser, primary: list[LexborNode],
+                 infos: dict[int, NodeInfo] | None = None, known: bool = False, trusted: bool = False) -> None:
+        self.tree = tree
+        self.primary = primary
+        self.trusted = trusted       # a source profile's body selector chose it: no rival replaces its text
+        self.infos = infos or {}
+        self._known = known          # the primary came from a known container selector
+
+    @property
+    def page_text(self) -> int:
+        """Characters of all the paragraphs that voted (the page's paragraph text)."""
+        return max((i.para for i in self.infos.values()), default=0)
+
+    def rivals(self) -> list[tuple[list[LexborNode], int, str]]:
+        """Other containers with their raw size (paragraph or text characters), largest first: the other
+        step's pick, the page's ``<article>`` / ``[itemprop=articleBody]`` elements, and the element that
+        holds most of the page's paragraphs; each with its size and kind (``"step"``, the selector, or
+        ``"holder"``)."""
+        seen = {n.mem_id for n in self.primary}
+        out: list[tuple[list[LexborNode], int, str]] = []
+
+        def add(nodes: list[LexborNode] | None, kind: str) -> None:
+            if not nodes or any(n.mem_id in seen for n in nodes):
+                return
+            seen.update(n.mem_id for n in nodes)
+            size = 0
+            for n in nodes:
+                info = self.infos.get(n.mem_id)
+                size += max(info.para if info is not None else 0, text_len(n))
+            if size >= (1 if kind in rules.RIVAL_CONTAINER_SELECTORS else rules.MIN_CONTAINER_TEXT // 4):
+                out.append((nodes, size, kind))      # (an <article> with any text is a body)
+
+        if self.infos:
+            add(_density_pick(self.infos) if self._known else _known_pick(self.infos), "step")
+        for sel in rules.RIVAL_CONTAINER_SELECTORS:
+            found = outermost(select(self.tree, sel))[:rules.RIVAL_MAX_PER_SELECTOR]
+            for node in sorted(found, key=text_len, reverse=True)[:2]:
+                add([node], sel)
+        holder = _paragraph_holder(self.infos)
+        if holder is not None:
+            add([holder.node], "holder")
+        out.sort(key=lambda x: -x[1])
+        return out
+
+
+def _paragraph_holder(infos: dict[int, NodeInfo]) -> NodeInfo | None:
+    """The deepest element below ``<body>`` holding :data:`rules.HOLDER_SHARE` of the paragraph text."""
+    if not infos:
+        return None
+    total = max(i.para for i in infos.values())
+    best: NodeInfo | None = None
+    for info in infos.values():
+        if info.tag in ("body", "html") or info.para < rules.HOLDER_SHARE * total or info.unlikely:
+            continue
+        if best is None or info.height > best.height:
+            best = info
+    if best is not None and _looks_boilerplate(best):
+        return None
+    return best
+
+
+def find_candidates(tree: LexborHTMLParser, body_selector: str | None = None) -> Candidates:
+    """:func:`find_container`'s choice with what it was chosen from (a profile's selector has no rivals)."""
     if body_selector:
         found = outermost([n for n in select(tree, body_selector) if text_len(n) > 0])
         if found:
-            return found
+            return Candidates(tree, found, trusted=True)
     body = tree.body
     if body is None:
-        return []
-    picked = _pick_container(score_paragraphs(body))
-    if picked:
-        return picked
-    return _known_container_slow(tree) or []
+        return Candidates(tree, [])
+    infos = score_paragraphs(body)
+    if infos:
+        known = _known_pick(infos)
+        if known:
+            return Candidates(tree, known, infos, known=True)
+        density = _density_pick(infos)
+        if density:
+            return Candidates(tree, density, infos)
+    return Candidates(tree, _known_container_slow(tree) or [], infos)
+
+
+def find_container(tree: LexborHTMLParser, body_selector: str | None = None) -> list[LexborNode]:
+    """The element(s) holding the article text, in document order (empty when nothing fits)."""
+    return find_candidates(tree, body_selector).primary

@@ -3,9 +3,14 @@
 Order: byte-order mark, then the HTTP ``Content-Type`` charset, then ``<meta charset>`` /
 ``<meta http-equiv="Content-Type">`` in the first 4 KB, then UTF-8. Bytes that are not valid UTF-8 are read
 as cp1252 (one by one, so a mostly-UTF-8 page with a few stray bytes keeps its UTF-8 text). Pages that claim
-latin-1 / cp1252 / ASCII but are in fact valid UTF-8 with multibyte characters are read as UTF-8.
-Only WHATWG encoding labels count in a declaration (another name is ignored and the next rule decides), and
-a declared UTF-16 on ASCII-compatible markup (no BOM, ``<`` then a non-NUL byte) is ignored too.
+latin-1 / cp1252 / ASCII but are in fact valid UTF-8 with multibyte characters are read as UTF-8, and so are
+pages without an HTTP charset whose ``<meta>`` names any other charset (GB2312, Shift_JIS, windows-1251...)
+over such bytes: a page re-saved as UTF-8 by its CMS keeps its old ``<meta>``, and a real GB2312 or
+Shift_JIS page of any length is never valid UTF-8. Only WHATWG encoding labels count in a declaration
+(another name, ``base64``, ``rot13``, ``zlib``, ``utf-32``, is ignored and the next rule decides), and so
+does a declaration that cannot describe the bytes: UTF-16 on ASCII-compatible markup (no BOM, ``<`` then a
+non-NUL byte), ISO-2022-JP (7-bit) on bytes with the high bit set. The UTF-8 check is one decode of the
+whole body, so the decision costs linear time.
 :func:`decode_html` never raises.
 """
 
@@ -80,6 +85,8 @@ _WHATWG: tuple[tuple[str, str], ...] = (
 #: label -> Python codec name.
 WHATWG_LABELS: dict[str, str] = {label: codec for codec, labels in _WHATWG for label in labels.split()}
 _UTF16 = ("utf-16-le", "utf-16-be")
+#: Codecs whose bytes are all 7-bit: a page with a high byte is not in them.
+_SEVEN_BIT = ("iso2022-jp",)
 #: What WHATWG strips around a label: ASCII whitespace.
 _ASCII_WS = "\t\n\f\r "
 _FALLBACK_ERRORS = "kabar-cp1252"
@@ -127,13 +134,23 @@ def meta_charset(data: bytes) -> str | None:
     return name
 
 
-def _is_utf8_with_multibyte(data: bytes) -> bool:
+def _utf8_with_multibyte(data: bytes) -> str | None:
+    """The text, when the bytes are valid UTF-8 with at least one multibyte sequence (one decode)."""
     if data.isascii():
-        return False
+        return None
     try:
-        data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        return False
+        return None
+
+
+def _describes(enc: str, data: bytes) -> bool:
+    """Can the declared codec describe these bytes at all? Not UTF-16 on ASCII-compatible markup, and not
+    a 7-bit codec (ISO-2022-JP) on bytes with the high bit set."""
+    if enc in _UTF16:
+        return not _ascii_compatible(data)
+    if enc in _SEVEN_BIT:
+        return data.isascii()
     return True
 
 
@@ -147,8 +164,8 @@ def _decode_utf8(data: bytes) -> str:
 def _decode_as(data: bytes, enc: str) -> str:
     if enc == "utf-8":
         return _decode_utf8(data)
-    if enc == "cp1252" and _is_utf8_with_multibyte(data):
-        return data.decode("utf-8")  # lying latin-1 / ASCII / cp1252 declaration
+    if enc == "cp1252" and (text := _utf8_with_multibyte(data)) is not None:
+        return text  # lying latin-1 / ASCII / cp1252 declaration
     try:
         return data.decode(enc, errors="replace")
     except (LookupError, ValueError, TypeError):
@@ -165,11 +182,15 @@ def decode_html(data: bytes, http_charset: str | None = None) -> str:
             enc, skip = found
             return data[skip:].decode(enc, errors="replace")
         enc_http = normalize_charset(http_charset)
-        if enc_http in _UTF16 and _ascii_compatible(data):
+        if enc_http and not _describes(enc_http, data):
             enc_http = None       # a lying UTF-16 header on ASCII markup: <meta>, then UTF-8, decide
         if enc_http:
             return _decode_as(data, enc_http)
         enc_meta = meta_charset(data)
+        if enc_meta and not _describes(enc_meta, data):
+            enc_meta = None
+        if enc_meta and enc_meta != "utf-8" and (text := _utf8_with_multibyte(data)) is not None:
+            return text           # a <meta> the bytes contradict (a page re-saved as UTF-8 by its CMS)
         if enc_meta:
             return _decode_as(data, enc_meta)
         return _decode_utf8(data)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -18,9 +18,13 @@ from scraper import rules
 from scraper.dates import parse_date, parse_date_text
 from scraper.dom import norm_space
 from scraper.head import Meta, Scope, ld_str
+from scraper.titles import Headings, find_title, read_headings, strip_site_name
 from scraper.urls import same_site
 
 log = logging.getLogger(__name__)
+
+__all__ = ["Headings", "find_authors", "find_canonical", "find_dates", "find_image", "find_lang",
+           "find_section", "find_tags", "find_title", "read_headings", "strip_site_name"]
 
 
 def find_dates(tree: LexborHTMLParser, meta: Meta, default_offset: str, region: Scope | None = None,
@@ -95,152 +99,6 @@ def _date_from_text(tree: LexborHTMLParser, default_offset: str, region: Scope, 
 
 
 _DATE_TEXT_SELECTOR = ", ".join(rules.DATE_TEXT_SELECTORS)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Title
-# ---------------------------------------------------------------------------------------------------
-_WORD_RE = re.compile(r"\w+")
-_NON_WORD_RE = re.compile(r"\W+")
-
-
-def _words(text: str) -> list[str]:
-    return _WORD_RE.findall(text.lower())
-
-
-def _site_keys(site_name: str | None, url: str | None) -> list[str]:
-    keys: list[str] = []
-    if site_name:
-        k = _NON_WORD_RE.sub("", site_name.lower())
-        if k:
-            keys.append(k)
-    if url:
-        host = (urlsplit(url).hostname or "").lower()
-        for label in host.split("."):
-            if len(label) >= 4 and label not in rules.SITE_NAME_SKIP_LABELS:
-                keys.append(label)
-    return keys
-
-
-def _is_site_part(part: str, keys: list[str]) -> bool:
-    squashed = _NON_WORD_RE.sub("", part.lower())
-    if not squashed:
-        return True
-    return any(k in squashed or (len(squashed) >= 4 and squashed in k) for k in keys)
-
-
-def strip_site_name(title: str, site_name: str | None, url: str | None) -> str:
-    """Drop `` - SiteName`` / ``SiteName | `` parts of a document title."""
-    return _strip_site_name(title, _site_keys(site_name, url))
-
-
-def _strip_site_name(title: str, keys: list[str]) -> str:
-    title = norm_space(title)
-    seps = list(rules.TITLE_SEP_RE.finditer(title))
-    if not seps:
-        return title
-    if not keys:
-        return title
-    bounds = [0] + [x for m in seps for x in (m.start(), m.end())] + [len(title)]
-    parts = [(bounds[i], bounds[i + 1]) for i in range(0, len(bounds), 2)]
-    lo, hi = 0, len(parts)
-    dropped = False
-    while hi - lo > 1 and _is_site_part(title[parts[hi - 1][0]:parts[hi - 1][1]], keys):
-        hi -= 1
-        dropped = True
-    while hi - lo > 1 and _is_site_part(title[parts[lo][0]:parts[lo][1]], keys):
-        lo += 1
-        dropped = True
-    # "Title - Section :: Site": a short section name left at the end after the site went
-    if dropped and hi - lo > 1:
-        last = title[parts[hi - 1][0]:parts[hi - 1][1]]
-        first = title[parts[lo][0]:parts[hi - 2][1]]
-        if len(last.split()) <= 2 and len(first.split()) >= 4:
-            hi -= 1
-    return title[parts[lo][0]:parts[hi - 1][1]].strip()
-
-
-def _similarity(wa: list[str], nb: int, sb: set[str]) -> float:
-    """Share of common words of a (its word list) and b (its word count and word set)."""
-    if not wa or not nb:
-        return 0.0
-    common = sum(1 for w in wa if w in sb)
-    return common / max(len(wa), nb)
-
-
-#: The page's ``<h1>`` elements (the first 12) with their whitespace-normalised text: read once per page,
-#: used for the title and for the date next to it.
-Headings = list[tuple[LexborNode, str]]
-
-
-def read_headings(tree: LexborHTMLParser) -> Headings:
-    # (a by-name lookup costs a third of the equivalent css("h1"))
-    return [(h, norm_space(h.text(separator=" "))) for h in tree.tags("h1")[:12]]
-
-
-_TITLE_FALLBACK_SELECTOR = ", ".join(rules.TITLE_FALLBACK_SELECTORS)
-
-
-def find_title(tree: LexborHTMLParser, meta: Meta, url: str | None, selector: str | None = None,
-               headings: Headings | None = None) -> str | None:
-    """The headline: a profile selector, else the ``<h1>`` that matches the page's meta title, else meta."""
-    if selector:
-        try:
-            node = tree.css_first(selector)
-        except Exception:  # an invalid selector in a profile must not break parsing
-            node = None
-        if node is not None:
-            text = norm_space(node.text(separator=" "))
-            if text:
-                return text
-    site_name = meta.first("og:site_name", "application-name", "apple-mobile-web-app-title")
-    candidates = [meta.first("og:title", "twitter:title"), ld_str(meta.ld.get("headline")),
-                  meta.first("title", "dc.title", "sailthru.title", "parsely-title"), meta.doc_title]
-    keys = _site_keys(site_name, url)
-    stripped: dict[str, str] = {}          # the candidates often repeat one another
-    meta_titles: list[str] = []
-    for c in candidates:
-        if c:
-            t = stripped.get(c)
-            if t is None:
-                t = stripped[c] = _strip_site_name(c, keys)
-            meta_titles.append(t)
-    # the part before the last " - " / " | " too: the site name may be one we do not recognise
-    heads = [m[:seps[-1].start()] for m in meta_titles if (seps := list(rules.TITLE_SEP_RE.finditer(m)))]
-    match_titles = meta_titles + [h for h in heads if len(h.split()) >= 3]
-    if headings is None:
-        headings = read_headings(tree)
-    h1s = [h for _, h in headings if 3 <= len(h) <= 400]
-    if meta_titles:
-        best, best_score = None, 0.0
-        match_words = []
-        for m in dict.fromkeys(match_titles):        # distinct titles, each split into words once
-            wb = _words(m)
-            match_words.append((len(wb), set(wb)))
-        for h in h1s:
-            wa = _words(h)
-            score = max(_similarity(wa, nb, sb) for nb, sb in match_words)
-            if score > best_score:
-                best, best_score = h, score
-        if best is not None and best_score >= 0.5:
-            return best
-        # one real-looking <h1> that the meta title does not echo (an SEO title in the head)
-        if len(h1s) == 1 and len(h1s[0].split()) >= 4 and not _is_site_part(h1s[0], keys):
-            return h1s[0]
-        # the headline may be an h2/h3 or a styled div on older templates
-        wanted = [m.lower() for m in match_titles if m]
-        for node in tree.css(_TITLE_FALLBACK_SELECTOR)[:60]:
-            text = norm_space(node.text(separator=" "))
-            low = text.lower()
-            if not text or len(text) > 300:
-                continue
-            if any(w and low.endswith(w) and len(low) - len(w) <= 30 for w in wanted):
-                return text
-        return meta_titles[0] or None
-    for h in h1s:
-        if len(h.split()) >= 2:
-            return h
-    return h1s[0] if h1s else None
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -28,9 +28,10 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper import rules
 from scraper.article import NO_BODY_WARNING, Article, Removed, Segment
+from scraper.body import Body, choose_body
 from scraper.clean import Rules, clean_blocks, make_rules, segment_blocks
 from scraper.config import ParseProfile
-from scraper.container import find_container
+from scraper.container import find_candidates
 from scraper.encoding import decode_html
 from scraper.head import Meta, declared_type, read_head
 from scraper.metadata import (
@@ -196,28 +197,30 @@ def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | No
     art.image = find_image(meta, base)
     art.declared_type = declared_type(meta)
 
-    roots = find_container(tree, profile.body if profile else None)
+    cands = find_candidates(tree, profile.body if profile else None)
+    forced = forced_removals(tree, profile.remove) if profile and profile.remove else {}
+
+    def extract(roots: list[LexborNode]) -> Body:
+        blocks, removed = extract_blocks(roots, forced, r)
+        kept, removed2 = clean_blocks(blocks, r, title=art.title)
+        segments, dateline, removed3 = segment_blocks(kept, r)
+        segments, removed = _gallery(segments, removed)
+        return Body(segments, dateline, removed + removed2 + removed3, roots)
+
+    body = choose_body(cands, extract, meta.ld.get("articleBody"), r, art.title)
+    roots = body.roots
     region = _region(roots) or tree
     page = tree if region is not tree else None
     art.authors = find_authors(region, meta, page)     # near the article first, then the whole page
     art.tags = find_tags(region, meta, page)
-    if not roots:
-        art.published_at, art.modified_at = find_dates(tree, meta, _offset(meta, url, art.title or ""),
-                                                       title=art.title, headings=headings, source=text)
-        art.warnings.append(NO_BODY_WARNING)
-        return art
-    forced = forced_removals(tree, profile.remove) if profile and profile.remove else {}
-    blocks, removed = extract_blocks(roots, forced, r)
-    kept, removed2 = clean_blocks(blocks, r, title=art.title)
-    segments, dateline, removed3 = segment_blocks(kept, r)
-    segments, removed = _gallery(segments, removed)
-    art.segments = segments
-    art.dateline = dateline
-    art.removed = removed + removed2 + removed3
-    art.next_pages = find_next_pages(tree, roots, base)
-    art.published_at, art.modified_at = find_dates(tree, meta, _offset(meta, url, art.text), region, art.title,
-                                                   headings, text)
-    if not segments:
+    art.segments = body.segments
+    art.dateline = body.dateline
+    art.removed = body.removed
+    if roots:
+        art.next_pages = find_next_pages(tree, roots, base)
+    art.published_at, art.modified_at = find_dates(tree, meta, _offset(meta, url, art.text if roots or art.segments else art.title or ""),
+                                                   region if roots else None, art.title, headings, text)
+    if not art.segments:
         art.warnings.append(NO_BODY_WARNING)
     return art
 

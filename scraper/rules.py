@@ -550,3 +550,69 @@ PAGE_HREF_TAIL = 10
 #: Path tails (``/article/semua``) that ask for the whole article on one page.
 SHOW_ALL_PATH_WORDS = ("all", "full", "semua", "lengkap")
 MAX_NEXT_PAGES = 20
+
+# ---------------------------------------------------------------------------------------------------
+# Body choice that fails safe (scraper/container.py Candidates, scraper/body.py)
+# ---------------------------------------------------------------------------------------------------
+#: Elements that may hold the article when the chosen container yields a poor text, tried as rivals.
+RIVAL_CONTAINER_SELECTORS = ("[itemprop=articleBody]", "article")
+#: At most this many matches of one rival selector are looked at (a listing has dozens of <article>s).
+RIVAL_MAX_PER_SELECTOR = 12
+#: The paragraph holder rival: the deepest element with this share of the page's paragraph text.
+HOLDER_SHARE = 0.8
+#: The chosen container's text is weak, and its rivals are extracted too, when it has fewer characters
+#: than this or holds less than 1/RIVAL_GAIN of the page's paragraph text.
+RIVAL_WEAK_TEXT = 1500
+#: A rival replaces the chosen text when it carries RIVAL_GAIN times its characters plus RIVAL_MIN_GAIN.
+RIVAL_GAIN = 2.0
+RIVAL_MIN_GAIN = 200
+#: A JSON-LD articleBody is read up to this many characters.
+LD_BODY_MAX = 200_000
+#: Consent, cookie, CCPA and paywall notices (several languages): an "article" whose paragraphs are mostly
+#: these (OVERLAY_SHARE of its characters) and shorter than OVERLAY_MAX_TEXT is an overlay, not the story.
+OVERLAY_RE = re.compile(
+    r"\bcookies?\b|\bconsent|\bprivacy (?:policy|notice|settings|choices)|personal (?:information|data)"
+    r"|do not sell|opt[ -]out|\baccept all\b|\bmanage (?:your )?(?:preferences|choices|settings|consent)"
+    r"|\bccpa\b|\bgdpr\b|\bsubscribe (?:now|to (?:continue|read))|already a subscriber|\bpaywall"
+    r"|to continue reading|sign in to (?:continue|read)|subscribers? only"
+    r"|datenschutz|einwilligung|zustimm|\babo(?:nnement|nnieren)?\b|jetzt (?:abonnieren|lesen)"
+    r"|consentement|accepter|abonnez|confidentialit|\baceptar|consentimiento|suscr[íi]b|privacidad"
+    r"|berlangganan|persetujuan|kebijakan privasi|クッキー|同意|個人情報|会員登録|隐私|登录后",
+    re.IGNORECASE)
+#: Substrings of which every match of OVERLAY_RE holds one (lower-cased, a space before the text).
+OVERLAY_STEMS = ("cookie", "consent", "privacy", "personal", "do not sell", "opt out", "opt-out", "accept all",
+                 "manage", "ccpa", "gdpr", "subscri", "paywall", "continue reading", "sign in", "datenschutz",
+                 "einwilligung", "zustimm", " abo", "jetzt ", "accepter", "confidentialit", "aceptar", "suscr",
+                 "privacidad", "langganan", "persetujuan", "privasi", "クッキー", "同意", "個人情報", "会員登録",
+                 "隐私", "登录后")
+OVERLAY_MAX_TEXT = 3000
+OVERLAY_SHARE = 0.5
+#: An element around the chosen container (which may add a sidebar's text) is a rival only of a text shorter
+#: than HOLDER_WEAK_TEXT, and needs ENCLOSING_GAIN times its characters (plus RIVAL_MIN_GAIN).
+HOLDER_WEAK_TEXT = 3000
+ENCLOSING_GAIN = 2.5
+#: Paragraphs ending so are teaser excerpts (related posts): they add nothing to a body's quality.
+TEASER_ENDINGS = ("…", "...", "[…]", "[...]", "(…)")
+
+# ---------------------------------------------------------------------------------------------------
+# Titles: the site's name off the title (scraper/titles.py)
+# ---------------------------------------------------------------------------------------------------
+#: Separators without spaces around them (``标题_人民网``, ``見出し｜中日新聞``, ``标题--人民网``, ``A|B``);
+#: a part between them goes only when it names the site, and never takes a "section" part with it.
+TITLE_SEP_TIGHT_RE = re.compile(r"\s*(?:[｜|]|--+|_(?![A-Za-z0-9])|(?<![A-Za-z0-9])_|——)\s*")
+#: ``Site: Title``: a short prefix before a colon, dropped when it is the site's name.
+TITLE_SITE_PREFIX_RE = re.compile(r"^([^:：]{2,40})[:：]\s*(.+)$")
+#: A strict site part (an <h1>'s, or a name the page's titles repeat) may hold this many letters besides
+#: the name (``www``, ``com``, ``.co.id``).
+SITE_PART_SLACK = 6
+#: The longest site name (squashed characters) learned from the page's titles repeating one another.
+SITE_NAME_MAX = 40
+#: Short host labels that are not a site's initials (compared with a title part's initials).
+HOST_NOT_ACRONYM = frozenset({"co", "ac", "or", "go", "ne", "gv", "my", "web", "sch", "gov", "edu", "org", "net",
+                              "en", "id", "de", "fr", "es", "jp", "cn", "uk", "us", "m", "amp", "www2", "www3"})
+#: A title part matched by a host label (not a declared site name) has at most this many words.
+HOST_PART_MAX_WORDS = 4
+#: A chosen container whose paragraphs sit right after pictures for this share of their characters is a
+#: gallery's caption strip: against a rival its text counts half (of at most CAPTION_STRIP_SCAN paragraphs).
+CAPTION_STRIP_SHARE = 0.6
+CAPTION_STRIP_SCAN = 40

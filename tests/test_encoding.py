@@ -170,3 +170,48 @@ def test_every_whatwg_label_has_a_working_codec() -> None:
         assert codecs.lookup(codec)._is_text_encoding, label   # type: ignore[attr-defined]
         if not codec.startswith("utf-16"):
             assert b"<p>x</p>".decode(codec) == "<p>x</p>", label    # ASCII-compatible
+
+
+# ---- declarations the bytes contradict (issue 13) -------------------------------------------------------
+CJK = ARTICLE.replace("café", "人民网北京十二月一日电").replace("Banjir Rendam", "北京 Banjir Rendam")
+
+
+@pytest.mark.parametrize("label", ["gb2312", "GBK", "gb18030", "shift_jis", "euc-jp", "euc-kr", "big5",
+                                   "windows-1251", "koi8-r", "iso-8859-2"])
+def test_meta_charset_over_utf8_bytes_reads_utf8(label: str) -> None:
+    data = CJK.replace("<head>", f"<head><meta charset='{label}'>").encode("utf-8")
+    out = decode_html(data)
+    assert "人民网北京十二月一日电" in out and "北京 Banjir Rendam" in out
+    equiv = CJK.replace("<head>", f'<head><meta http-equiv="Content-Type" content="text/html; charset={label}">')
+    assert "人民网北京十二月一日电" in decode_html(equiv.encode("utf-8"))
+
+
+def test_meta_charset_that_fits_the_bytes_is_kept() -> None:
+    for codec, label, text in (("gb18030", "gb2312", "人民网北京十二月一日电"), ("cp932", "shift_jis", "東京新聞"),
+                               ("cp1251", "windows-1251", "Привет мир")):
+        data = ARTICLE.replace("— café", text).replace("<head>", f"<head><meta charset='{label}'>").encode(codec)
+        assert text in decode_html(data)
+
+
+def test_http_charset_still_beats_the_bytes() -> None:
+    # SPEC order: a server that says GB2312 is believed (only a lying <meta> is corrected)
+    data = ARTICLE.replace("café", "人民网").encode("gb18030")
+    assert "人民网" in decode_html(data, http_charset="gb2312")
+    assert "人民网" in decode_html(data.replace(b"<head>", b"<head><meta charset='utf-8'>"), http_charset="gbk")
+
+
+def test_seven_bit_charset_on_high_bytes_falls_through() -> None:
+    data = CJK.replace("<head>", "<head><meta charset='iso-2022-jp'>").encode("utf-8")
+    assert "人民网北京十二月一日电" in decode_html(data)
+    assert "人民网北京十二月一日电" in decode_html(CJK.encode("utf-8"), http_charset="iso-2022-jp")
+    real = ARTICLE.replace("— café", "東京新聞").replace("<head>", "<head><meta charset='iso-2022-jp'>")
+    assert "東京新聞" in decode_html(real.encode("iso2022_jp"))
+
+
+@pytest.mark.parametrize("label", ["utf-16", "utf-16le", "utf-32", "utf-32be", "base64", "rot13", "zlib",
+                                   "x-no-such-charset"])
+def test_unusable_header_falls_through_to_the_meta(label: str) -> None:
+    data = ARTICLE.replace("café", "Привет").replace("<head>", "<head><meta charset='windows-1251'>").encode("cp1251")
+    assert "Привет" in decode_html(data, http_charset=label)
+    art = parse_html(data, "https://x.example/2025/01/banjir/", charset=label)
+    assert "Привет" in art.text and art.title == "Banjir Rendam Jakarta Timur"
