@@ -36,7 +36,16 @@ def daemon_cmd(app: AppContext, sources: tuple[str, ...], heartbeat_s: float) ->
     if app.verbosity == 0:
         # a daemon's default output is one line per run; -q keeps only errors, -v adds the rest
         logging.getLogger("scraper.daemon").setLevel(logging.INFO)
-    daemon = Daemon(app.config, app.db_path, names=sources, reload_config=reload, heartbeat_s=heartbeat_s)
+    from scraper.cluster import cluster_dsn
+
+    dsn = cluster_dsn(app.config)
+    if dsn is not None:     # [cluster]: runs become jobs for `kabar worker`s; this daemon is the writer
+        from scraper.cluster.commands import make_daemon
+
+        daemon, cluster = make_daemon(app.config, app.db_path, dsn, names=sources, reload_config=reload,
+                                      heartbeat_s=heartbeat_s)
+    else:
+        daemon = Daemon(app.config, app.db_path, names=sources, reload_config=reload, heartbeat_s=heartbeat_s)
     code = daemon.run()
     if daemon.signalled:
         exit_after_signal(code)     # a second signal while Python shuts down must still mean 130
