@@ -50,6 +50,7 @@ from scraper.parse_worker import ParseService, ParseSetup, WorkerSetup
 from scraper.plan import Job, plan
 from scraper.politeness import HostGate
 from scraper.record import Scope
+from scraper.robots import RobotsCache
 from storage.outcome import Counted, gone_pages, record
 from storage.records import RUN_COUNTS, PageOutcome, PageUpdate
 from storage.store import Store
@@ -114,7 +115,7 @@ class _Run:
     def __init__(self, source: SourceConfig, config: Config, store: Store, *, max_pages: int | None,
                  stop: threading.Event, transport: httpx.BaseTransport | None,
                  progress: Progress | None, options: CrawlOptions, recorder: Recorder | None = None,
-                 host_gate: HostGate | None = None) -> None:
+                 host_gate: HostGate | None = None, robots: RobotsCache | None = None) -> None:
         self.source = source
         self.recorder = recorder
         self.config = config
@@ -124,7 +125,7 @@ class _Run:
         self.stop = stop
         self.progress = progress
         self.pattern = re.compile(source.article_pattern) if source.article_pattern else None
-        self.fetcher = Fetcher(config.http, transport=transport, stop=stop, host_gate=host_gate)
+        self.fetcher = Fetcher(config.http, transport=transport, stop=stop, host_gate=host_gate, robots=robots)
         self.workers = max(1, config.http.concurrency)
         self.summary = RunSummary(source=source.name, max_errors=options.max_errors_kept)
         scope = Scope(source.name, tuple(source.allowed_domains), self.pattern)
@@ -342,7 +343,8 @@ def _cap(text: str) -> str:
 def crawl_source(source: SourceConfig, config: Config, store: Store, *, max_pages: int | None = None,
                  stop: threading.Event | None = None, transport: httpx.BaseTransport | None = None,
                  progress: Progress | None = None, options: CrawlOptions = DEFAULT_OPTIONS,
-                 recorder: Recorder | None = None, host_gate: HostGate | None = None) -> RunSummary:
+                 recorder: Recorder | None = None, host_gate: HostGate | None = None,
+                 robots: RobotsCache | None = None) -> RunSummary:
     """Crawl one source once into ``store`` and return what happened (one ``runs`` row per call).
 
     ``max_pages`` overrides ``source.max_pages`` (article fetches; listings, feeds, sitemaps and further
@@ -351,10 +353,11 @@ def crawl_source(source: SourceConfig, config: Config, store: Store, *, max_page
     (tests use ``httpx.MockTransport``). ``progress`` receives ``("total", n)`` once the plan is known and
     ``(outcome, 1)`` for each article URL finished. ``options`` holds the run's limits. A cluster worker
     passes a ``recorder`` (its article outcomes go to the writer) and a ``host_gate`` (politeness across
-    every worker: :class:`scraper.politeness.HostGate`). Raises
+    every worker: :class:`scraper.politeness.HostGate`) and its ``robots`` cache (the cluster's answers).
+    Raises
     :class:`StorageError` when the database cannot be written (the run is recorded ``failed`` when possible).
     """
     run = _Run(source, config, store, max_pages=max_pages, stop=stop or threading.Event(),
                transport=transport, progress=progress, options=options, recorder=recorder,
-               host_gate=host_gate)
+               host_gate=host_gate, robots=robots)
     return run.run()

@@ -2,7 +2,7 @@
 
 Workers never open the SQLite archive: what a run needs of it (is an article URL known, and since when;
 a URL's validators and content hash; which URLs are gone) is mirrored in ``kabar_known`` and
-``kabar_pages``. The writer mirrors what it applied (:func:`mirror_urls`) and, when it starts, the whole
+``kabar_pages``; the workers share their robots.txt answers in ``kabar_robots``. The writer mirrors what it applied (:func:`mirror_urls`) and, when it starts, the whole
 archive (:func:`mirror_all`), so a worker on any machine plans exactly as a one-machine crawl would.
 """
 
@@ -41,6 +41,19 @@ def gone_pages(conn: psycopg.Connection[Any], source: str, answers: int) -> dict
     """URL -> time of the last answer, of the pages of ``source`` with ``answers`` 404/410 in a row."""
     return {str(u): t for u, t in conn.execute(
         "SELECT url, gone_last_at FROM kabar_pages WHERE source = %s AND gone_answers >= %s", (source, answers))}
+
+
+def robots_answer(conn: psycopg.Connection[Any], url: str, max_age_s: float) -> tuple[int, bytes, str | None] | None:
+    """A worker's answer to ``url`` (a robots.txt) younger than ``max_age_s``: (status, body, location)."""
+    row = conn.execute("SELECT status, body, location FROM kabar_robots WHERE url = %s AND "
+                       "fetched_at > clock_timestamp() - make_interval(secs => %s)", (url, max_age_s)).fetchone()
+    return (int(row[0]), bytes(row[1]), row[2]) if row else None
+
+
+def save_robots_answer(conn: psycopg.Connection[Any], url: str, status: int, body: bytes, location: str | None) -> None:
+    conn.execute("INSERT INTO kabar_robots (url, status, body, location) VALUES (%s, %s, %s, %s) "
+                 "ON CONFLICT (url) DO UPDATE SET status = excluded.status, body = excluded.body, "
+                 "location = excluded.location, fetched_at = clock_timestamp()", (url, status, body, location))
 
 
 # -- the writer's side -----------------------------------------------------------------------------------

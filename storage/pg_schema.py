@@ -9,6 +9,7 @@
     kabar_results      the workers' results waiting for the writer, in ``id`` order per attempt
     kabar_known        article URLs (and their forms) the archive knows: ``(article_id, first_seen_at)``
     kabar_pages        the fetch state of each URL (validators, hash, consecutive 404/410 answers)
+    kabar_robots       robots.txt answers (2xx, 3xx, 4xx) shared by the workers for a day
     kabar_hosts        per host:port: last request start across all workers and the largest delay asked
     kabar_host_leases  requests in flight per host (expire on their own when a worker dies)
     kabar_workers      each worker process: heartbeat and the source it crawls
@@ -74,6 +75,13 @@ CREATE TABLE IF NOT EXISTS kabar_pages (
     gone_last_at text
 );
 CREATE INDEX IF NOT EXISTS kabar_pages_source ON kabar_pages (source);
+CREATE TABLE IF NOT EXISTS kabar_robots (
+    url text PRIMARY KEY,
+    status integer NOT NULL,
+    body bytea NOT NULL,
+    location text,
+    fetched_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
 CREATE TABLE IF NOT EXISTS kabar_hosts (
     host text PRIMARY KEY,
     last_start timestamptz,

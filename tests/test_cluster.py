@@ -92,7 +92,7 @@ def _init(dsn: str) -> None:
 
 def _remote_crawl(dsn: str, config: Config, name: str) -> Any:
     """One run of ``name`` as a worker runs it: RemoteRun as store and recorder, results into PostgreSQL."""
-    from scraper.cluster.remote import HostGate, RemoteRun
+    from scraper.cluster.remote import HostGate, RemoteRun, SharedRobots
     from scraper.pipeline import crawl_source
     from storage import pg_queue
     from storage.pg_conn import PgLink
@@ -108,7 +108,7 @@ def _remote_crawl(dsn: str, config: Config, name: str) -> Any:
     gate = HostGate(dsn, concurrency=config.http.per_host_concurrency, lease_s=30, stop=stop)
     try:
         summary = crawl_source(config.source(name), config, cast(Store, run), stop=stop, recorder=run,
-                               host_gate=gate)
+                               host_gate=gate, robots=SharedRobots(config.http.user_agent, link))
     finally:
         gate.close()
         link.close()
@@ -123,7 +123,8 @@ def test_remote_run_and_writer_store_what_a_local_crawl_stores(tmp_path: Path, p
     from storage.store import Store
 
     _init(pg_dsn)
-    with serve_demo(DemoSite.load()) as base:
+    site = DemoSite.load()
+    with serve_demo(site) as base:
         config = demo_config(base, str(tmp_path / "cluster.db"))
         key, worker_summary = _remote_crawl(pg_dsn, config, BANTENPOS)
         assert not (tmp_path / "cluster.db").exists()      # the worker side never opens it
@@ -143,6 +144,8 @@ def test_remote_run_and_writer_store_what_a_local_crawl_stores(tmp_path: Path, p
         key2, _ = _remote_crawl(pg_dsn, config, BANTENPOS)
         with Store.open(str(tmp_path / "cluster.db")) as store:
             Writer(store, pg_dsn, gone_after=config.http.gone_after).drain()
+        robots = [r for r in site.request_log() if r.path == "/robots.txt"]
+        assert len(robots) == 2    # the local crawl's and the first remote run's: the second one shared it
         again = pg_queue.run_row(conn, key2)
         assert again is not None and again["summary"]["counts"]["new"] == 0
         assert again["summary"]["counts"]["unchanged"] == counts["new"]

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scraper.politeness import FetchStopped
+from scraper.robots import RobotsCache, RobotsFetch, RobotsResponse, RobotsRules
 from storage import pg_frontier, pg_hosts, pg_queue
 from storage.outcome import Counted
 from storage.pg_conn import ClusterError, PgLink
@@ -30,6 +31,7 @@ from storage.records import RUN_COUNTS, ArticleRecord, PageOutcome, PageState, P
 log = logging.getLogger(__name__)
 
 OUTCOME_COLUMNS = RUN_COUNTS[2:]
+ROBOTS_SHARED_S = 3600.0     # how long one worker's robots.txt answer serves every worker
 
 
 class RemoteRun:
@@ -97,6 +99,29 @@ class RemoteRun:
 
     def batch(self, **_: Any) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
+
+
+class SharedRobots(RobotsCache):
+    """A run's robots.txt cache whose answers come from, and go to, ``kabar_robots``: one worker's
+    request serves the whole cluster for :data:`ROBOTS_SHARED_S`. Failures (no answer, 5xx, 429) are not
+    shared: each run asks again, as on one machine."""
+
+    def __init__(self, user_agent: str, link: PgLink) -> None:
+        super().__init__(user_agent)
+        self.link = link
+
+    def rules(self, url: str, fetch: RobotsFetch, allowed_domains: tuple[str, ...] = ()) -> RobotsRules:
+        def shared(robots_url: str) -> RobotsResponse:
+            got = self.link.run(lambda c: pg_frontier.robots_answer(c, robots_url, ROBOTS_SHARED_S))
+            if got is not None:
+                return RobotsResponse(*got)
+            resp = fetch(robots_url)
+            if resp.status < 500 and resp.status != 429:
+                self.link.run(lambda c: pg_frontier.save_robots_answer(c, robots_url, resp.status, resp.body,
+                                                                       resp.location))
+            return resp
+
+        return super().rules(url, shared, allowed_domains)
 
 
 def host_key(url: str) -> str:

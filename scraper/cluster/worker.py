@@ -24,7 +24,7 @@ from typing import Any, cast
 import procrastinate
 
 from scraper.cluster.app import RunAbandoned, check_ready, make_app, retry_stalled
-from scraper.cluster.remote import HostGate, RemoteRun
+from scraper.cluster.remote import HostGate, RemoteRun, SharedRobots
 from scraper.config import Config
 from scraper.errors import ConfigError
 from storage import pg_queue
@@ -91,7 +91,7 @@ def run_job(context: procrastinate.JobContext, source_name: str, run_key: str, *
             return "failed"
         log.info("%s: run %s attempt %d started", source_name, run_key, attempt, extra={"source": source_name})
         summary = crawl_source(source, config, cast(Store, run), max_pages=max_pages, stop=stop, recorder=run,
-                               host_gate=gate)
+                               host_gate=gate, robots=SharedRobots(config.http.user_agent, link))
     finally:
         done.set()
         gate.close()
