@@ -132,7 +132,8 @@ def crawl_cmd(app: AppContext, sources: tuple[str, ...], max_pages: int | None, 
     ``kabar: error:`` line on stderr); ``--format json`` prints one JSON object per source. Exit 0 when
     every page was fetched or deliberately skipped, 1 when some failed, 130 when interrupted (what
     finished is kept). One writer per database: while `kabar daemon` runs on it the crawl refuses
-    (exit 1); behind another crawl it waits for that one to end.
+    (exit 1); behind another crawl it waits for that one to end. With [cluster] the sources are crawled by
+    `kabar worker`s: the daemon writes the results when it runs (the crawl waits), else this crawl does.
     """
     config = app.config
     if not config.sources:

@@ -26,7 +26,8 @@ def daemon_cmd(app: AppContext, sources: tuple[str, ...], heartbeat_s: float) ->
     a restart runs each overdue source once and waits for the others. SIGHUP reloads config.toml. The first
     SIGTERM/SIGINT lets in-flight writes finish within [daemon].stop_timeout and exits 0; a second one
     exits at once with 130. One daemon per database: a second one (or a `kabar crawl`) on the same
-    database exits 1 naming this one.
+    database exits 1 naming this one. With [cluster] (or KABAR_CLUSTER_DSN) the runs become jobs for `kabar
+    worker`s and this daemon writes their results: the only SQLite writer.
     """
     path = app.config.path
 

@@ -2,7 +2,7 @@
 
 Workers never open the SQLite archive: what a run needs of it (is an article URL known, and since when;
 a URL's validators and content hash; which URLs are gone) is mirrored in ``kabar_known`` and
-``kabar_pages``; the workers share their robots.txt answers in ``kabar_robots``. The writer mirrors what it applied (:func:`mirror_urls`) and, when it starts, the whole
+``kabar_pages``; the workers share their robots.txt answers in ``kabar_robots``. The writer mirrors what it applied (:func:`read_urls`, then :func:`push`) and, when it starts, the whole
 archive (:func:`mirror_all`), so a worker on any machine plans exactly as a one-machine crawl would.
 """
 
@@ -125,13 +125,22 @@ def _upsert(pg: psycopg.Connection[Any], pages: Iterable[tuple[Any, ...]], known
     return n
 
 
-def mirror_urls(db: sqlite3.Connection, pg: psycopg.Connection[Any], urls: Iterable[str]) -> int:
-    """Copy the fetch state of ``urls`` and the URLs of their articles from SQLite to PostgreSQL."""
+Rows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
+
+
+def read_urls(db: sqlite3.Connection, urls: Iterable[str]) -> Rows:
+    """The fetch state of ``urls`` and the URLs of their articles, read from SQLite (for :func:`push`)."""
     wanted = sorted(set(urls))
     if not wanted:
+        return [], []
+    return list(_sqlite_pages(db, wanted)), list(_sqlite_known(db, wanted))
+
+
+def push(pg: psycopg.Connection[Any], rows: Rows) -> int:
+    """Write what :func:`read_urls` read to PostgreSQL, in one transaction; rows written."""
+    pages, known = rows
+    if not pages and not known:
         return 0
-    pages = list(_sqlite_pages(db, wanted))
-    known = list(_sqlite_known(db, wanted))
     with pg.transaction():
         return _upsert(pg, pages, known)
 

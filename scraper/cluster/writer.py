@@ -6,7 +6,7 @@ them exactly as a one-machine crawl writes: ``start`` opens a ``runs`` row, ``do
 feed's fetch state, ``page`` goes through :func:`storage.outcome.record` (the store's dedupe, story
 features compared with the archive, the canonical rules) and is counted here, ``finish`` closes the run
 with these counts plus the worker's count of documents. Then the URLs touched are mirrored to PostgreSQL
-(:func:`storage.pg_frontier.mirror_urls`) and, in one PostgreSQL transaction, the messages removed and the
+(:func:`storage.pg_frontier.push`) and, in one PostgreSQL transaction, the messages removed and the
 attempts' state saved. An attempt whose worker was lost (a newer attempt starts, or the job ended without
 a final ``finish``: a ``lost`` message) is closed ``interrupted``. A crash between the SQLite commit and
 the PostgreSQL one applies those messages again: articles are keyed by URL, so they are not stored twice.
@@ -79,9 +79,10 @@ class Writer:
 
     def _commit(self, applied: list[int], touched: set[str], changed: set[tuple[str, int]],
                 written: dict[str, dict[str, Any]]) -> None:
-        if touched:
+        if touched:    # read under the store's lock, written to PostgreSQL without holding it
             with self.store.transaction() as db:
-                self.link.run(lambda pg: pg_frontier.mirror_urls(db, pg, touched))
+                rows = pg_frontier.read_urls(db, touched)
+            self.link.run(lambda pg: pg_frontier.push(pg, rows))
         states = {(k, a): self._states[k][a] for k, a in changed}
         if applied or states or written:
             self.link.run(lambda c: pg_queue.done(c, applied, states, written))
