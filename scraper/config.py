@@ -93,7 +93,7 @@ class ClusterConfig:
     :mod:`scraper.cluster`). No dsn: one machine, as without the section."""
 
     dsn: str | None = None
-    stall_timeout: float = 15.0    # seconds without a worker heartbeat before its job is retried elsewhere
+    stall_timeout: float = 10.0    # seconds without a worker heartbeat before its job is retried elsewhere
     max_running: int = 64          # runs in flight across the cluster (the daemon's scheduling threads)
 
     def resolved_dsn(self) -> str | None:

@@ -75,7 +75,7 @@ def make_daemon(config: Config, db_path: str, dsn: str, **kwargs: Any) -> tuple[
                                                                      max_running=config.cluster.max_running))
 
     def open_store(path: str) -> WriterStore:
-        return cast(WriterStore, WriterStore.open(path)).attach(dsn, config)
+        return cast(WriterStore, WriterStore.open(path)).attach(dsn, config, drain_on_close=True)
 
     return Daemon(config, db_path, crawl=daemon_crawl(cluster), open_store=open_store, **kwargs), cluster
 

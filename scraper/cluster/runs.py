@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 POLL_S = 0.2
 ENDED_JOB = {None, "failed", "cancelled", "aborted", "succeeded"}
+DRAIN_QUIET_S = 1.5    # a stopping writer applies results until none came for this long ...
+DRAIN_MAX_S = 5.0      # ... or this long in all
 LOST_AFTER_S = 3.0   # a job over this long with no result waiting and the run not written: lost
 STOPPED_WAITING = ("the waiting process stopped before the cluster finished the run: its results wait in "
                    "PostgreSQL for the writer")
@@ -123,8 +125,11 @@ class WriterStore(Store):
     _thread: threading.Thread | None = None
     _watch: StallWatch | None = None
     _writer_stop: threading.Event | None = None
+    _drain_on_close = False
 
-    def attach(self, dsn: str, config: Config) -> WriterStore:
+    def attach(self, dsn: str, config: Config, *, drain_on_close: bool = False) -> WriterStore:
+        """Start the writer; ``drain_on_close``: :meth:`close` applies what stopping workers still post."""
+        self._drain_on_close = drain_on_close
         self._writer_stop = threading.Event()
         self._writer = Writer(self, dsn, gone_after=config.http.gone_after, stop=self._writer_stop)
         mirrored = self._writer.mirror_all()
@@ -141,11 +146,28 @@ class WriterStore(Store):
             self._writer_stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+            if self._writer is not None and self._drain_on_close and not self._thread.is_alive():
+                self._drain(self._writer)
         if self._watch is not None:
             self._watch.close()
         if self._writer is not None:
             self._writer.close()
         super().close()
+
+
+    @staticmethod
+    def _drain(writer: Writer) -> None:
+        """Apply what the workers post while they stop too (their runs' last pages and ends), until
+        :data:`DRAIN_QUIET_S` pass without a result or :data:`DRAIN_MAX_S` in all; the rest waits."""
+        started = quiet_since = time.monotonic()
+        try:
+            while time.monotonic() - started < DRAIN_MAX_S and time.monotonic() - quiet_since < DRAIN_QUIET_S:
+                if writer.cycle():
+                    quiet_since = time.monotonic()
+                else:
+                    time.sleep(POLL_S)
+        except Exception:
+            log.warning("results left in PostgreSQL for the next writer", exc_info=True)
 
 
 def daemon_crawl(cluster: Cluster) -> Callable[..., RunSummary]:
