@@ -200,3 +200,36 @@ def test_crawl_through_the_cluster_with_and_without_a_daemon(tmp_path: Path, pg_
     with sqlite3.connect(tmp_path / "kabar.db") as c:
         by_source = dict(c.execute("SELECT source, count(*) FROM articles GROUP BY source").fetchall())
     assert by_source[FAM68] == int(fam["new"]) and by_source[BANTENPOS] == int(row["new"])
+
+
+def test_sigterm_abandons_the_run_in_hand_and_another_worker_takes_it(tmp_path: Path, pg_dsn: str,
+                                                                       procs: Procs) -> None:
+    site = DemoSite.load()
+    with serve_demo(site) as base:
+        writer_cfg, worker_cfg = write_configs(tmp_path, base, pg_dsn, schedule="every 1h")
+        assert run_kabar("--config", str(writer_cfg), "cluster", "init").returncode == 0
+        first = procs.start("first", "--config", str(worker_cfg), "worker")
+        crawl = subprocess.Popen(kabar_cmd("--config", str(writer_cfg), "crawl", FAM68), env=kabar_env(),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_until(lambda: bool(pg(pg_dsn, "SELECT 1 FROM kabar_attempts WHERE counts::text <> '{}'")), 60,
+                       "the first worker's results applied by the crawl")
+            procs.start("second", "--config", str(worker_cfg), "worker", "--concurrency", "2")
+            first.send_signal(signal.SIGTERM)
+            assert first.wait(timeout=60) == 0, procs.log("first")[-2000:]
+            out, err = crawl.communicate(timeout=180)
+        finally:
+            if crawl.poll() is None:
+                crawl.kill()
+        codes = procs.stop_all()
+    assert crawl.returncode == 0, err[-2000:]
+    assert summary_rows(out)[FAM68]["status"] == "ok", out
+    assert codes == [0, 0]
+    (attempts,) = pg(pg_dsn, "SELECT attempts FROM kabar_runs WHERE source = %s", FAM68)[0]
+    assert attempts == 2
+    with sqlite3.connect(tmp_path / "kabar.db") as c:
+        runs = c.execute("SELECT status, error FROM runs WHERE source = ? ORDER BY id", (FAM68,)).fetchall()
+        urls = [r[0] for r in c.execute("SELECT url FROM articles")]
+    assert [r[0] for r in runs] == ["interrupted", "ok"], runs
+    assert "went back to the queue" in (runs[0][1] or "")
+    assert len(urls) == len(set(urls)) == len(site.article_urls(FAM68))
