@@ -233,3 +233,31 @@ def test_sigterm_abandons_the_run_in_hand_and_another_worker_takes_it(tmp_path: 
     assert [r[0] for r in runs] == ["interrupted", "ok"], runs
     assert "went back to the queue" in (runs[0][1] or "")
     assert len(urls) == len(set(urls)) == len(site.article_urls(FAM68))
+
+
+def test_results_wait_in_postgresql_while_the_writer_is_down(tmp_path: Path, pg_dsn: str, procs: Procs) -> None:
+    site = DemoSite.load()
+    with serve_demo(site) as base:
+        writer_cfg, worker_cfg = write_configs(tmp_path, base, pg_dsn, schedule="every 1h")
+        assert run_kabar("--config", str(writer_cfg), "cluster", "init").returncode == 0
+        procs.start("worker", "--config", str(worker_cfg), "worker")
+        daemon = procs.start("daemon", "--config", str(writer_cfg), "daemon", FAM68)
+        wait_until(lambda: article_count(tmp_path / "kabar.db") > 0, 60, "the first articles written")
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=60) == 0
+        written_then = article_count(tmp_path / "kabar.db")
+        # the worker goes on; its results wait for the writer
+        wait_until(lambda: pg(pg_dsn, "SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing'")[0][0] == 0,
+                   120, "the worker's run to end")
+        waiting = pg(pg_dsn, "SELECT count(*) FROM kabar_results")[0][0]
+        assert waiting > 0 and article_count(tmp_path / "kabar.db") == written_then
+        procs.start("daemon2", "--config", str(writer_cfg), "daemon", FAM68)
+        wait_until(lambda: pg(pg_dsn, "SELECT count(*) FROM kabar_runs WHERE state = 'written'")[0][0] >= 1, 60,
+                   "the run written by the restarted daemon")
+        codes = procs.stop_all()
+    assert codes == [0, 0, 0], procs.log("daemon2")[-2000:]
+    with sqlite3.connect(tmp_path / "kabar.db") as c:
+        urls = [r[0] for r in c.execute("SELECT url FROM articles")]
+        runs = c.execute("SELECT status, new FROM runs ORDER BY id").fetchall()
+    assert len(urls) == len(set(urls)) == len(site.article_urls(FAM68)), runs
+    assert runs[0] == ("ok", len(urls)), runs
