@@ -184,3 +184,17 @@ def test_host_gate_spaces_requests_across_gates(pg_dsn: str) -> None:
     starts.sort()
     gaps = [b[0] - a[1] for a, b in zip(starts, starts[1:], strict=False)]
     assert len(starts) == 8 and min(gaps) >= 0.2 - 0.01, gaps
+
+
+def test_a_link_reconnects_when_postgresql_drops_it(pg_dsn: str) -> None:
+    """A PostgreSQL restart ends every connection; workers and the writer reconnect and go on."""
+    from storage.pg_conn import PgLink, connect
+
+    link = PgLink(pg_dsn)
+    pid = link.run(lambda c: c.execute("SELECT pg_backend_pid()").fetchone()[0])
+    admin = connect(pg_dsn)
+    admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    admin.close()
+    again = link.run(lambda c: c.execute("SELECT pg_backend_pid()").fetchone()[0])
+    assert again != pid
+    link.close()
