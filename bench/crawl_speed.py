@@ -188,8 +188,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_nginx(nginx: str, work: Path, site: Path, port: int) -> subprocess.Popen[bytes]:
+def start_nginx(nginx: str, work: Path, site: Path, port: int,
+                access_log: Path | None = None) -> subprocess.Popen[bytes]:
+    """nginx serving ``site``; ``access_log``: each request's end time and duration (seconds) one a line."""
     conf = work / "nginx.conf"
+    log = f"log_format t '$msec $request_time $request $connection';\n  access_log {access_log} t;" if access_log else "access_log off;"
     user = "user root;" if os.geteuid() == 0 else ""
     temp = "\n".join(f"  {k}_temp_path {work / k};" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     conf.write_text(f"""{user}
@@ -201,7 +204,7 @@ events {{ worker_connections 1024; }}
 http {{
   types {{ text/html html; application/xml xml; text/plain txt; }}
   default_type application/octet-stream;
-  access_log off;
+  {log}
   sendfile on;
   tcp_nopush on;
   etag on;

@@ -22,6 +22,7 @@ from scraper.logs import setup_logging
 # Each command lives in its own module, imported only when that command runs: `kabar search` must not pay
 # for the crawler's imports (numpy, APScheduler, the parser) on every call.
 COMMANDS: dict[str, str] = {
+    "cluster": "scraper.cli_cluster:cluster_cmd",
     "crawl": "scraper.cli_crawl:crawl_cmd",
     "daemon": "scraper.cli_daemon:daemon_cmd",
     "demo": "scraper.cli_crawl:demo_cmd",
@@ -33,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "serve": "scraper.cli_serve:serve_cmd",
     "stats": "scraper.cli_query:stats_cmd",
     "story": "scraper.cli_story:story_cmd",
+    "worker": "scraper.cli_cluster:worker_cmd",
 }
 
 

@@ -132,7 +132,8 @@ def crawl_cmd(app: AppContext, sources: tuple[str, ...], max_pages: int | None, 
     ``kabar: error:`` line on stderr); ``--format json`` prints one JSON object per source. Exit 0 when
     every page was fetched or deliberately skipped, 1 when some failed, 130 when interrupted (what
     finished is kept). One writer per database: while `kabar daemon` runs on it the crawl refuses
-    (exit 1); behind another crawl it waits for that one to end.
+    (exit 1); behind another crawl it waits for that one to end. With [cluster] the sources are crawled by
+    `kabar worker`s: the daemon writes the results when it runs (the crawl waits), else this crawl does.
     """
     config = app.config
     if not config.sources:
@@ -141,6 +142,16 @@ def crawl_cmd(app: AppContext, sources: tuple[str, ...], max_pages: int | None, 
                          "(see README.md), or try `kabar demo`")
     selected = config.select_sources(list(dict.fromkeys(sources)))
     stop = threading.Event()
+    from scraper.cluster import cluster_dsn
+
+    if (dsn := cluster_dsn(config)) is not None:   # [cluster]: the workers crawl, the lock holder writes
+        from scraper.cluster.commands import crawl as cluster_crawl
+
+        outcome = cluster_crawl(config, app.db_path, dsn, selected, stop=stop, announce=_say, max_pages=max_pages)
+        print_summaries(app, outcome.summaries, fmt)
+        if stop.is_set():
+            exit_after_signal(outcome.exit_code)
+        return outcome.exit_code
     with crawl_session(app.db_path, "kabar crawl", stop=stop, announce=_say) as session:
         if session is None:
             return _interrupted_waiting()

@@ -26,7 +26,8 @@ def daemon_cmd(app: AppContext, sources: tuple[str, ...], heartbeat_s: float) ->
     a restart runs each overdue source once and waits for the others. SIGHUP reloads config.toml. The first
     SIGTERM/SIGINT lets in-flight writes finish within [daemon].stop_timeout and exits 0; a second one
     exits at once with 130. One daemon per database: a second one (or a `kabar crawl`) on the same
-    database exits 1 naming this one.
+    database exits 1 naming this one. With [cluster] (or KABAR_CLUSTER_DSN) the runs become jobs for `kabar
+    worker`s and this daemon writes their results: the only SQLite writer.
     """
     path = app.config.path
 
@@ -36,7 +37,16 @@ def daemon_cmd(app: AppContext, sources: tuple[str, ...], heartbeat_s: float) ->
     if app.verbosity == 0:
         # a daemon's default output is one line per run; -q keeps only errors, -v adds the rest
         logging.getLogger("scraper.daemon").setLevel(logging.INFO)
-    daemon = Daemon(app.config, app.db_path, names=sources, reload_config=reload, heartbeat_s=heartbeat_s)
+    from scraper.cluster import cluster_dsn
+
+    dsn = cluster_dsn(app.config)
+    if dsn is not None:     # [cluster]: runs become jobs for `kabar worker`s; this daemon is the writer
+        from scraper.cluster.commands import make_daemon
+
+        daemon, cluster = make_daemon(app.config, app.db_path, dsn, names=sources, reload_config=reload,
+                                      heartbeat_s=heartbeat_s)
+    else:
+        daemon = Daemon(app.config, app.db_path, names=sources, reload_config=reload, heartbeat_s=heartbeat_s)
     code = daemon.run()
     if daemon.signalled:
         exit_after_signal(code)     # a second signal while Python shuts down must still mean 130

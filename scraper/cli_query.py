@@ -228,6 +228,7 @@ def stats_cmd(app: AppContext, sources: tuple[str, ...], since: str | None, limi
         for row in per_source:
             row["recent_errors"] = by_source.get(row["source"], [])
         emit(per_source, fmt, STATS_COLUMNS)
+        _cluster_stats(app, fmt)
         return 0
     if fmt == "csv":
         emit(per_source, fmt, STATS_COLUMNS)
@@ -239,7 +240,18 @@ def stats_cmd(app: AppContext, sources: tuple[str, ...], since: str | None, limi
     if errors:
         click.echo("\nrecent errors:")
         emit(errors, fmt, ERROR_COLUMNS)
+    _cluster_stats(app, fmt)
     return 0
+
+
+def _cluster_stats(app: AppContext, fmt: str) -> None:
+    """With [cluster]: the workers and the queue depth after the sources."""
+    from scraper.cluster import cluster_dsn
+
+    if (dsn := cluster_dsn(app.config)) is not None:
+        from scraper.cluster.show import print_cluster
+
+        print_cluster(dsn, app.config.cluster.stall_timeout, fmt)
 
 
 QUERY_COMMANDS = (search_cmd, latest_cmd, export_cmd, stats_cmd)

@@ -8,6 +8,7 @@ key, which the CLI reports with exit code 2.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -87,6 +88,19 @@ class DaemonConfig:
 
 
 @dataclass(frozen=True)
+class ClusterConfig:
+    """``[cluster]``: crawl workers on PostgreSQL (``KABAR_CLUSTER_DSN`` overrides ``dsn``; see
+    :mod:`scraper.cluster`). No dsn: one machine, as without the section."""
+
+    dsn: str | None = None
+    stall_timeout: float = 10.0    # seconds without a worker heartbeat before its job is retried elsewhere
+    max_running: int = 64          # runs in flight across the cluster (the daemon's scheduling threads)
+
+    def resolved_dsn(self) -> str | None:
+        return os.environ.get("KABAR_CLUSTER_DSN") or self.dsn
+
+
+@dataclass(frozen=True)
 class ParseProfile:
     """Per-source refinements of the generic parser. Every field is optional."""
 
@@ -121,6 +135,7 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
     sources: tuple[SourceConfig, ...] = ()
     path: str | None = None
 
@@ -368,6 +383,11 @@ _DAEMON_KEYS: dict[str, _Checker] = {
     "max_backoff": _want_duration,
     "timezone": _want_timezone,
 }
+_CLUSTER_KEYS: dict[str, _Checker] = {
+    "dsn": _want_nonempty_str,
+    "stall_timeout": _want_float(2.0, 3600.0),
+    "max_running": _want_int(1, 10_000),
+}
 _PARSE_KEYS: dict[str, _Checker] = {
     "title": _want_selector,
     "body": _want_selector,
@@ -415,13 +435,14 @@ def _hosts_of(urls: tuple[str, ...]) -> tuple[str, ...]:
 def config_from_dict(data: Mapping[str, Any], path: str | None = None) -> Config:
     """Validate a parsed TOML document. ``path`` only names the file in error messages."""
     ctx = _Ctx(path)
-    allowed_top = {"storage", "http", "daemon", "sources"}
+    allowed_top = {"storage", "http", "daemon", "cluster", "sources"}
     for key in data:
         if key not in allowed_top:
             raise ctx.fail(key, f"unknown key (expected one of: {', '.join(sorted(allowed_top))})")
     storage = StorageConfig(**_check_table(ctx, "storage", data.get("storage", {}), _STORAGE_KEYS))
     http = HttpConfig(**_check_table(ctx, "http", data.get("http", {}), _HTTP_KEYS))
     daemon = DaemonConfig(**_check_table(ctx, "daemon", data.get("daemon", {}), _DAEMON_KEYS))
+    cluster = ClusterConfig(**_check_table(ctx, "cluster", data.get("cluster", {}), _CLUSTER_KEYS))
 
     raw_sources = data.get("sources", [])
     if not isinstance(raw_sources, list):
@@ -452,7 +473,8 @@ def config_from_dict(data: Mapping[str, Any], path: str | None = None) -> Config
             pvals = _check_table(ctx, f"{prefix}.parse", raw["parse"], _PARSE_KEYS)
             profile = ParseProfile(**pvals)
         sources.append(SourceConfig(**vals, parse=profile))
-    return Config(storage=storage, http=http, daemon=daemon, sources=tuple(sources), path=path)
+    return Config(storage=storage, http=http, daemon=daemon, cluster=cluster, sources=tuple(sources),
+                  path=path)
 
 
 def load_config(path: str | Path | None = None, *, explicit: bool = False) -> Config:

@@ -67,7 +67,7 @@ from scraper.fetch_body import (
     sniff,
 )
 from scraper.fetch_body import one_line as _one_line
-from scraper.politeness import FetchStopped, Politeness, parse_retry_after
+from scraper.politeness import FetchStopped, HostGate, Politeness, parse_retry_after
 from scraper.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsResponse
 from scraper.urls import HTTP_SCHEMES, host_allowed, host_key
 
@@ -176,9 +176,10 @@ class Fetcher:
     def __init__(self, http: HttpConfig, *, transport: httpx.BaseTransport | None = None,
                  sleep: Callable[[float], object] = time.sleep, clock: Callable[[], float] = time.monotonic,
                  rand: Callable[[], float] = random.random, wall: Callable[[], float] = time.time,
-                 robots: RobotsCache | None = None, stop: threading.Event | None = None) -> None:
+                 robots: RobotsCache | None = None, stop: threading.Event | None = None,
+                 host_gate: HostGate | None = None) -> None:
         self.http = http
-        self._polite = Politeness(http, sleep=sleep, clock=clock, rand=rand, stop=stop)
+        self._polite = Politeness(http, sleep=sleep, clock=clock, rand=rand, stop=stop, gate=host_gate)
         self._clock = clock
         self._wall = wall
         self._timeout = float(http.timeout)

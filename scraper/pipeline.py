@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import httpx
 
@@ -48,8 +48,10 @@ from scraper.options import DEFAULT_OPTIONS, CrawlOptions
 from scraper.page_work import PageWork
 from scraper.parse_worker import ParseService, ParseSetup, WorkerSetup
 from scraper.plan import Job, plan
+from scraper.politeness import HostGate
 from scraper.record import Scope
-from storage.outcome import gone_pages, record
+from scraper.robots import RobotsCache
+from storage.outcome import Counted, gone_pages, record
 from storage.records import RUN_COUNTS, PageOutcome, PageUpdate
 from storage.store import Store
 from storage.util import utcnow_iso
@@ -61,6 +63,15 @@ OUTCOMES = RUN_COUNTS[2:]    # new, updated, unchanged, duplicate, skipped, fail
 
 # Progress callback: ("total", n) once the plan is known, then (outcome, 1) for every article URL done.
 Progress = Callable[[str, int], None]
+
+
+class Recorder(Protocol):
+    """Where a run's article outcomes go instead of ``store`` (a cluster worker: to the writer, through
+    PostgreSQL); :func:`storage.outcome.record` and :func:`storage.outcome.gone_pages` otherwise."""
+
+    def record(self, outcome: PageOutcome, *, direct: frozenset[str], gone_after: int) -> Counted: ...
+
+    def gone_pages(self, source: str, gone_after: int) -> dict[str, str | None]: ...
 
 
 @dataclass
@@ -103,8 +114,10 @@ class _Run:
 
     def __init__(self, source: SourceConfig, config: Config, store: Store, *, max_pages: int | None,
                  stop: threading.Event, transport: httpx.BaseTransport | None,
-                 progress: Progress | None, options: CrawlOptions) -> None:
+                 progress: Progress | None, options: CrawlOptions, recorder: Recorder | None = None,
+                 host_gate: HostGate | None = None, robots: RobotsCache | None = None) -> None:
         self.source = source
+        self.recorder = recorder
         self.config = config
         self.store = store
         self.options = options
@@ -112,7 +125,7 @@ class _Run:
         self.stop = stop
         self.progress = progress
         self.pattern = re.compile(source.article_pattern) if source.article_pattern else None
-        self.fetcher = Fetcher(config.http, transport=transport, stop=stop)
+        self.fetcher = Fetcher(config.http, transport=transport, stop=stop, host_gate=host_gate, robots=robots)
         self.workers = max(1, config.http.concurrency)
         self.summary = RunSummary(source=source.name, max_errors=options.max_errors_kept)
         scope = Scope(source.name, tuple(source.allowed_domains), self.pattern)
@@ -222,7 +235,8 @@ class _Run:
         s.timings["fetch"] += outcome.fetch_s
         s.timings["parse"] += outcome.parse_s
         try:
-            counted = record(self.store, outcome, direct=direct, gone_after=self.config.http.gone_after)
+            counted = self.recorder.record(outcome, direct=direct, gone_after=self.config.http.gone_after) \
+                if self.recorder else record(self.store, outcome, direct=direct, gone_after=self.config.http.gone_after)
             self._count(outcome.url, counted.column, counted.reason or outcome.reason, outcome.status)
         finally:
             s.timings["store"] += time.perf_counter() - t0
@@ -256,7 +270,8 @@ class _Run:
             jobs = [] if self.stop.is_set() else plan(
                 candidates.values(), self.max_pages, recheck_days=self.config.http.recheck_days,
                 article_for_url=self.store.article_for_url, page_state=self.store.page_state,
-                gone=gone_pages(self.store, self.source.name, self.config.http.gone_after),
+                gone=(self.recorder.gone_pages if self.recorder else functools.partial(gone_pages, self.store))(
+                    self.source.name, self.config.http.gone_after),
                 fresh_since=self.options.fresh_since)
             del candidates
             log.info("%s: %d article URLs discovered, %d to fetch", self.source.name, s.discovered,
@@ -327,16 +342,22 @@ def _cap(text: str) -> str:
 
 def crawl_source(source: SourceConfig, config: Config, store: Store, *, max_pages: int | None = None,
                  stop: threading.Event | None = None, transport: httpx.BaseTransport | None = None,
-                 progress: Progress | None = None, options: CrawlOptions = DEFAULT_OPTIONS) -> RunSummary:
+                 progress: Progress | None = None, options: CrawlOptions = DEFAULT_OPTIONS,
+                 recorder: Recorder | None = None, host_gate: HostGate | None = None,
+                 robots: RobotsCache | None = None) -> RunSummary:
     """Crawl one source once into ``store`` and return what happened (one ``runs`` row per call).
 
     ``max_pages`` overrides ``source.max_pages`` (article fetches; listings, feeds, sitemaps and further
     pages of multi-page articles are not counted). When ``stop`` is set no new fetch starts, results in
     flight are written and the run is recorded ``interrupted``. ``transport`` is handed to the Fetcher
     (tests use ``httpx.MockTransport``). ``progress`` receives ``("total", n)`` once the plan is known and
-    ``(outcome, 1)`` for each article URL finished. ``options`` holds the run's limits. Raises
+    ``(outcome, 1)`` for each article URL finished. ``options`` holds the run's limits. A cluster worker
+    passes a ``recorder`` (its article outcomes go to the writer) and a ``host_gate`` (politeness across
+    every worker: :class:`scraper.politeness.HostGate`) and its ``robots`` cache (the cluster's answers).
+    Raises
     :class:`StorageError` when the database cannot be written (the run is recorded ``failed`` when possible).
     """
     run = _Run(source, config, store, max_pages=max_pages, stop=stop or threading.Event(),
-               transport=transport, progress=progress, options=options)
+               transport=transport, progress=progress, options=options, recorder=recorder,
+               host_gate=host_gate, robots=robots)
     return run.run()

@@ -18,13 +18,17 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC
 
 from scraper.config import HttpConfig
 from scraper.errors import FetchError
 
-__all__ = ["FetchStopped", "HostSlot", "Politeness", "parse_retry_after"]
+__all__ = ["FetchStopped", "HostGate", "HostSlot", "Politeness", "parse_retry_after"]
+
+#: Politeness beyond this process (a cluster worker: a lease per host in PostgreSQL): called with the URL
+#: and the host's delay once this process granted the turn; the request is sent inside the context.
+HostGate = Callable[[str, float], AbstractContextManager[object]]
 
 logger = logging.getLogger("scraper.fetch")
 
@@ -62,8 +66,9 @@ class Politeness:
 
     def __init__(self, http: HttpConfig, *, sleep: Callable[[float], object] = time.sleep,
                  clock: Callable[[], float] = time.monotonic, rand: Callable[[], float],
-                 stop: threading.Event | None = None) -> None:
+                 stop: threading.Event | None = None, gate: HostGate | None = None) -> None:
         self.http = http
+        self._gate = gate
         self._stop = stop
         self._sleep: Callable[[float], object] = stop.wait if (stop is not None and sleep is time.sleep) \
             else sleep
@@ -125,7 +130,8 @@ class Politeness:
                 self._global.release()
             try:
                 self.check_stop(url)  # the stop may have come while this thread waited for its turn
-                yield
+                with self._gate(url, slot.delay) if self._gate is not None else nullcontext():
+                    yield
             finally:
                 self._global.release()
         finally:

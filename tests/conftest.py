@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from helpers import REPO
+from pg_server import pg_dsn, pg_server  # noqa: F401  (the cluster tests' PostgreSQL)
 
 from storage.store import Store
 
