@@ -342,9 +342,9 @@ class Store:
 
 def _flush_story_counts(conn: sqlite3.Connection) -> None:
     """The story model's deferred document-frequency counts (nothing to do when it was never loaded)."""
-    story_store = sys.modules.get("storage.story_store")
-    if story_store is not None:
-        story_store.flush_counts(conn)
+    flush = getattr(sys.modules.get("storage.story_store"), "flush_counts", None)
+    if flush is not None:        # absent too while another thread is still importing it: nothing counted yet
+        flush(conn)
 
 
 class _Batch:
