@@ -57,6 +57,11 @@ def widget_kind(text: str) -> str | None:
     return None
 
 
+def is_credit(text: str) -> bool:
+    """A photo credit standing as a heading or bold line (``Getty Images``, ``ANTARA FOTO/Asep F``)."""
+    return len(text) <= rules.WIDGET_TITLE_MAX and rules.HEADING_CREDIT_RE.match(text) is not None
+
+
 def is_box_link(b: Block) -> bool:
     """A line of a link box: mostly link text."""
     return b.link_density >= rules.BOX_LINK_DENSITY
@@ -64,11 +69,15 @@ def is_box_link(b: Block) -> bool:
 
 def box_title_kind(blocks: list[Block], i: int, end: int) -> str | None:
     """The removal kind when heading ``blocks[i]`` is the title of a box (``blocks[i+1:end]`` is what
-    follows it up to the next heading): a widget phrase, or a heading over nothing but links."""
+    follows it up to the next heading): a widget phrase, or a heading over a list of links (the prose after
+    such a list is not the heading's: it goes on with the section before)."""
     kind = widget_kind(blocks[i].text)
     if kind is not None:
         return kind
-    if end > i + 1 and all(is_box_link(blocks[k]) for k in range(i + 1, end)):
+    lead = 0                          # link lines right under the heading
+    while i + 1 + lead < end and is_box_link(blocks[i + 1 + lead]):
+        lead += 1
+    if lead and (i + 1 + lead == end or all(blocks[k].tag == "li" for k in range(i + 1, i + 1 + lead))):
         return "related"
     return None
 

@@ -598,12 +598,22 @@ WIDGET_TITLE_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
         r"advertisement", r"sponsored(?:\s+content)?", r"iklan", r"anzeige", r"publicidad",
         r"want\s+to\s+advertise\b[^\n]{0,60}", r"advertise\s+with\s+us",
     )),
+    ("embed", (
+        r"(?:galeri\s+)?(?:foto|video)", r"(?:photo\s+|video\s+)?galler(?:y|ies)", r"videos?", r"photos?",
+        r"watch(?:\s+(?:the|our)\s+video)?", r"tonton(?:\s+(?:juga|video))?", r"podcasts?",
+    )),
     ("nav", (
         r"tags?", r"topics?", r"categories", r"filed\s+under", r"table\s+of\s+contents", r"contents",
         r"in\s+this\s+(?:article|story|post)", r"daftar\s+isi", r"inhalt", r"[íi]ndice", r"sommaire",
         r"about\s+the\s+authors?", r"tentang\s+penulis", r"(?:written|posted)\s+by", r"author",
     )),
 )
+#: A heading or bold line that is a photo credit, not a headline: an agency or picture library, alone or
+#: before a ``/`` and the photographer's name (``ANTARA FOTO/Asep F``, ``Getty Images``, ``Dok. Humas``).
+HEADING_CREDIT_RE = re.compile(
+    r"^[\s(\[]*(?:(?:getty\s+images|shutterstock|istock(?:photo)?|unsplash|pexels|antara\s+foto|reuters|ap\s+photo"
+    r"|afp(?:\s+photo)?|epa(?:-efe)?)(?:\s*(?:/|via|\|)[^\n]{0,60})?"
+    r"|(?:photo|image|foto|gambar|kredit|credit|dok(?:umentasi)?)s?\s*[:：/.][^\n]{0,60})[\s)\].]*$", re.IGNORECASE)
 #: One pattern per kind, matching a whole heading text (a little punctuation and a trailing count allowed).
 WIDGET_TITLE_RE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(r"^[\s\W_]{0,3}(?:" + "|".join(phrases) + r")[\s:：.!?»›>\-–—()\d]{0,8}$", re.IGNORECASE))

@@ -348,6 +348,10 @@ def drop_box_titles(blocks: list[Block], removed: list[Removed], r: Rules) -> li
         b = blocks[i]
         if line_kind(b.text, r) is not None:
             continue
+        if headings.is_credit(b.text):
+            drop.add(i)
+            removed.append(Removed("caption", b.text))
+            continue
         kind = headings.box_title_kind(blocks, i, end)
         if kind is None:
             continue
