@@ -105,12 +105,16 @@ def headline_flags(blocks: list[Block]) -> list[bool]:
     """Per kept block: does it open a segment as its headline? A heading followed directly by another
     heading that is not its sub-heading (an ``h3`` under an ``h2``) introduces no paragraph and stays a line
     of text; the last block, when a heading, keeps its flag
-    (the segmenter removes a trailing headline as the label of something removed)."""
+    (the segmenter removes a trailing headline as the label of something removed). A bold ``div`` line
+    (not a ``p``) is a headline only over a paragraph of some length."""
     looks = [is_heading(b) and _headline_text_ok(b.text) for b in blocks]
     heads = list(looks)
-    for i in range(len(blocks) - 1):
+    n = len(blocks)
+    for i in range(n - 1):
         if looks[i] and looks[i + 1] and _rank(blocks[i + 1]) <= _rank(blocks[i]):
             heads[i] = False
+        elif looks[i] and blocks[i].tag == "div" and len(blocks[i + 1].text) < rules.BOLD_DIV_NEXT_MIN_CHARS:
+            heads[i] = False      # a bold div over a short line: a label of the page's furniture
     return heads
 
 

@@ -624,6 +624,9 @@ WIDGET_TITLE_MAX = 80
 HEADLINE_MAX_CHARS = 200
 #: A bold line ending in a colon is a headline only this short ("Pros:", "The problem:").
 BOLD_COLON_MAX_WORDS = 6
+#: A bold ``div`` line opens a section only when the block after it is at least this long (bold divs over
+#: short lines are labels of buttons, prices and badges).
+BOLD_DIV_NEXT_MIN_CHARS = 60
 #: A block after a heading is a link of a box when at least this share of its text is link text.
 BOX_LINK_DENSITY = 0.6
 #: A paragraph after a linked heading shows the heading opens a section: at least this long, few links.

@@ -108,3 +108,10 @@ def test_a_linked_heading_over_prose_opens_a_section() -> None:
     body = (f"<p>{LONG}</p><h2><a href='/produk/alat'>Alat Pemadat Jalan</a></h2><p>{LONG2}</p><p>{LONG}</p>"
             f"<h3><a href='/lain'>Berita Lain Hari Ini</a></h3><p>Singkat saja.</p>")
     assert headlines(body) == [None, "Alat Pemadat Jalan"]
+
+
+def test_a_bold_div_over_a_short_line_is_a_label_but_over_a_paragraph_a_headline() -> None:
+    label = Block("div", "Harga Promo", bold_chars=10, chars=10)
+    assert headline_flags([Block("p", LONG), label, Block("div", "Rp25.000"), Block("p", LONG2)]) == [
+        False, False, False, False]
+    assert headline_flags([Block("p", LONG), label, Block("div", LONG2)]) == [False, True, False]
