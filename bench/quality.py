@@ -1,4 +1,4 @@
-"""Extraction quality of kabar's parser, with trafilatura.extract() scored on the same pages.
+r"""Extraction quality of kabar's parser, with trafilatura.extract() scored on the same pages.
 
 Corpora (read from the shared folder, never copied into the repository; see its README.md):
 
@@ -9,8 +9,16 @@ Corpora (read from the shared folder, never copied into the repository; see its 
   marker left in the text, and titles equal after whitespace normalising.
 * ``scrapinghub/``: the article-extraction benchmark (English). Per page precision and recall over
   multisets of 4-word shingles, averaged over pages; F1 from the averaged P and R.
+* ``wcxb-dev/``: the held-out fifth of WCXB (a page id is held out when ``int(sha1(id), 16) % 5 == 0``; the
+  page-type model is learned on the rest). Its articles: body word F1 (bag of ``\w+`` tokens, every
+  language alike) against ``main_content``, titles equal after whitespace normalising, and section headline
+  precision and recall. A heading label is a line of ``main_content`` that is a markdown heading of
+  ``main_content_markdown`` or the whole text of an ``h1``-``h6`` / ``b`` / ``strong`` element of the page
+  (each element used once; the title excluded); a predicted headline is right when its ``\w+`` tokens equal a
+  label's. All its pages: kabar's article verdict against the page type (accuracy, article recall,
+  non-article precision), beside the text-floor rule alone.
 
-Usage: ``python bench/quality.py [--corpus id-dev|scrapinghub|all] [--worst N] [--no-trafilatura]``.
+Usage: ``python bench/quality.py [--corpus id-dev|scrapinghub|wcxb|all] [--worst N] [--no-trafilatura]``.
 The shared folder is ``../shared`` next to the repository, or ``$KABAR_SHARED``.
 """
 
@@ -18,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import os
 import re
@@ -27,8 +36,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from selectolax.lexbor import LexborHTMLParser
+
+from scraper.article import Article
 from scraper.encoding import decode_html
 from scraper.parse import parse_html
+from scraper.record import MIN_ARTICLE_CHARS, not_article_reason
 
 TOKEN_RE = re.compile(r"\w+")
 # A leading "City/brand -" prefix (at most 8 words), for dateline-insensitive scoring.
@@ -134,11 +147,35 @@ def leaked(text: str) -> list[str]:
 class Output:
     title: str | None
     text: str
+    headlines: list[str] | None = None
+    article: Article | None = None
 
 
 def kabar_extract(html: str, url: str | None) -> Output:
     art = parse_html(html, url)
-    return Output(art.title, art.text)
+    return Output(art.title, art.text, [s.headline for s in art.segments if s.headline], art)
+
+
+def trafilatura_xml_extract(html: str, url: str | None) -> Output:
+    """trafilatura's XML output: its text and its ``<head>`` elements (the section headlines)."""
+    import xml.etree.ElementTree as ET
+
+    import trafilatura
+
+    raw = trafilatura.extract(html, url=url, output_format="xml", with_metadata=True)
+    if not raw:
+        return Output(None, "", [])
+    try:
+        doc = ET.fromstring(raw)
+    except ET.ParseError:
+        return Output(None, "", [])
+    main = doc.find("main")
+    if main is None:
+        return Output(doc.get("title"), "", [])
+    lines = [" ".join("".join(el.itertext()).split()) for el in main if el.tag in ("p", "head", "list", "quote",
+                                                                                   "table", "code")]
+    heads = [" ".join("".join(el.itertext()).split()) for el in main.iter("head")]
+    return Output(doc.get("title"), "\n".join(x for x in lines if x), [h for h in heads if h])
 
 
 def trafilatura_extract(html: str, url: str | None) -> Output:
@@ -211,6 +248,140 @@ def score_scrapinghub(folder: Path, extract: Callable[[str, str | None], Output]
     return out
 
 
+WCXB_HEADING_RE = re.compile(r"^#{1,6}\s+(.*?)\s*#*$")
+WCXB_LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+WCXB_LABEL_MAX = 200
+
+
+def wcxb_held_out(page_id: str) -> bool:
+    """The held-out fifth of WCXB (the page-type model never learned from it)."""
+    return int(hashlib.sha1(page_id.encode()).hexdigest(), 16) % 5 == 0
+
+
+def norm_tokens(text: str) -> str:
+    return " ".join(tokens(text))
+
+
+def heading_labels(truth: dict, html: str) -> list[str]:
+    """The section headings of a WCXB page (normalised): markdown headings of ``main_content_markdown``, and
+    lines of ``main_content`` that are the whole text of an h1-h6/b/strong element (each element once)."""
+    title = norm_tokens(truth.get("title") or "")
+    marked = Counter(norm_tokens(n.text(separator=" "))
+                     for n in LexborHTMLParser(html).css("h1, h2, h3, h4, h5, h6, b, strong"))
+    out: list[str] = []
+    for line in (truth.get("main_content_markdown") or "").splitlines():
+        m = WCXB_HEADING_RE.match(line.strip())
+        if m:
+            n = norm_tokens(WCXB_LINK_RE.sub(r"\1", m.group(1)))
+            if n and n != title:
+                out.append(n)
+    from_markdown = Counter(out)
+    for line in (truth.get("main_content") or "").splitlines():
+        n = norm_tokens(line) if len(line.strip()) <= WCXB_LABEL_MAX else ""
+        if n and n != title and marked[n] > 0:
+            marked[n] -= 1
+            if from_markdown[n] > 0:
+                from_markdown[n] -= 1
+            else:
+                out.append(n)
+    return out
+
+
+@dataclass
+class WcxbScore:
+    name: str
+    bow: float
+    title_ok: bool | None
+    heads: tuple[int, int, int]      # right, wrong, missed
+
+
+def wcxb_pages(folder: Path, held: bool = True) -> list[tuple[str, dict, str]]:
+    """(id, ground truth record, page html) of the held-out (or learned-on) WCXB pages."""
+    out = []
+    for gt_path in sorted((folder / "ground-truth").glob("*.json")):
+        if wcxb_held_out(gt_path.stem) != held:
+            continue
+        data = json.loads(gt_path.read_text(encoding="utf-8"))
+        out.append((gt_path.stem, data, read_page(folder / "html" / f"{gt_path.stem}.html.gz")))
+    return out
+
+
+def score_wcxb(pages: list[tuple[str, dict, str]], extract: Callable[[str, str | None], Output]
+               ) -> tuple[list[WcxbScore], list[tuple[str, Output]]]:
+    """Per WCXB article: body word F1, title, headline counts; and every page's output (for the verdict)."""
+    scores: list[WcxbScore] = []
+    outputs: list[tuple[str, Output]] = []
+    for page_id, data, html in pages:
+        res = extract(html, data.get("url"))
+        outputs.append((data["_internal"]["page_type"]["primary"], res))
+        if data["_internal"]["page_type"]["primary"] != "article":
+            continue
+        truth = data["ground_truth"]
+        labels = Counter(heading_labels(truth, html))
+        right = wrong = 0
+        for h in res.headlines or []:
+            n = norm_tokens(h)
+            if labels[n] > 0:
+                labels[n] -= 1
+                right += 1
+            else:
+                wrong += 1
+        title = truth.get("title")
+        title_ok = None if not title else " ".join((res.title or "").split()) == " ".join(title.split())
+        scores.append(WcxbScore(page_id, bag_f1(tokens(res.text), tokens(truth.get("main_content") or "")),
+                                title_ok, (right, wrong, sum(labels.values()))))
+    return scores, outputs
+
+
+def report_wcxb(name: str, scores: list[WcxbScore]) -> dict[str, float]:
+    right, wrong, missed = (sum(s.heads[k] for s in scores) for k in range(3))
+    titled = [s for s in scores if s.title_ok is not None]
+    result = {"bow_f1": _mean([s.bow for s in scores]),
+              "titles": sum(1 for s in titled if s.title_ok) / len(titled) if titled else 0.0,
+              "headline_precision": right / (right + wrong) if right + wrong else 0.0,
+              "headline_recall": right / (right + missed) if right + missed else 0.0}
+    print(f"  {name:<12} articles {len(scores):>3}  body F1 {result['bow_f1']:.3f}  titles exact "
+          f"{sum(1 for s in titled if s.title_ok)}/{len(titled)}  headlines P {result['headline_precision']:.3f} "
+          f"R {result['headline_recall']:.3f} ({right} right, {wrong} wrong, {missed} missed)")
+    return result
+
+
+def floor_rule_reason(article: Article) -> str | None:
+    """The verdict before the page-type model, for comparison: the text floor unless the page declares an
+    article type."""
+    text_len = sum(len(p) for seg in article.segments for p in seg.paragraphs)
+    if not (article.title or "").strip() or not text_len:
+        return "no title or body"
+    return "too little text" if text_len < MIN_ARTICLE_CHARS and not article.declared_type else None
+
+
+def report_page_types(outputs: list[tuple[str, Output]]) -> None:
+    """kabar's article verdict over all held-out pages, against their page type."""
+    for label, judge in (("text floor", floor_rule_reason), ("kabar", not_article_reason)):
+        said = [(kind, judge(out.article) is None) for kind, out in outputs if out.article is not None]
+        right = sum(1 for kind, yes in said if yes == (kind == "article"))
+        arts = [yes for kind, yes in said if kind == "article"]
+        skipped = [kind for kind, yes in said if not yes]
+        non_precision = sum(1 for k in skipped if k != "article") / len(skipped) if skipped else 1.0
+        non_recall = sum(1 for kind, yes in said if kind != "article" and not yes) / max(
+            1, sum(1 for kind, _ in said if kind != "article"))
+        print(f"  {label:<12} page type: pages {len(said)}  accuracy {right / len(said):.3f}  article recall "
+              f"{sum(arts) / len(arts):.3f}  non-article precision {non_precision:.3f}  "
+              f"non-article recall {non_recall:.3f}")
+
+
+def run_wcxb(folder: Path, traf: Callable[[str, str | None], Output] | None, worst: int) -> None:
+    print(f"wcxb held-out ({folder})")
+    pages = wcxb_pages(folder)
+    ks, outputs = score_wcxb(pages, kabar_extract)
+    report_wcxb("kabar", ks)
+    if traf is not None:
+        report_wcxb("trafilatura", score_wcxb(pages, trafilatura_xml_extract)[0])
+    report_page_types(outputs)
+    for s in sorted(ks, key=lambda s: s.bow)[:worst]:
+        print(f"    worst: {s.name:<6} bow {s.bow:.3f} headlines {s.heads}")
+
+
 def _mean(xs: list[float]) -> float:
     return sum(xs) / len(xs) if xs else 0.0
 
@@ -238,7 +409,7 @@ def report_id_dev(name: str, scores: list[PageScore]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--corpus", choices=("id-dev", "scrapinghub", "all"), default="all")
+    ap.add_argument("--corpus", choices=("id-dev", "scrapinghub", "wcxb", "all"), default="all")
     ap.add_argument("--worst", type=int, default=0, help="list the N worst pages for kabar")
     ap.add_argument("--no-trafilatura", action="store_true", help="score kabar only")
     args = ap.parse_args(argv)
@@ -275,6 +446,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {name:<12} pages {len(pages):>3}  precision {p:.3f}  recall {r:.3f}  F1 {f1(p, r):.3f}")
             for key, p, r in sorted(kabar_pages, key=lambda x: f1(x[1], x[2]))[:args.worst]:
                 print(f"    worst: {key[:16]} P {p:.3f} R {r:.3f}")
+
+    if args.corpus in ("wcxb", "all"):
+        folder = base / "corpus" / "wcxb-dev"
+        if not (folder / "ground-truth").is_dir():
+            print(f"wcxb: {folder} not found, skipped")
+        else:
+            run_wcxb(folder, traf, args.worst)
     return 0
 
 

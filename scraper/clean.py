@@ -13,7 +13,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from scraper import rules
+from scraper import headings, rules
 from scraper.article import Removed, Segment
 
 
@@ -30,6 +30,7 @@ class Block:
     lead_bold: int = 0           # end offset of a bold run that opens the block (0: none)
     list_id: int = 0             # the enclosing list (li blocks of one <ul> share it)
     href: str | None = None      # the only link of a block that is one link
+    level: int = 0               # 2-6 for an h2-h6 heading
 
     @property
     def link_density(self) -> float:
@@ -121,20 +122,6 @@ def is_date_line(text: str) -> bool:
                                                                      "updated", "diperbarui", "published",
                                                                      "dipublikasikan", "oleh", "by")]
     return len(words) <= rules.DATE_LINE_WORDS_LEFT
-
-
-def is_bold_headline(b: Block) -> bool:
-    """A standalone short bold paragraph that reads like a sub-headline, not a sentence."""
-    if b.tag not in ("p", "div") or not b.bold_only or b.link_density > 0.5:
-        return False
-    t = b.text
-    if len(t) > rules.BOLD_HEADLINE_MAX_CHARS or len(t) < 3:
-        return False
-    if len(t.split()) > rules.BOLD_HEADLINE_MAX_WORDS:
-        return False
-    if rules.SENTENCE_END_RE.search(t):
-        return False
-    return any(c.isalpha() for c in t)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -371,7 +358,7 @@ def clean_blocks(blocks: list[Block], r: Rules = DEFAULT_RULES, *, title: str | 
         if title_norm and len(t) <= len(title_norm) and t.lower() == title_norm:
             continue  # the title repeated in the body
         kind = line_kind(t, r)
-        if kind is None and b.tag == "h" and b.link_density >= 0.8:
+        if kind is None and b.tag == "h" and b.link_density >= 0.8 and not headings.opens_section(blocks, i):
             kind = "related"
         if kind == "promo" and b.links and len(t) > rules.PROMO_INTRO_MAX:
             split = split_inline_promo(b)          # "Baca juga: <a>..</a>" glued to real prose
@@ -428,8 +415,8 @@ def segment_blocks(blocks: list[Block], r: Rules = DEFAULT_RULES
     dateline: str | None = None
     current = Segment(None, [])
     first_para_pending = True          # the next paragraph opens a segment: check its dateline
-    for b in blocks:
-        if b.tag == "h" or is_bold_headline(b):
+    for b, head in zip(blocks, headings.headline_flags(blocks), strict=True):
+        if head:
             if current.headline is not None or current.paragraphs:
                 segments.append(current)
             current = Segment(b.text, [])

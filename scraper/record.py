@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from scraper.article import Article
+from scraper.pagetype import looks_like_article
 from scraper.parse import NO_BODY_WARNING
 from scraper.urls import host_allowed
 from storage.records import ArticleRecord, PageVerdict
@@ -39,7 +40,9 @@ def not_article_reason(article: Article, min_chars: int = MIN_ARTICLE_CHARS) -> 
 
     A page that declares itself an article (``declared_type``: JSON-LD article type or ``og:type``) with a
     title and a non-empty body is one at any length: breaking-news items are that short. The text floor
-    only applies to pages that declare nothing; an empty body is never an article.
+    only applies to pages that declare nothing; an empty body is never an article. Past those, the page-type
+    model (:mod:`scraper.pagetype`) tells articles from listing, forum, product, service, documentation
+    and collection pages, whatever their length.
     """
     if NO_BODY_WARNING in article.warnings:
         return NO_BODY_WARNING
@@ -50,6 +53,9 @@ def not_article_reason(article: Article, min_chars: int = MIN_ARTICLE_CHARS) -> 
     text_len = sum(len(p) for seg in article.segments for p in seg.paragraphs)
     if text_len < min_chars and not (article.declared_type and text_len):
         return f"too little text ({text_len} characters)"
+    article_like, p = looks_like_article(article)
+    if not article_like:
+        return f"a listing, forum, product or service page by its shape (article probability {p:.2f})"
     return None
 
 

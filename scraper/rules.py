@@ -616,3 +616,84 @@ HOST_PART_MAX_WORDS = 4
 #: gallery's caption strip: against a rival its text counts half (of at most CAPTION_STRIP_SCAN paragraphs).
 CAPTION_STRIP_SHARE = 0.6
 CAPTION_STRIP_SCAN = 40
+
+# --------------------------------------------------------------------------------------------------
+# Section headlines (scraper/headings.py): box and widget titles, and what a headline is not
+# --------------------------------------------------------------------------------------------------
+#: The titles of boxes beside the story, in the languages met so far: a heading that says one of these is
+#: a widget title, not a section headline (the kind is the removal kind of the heading and its box).
+WIDGET_TITLE_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("related", (
+        # English
+        r"related(?:\s+(?:articles?|posts?|stories|news|coverage|content|links|topics|reading|publications"
+        r"|videos?|items|reads))?", r"(?:you\s+(?:may|might)\s+also\s+(?:like|enjoy)|you\s+may\s+like)",
+        r"more\s+(?:articles?|stories|news|posts|to\s+read|from\s+[\w .'’-]{1,40}|on\s+this(?:\s+topic)?"
+        r"|in\s+[\w .'’-]{1,30}|like\s+this)", r"(?:most|more)\s+(?:read|popular|viewed|shared|commented)",
+        r"(?:popular|recent|latest|top|trending|featured|similar|recommended|editor'?s?)\s+(?:posts?|articles?"
+        r"|stories|news|picks?|reads?|now|videos?|photos?|galler(?:y|ies))", r"recommended(?:\s+for\s+you)?",
+        r"trending", r"popular",
+        r"read\s+(?:next|more|also)", r"also\s+read", r"see\s+also", r"further\s+reading", r"keep\s+reading",
+        r"what\s+to\s+read\s+next", r"up\s+next", r"in\s+case\s+you\s+missed\s+it", r"don'?t\s+miss",
+        r"related\s+(?:articles?|posts?|stories|reading|content)\s+(?:that\s+)?(?:may|might|you)\b[\w ’']{0,40}",
+        r"more\s+(?:that\s+)?you\s+(?:may|might)\s+(?:like|enjoy)", r"mentioned\s+in\s+this\s+(?:post|article|story)",
+        r"you\s+(?:may|might)\s+also\s+be\s+interested\s+in", r"(?:other|more)\s+(?:articles?|stories)\s+you[\w ’']{0,40}",
+        # Indonesian
+        r"baca\s+juga", r"baca\s+pula", r"lihat\s+juga", r"simak\s+juga", r"berita\s+(?:terkait|lainnya|lain"
+        r"|terbaru|terpopuler|populer|pilihan|rekomendasi)", r"artikel\s+(?:terkait|lainnya|terbaru|pilihan)",
+        r"topik\s+terkait", r"terpopuler", r"populer", r"terkini", r"terbaru", r"pilihan\s+(?:editor|redaksi)",
+        r"rekomendasi(?:\s+untuk\s+anda)?", r"paling\s+(?:banyak\s+)?(?:dibaca|populer)",
+        # German, Spanish, Portuguese, French, Italian, Dutch
+        r"(?:mehr\s+zum\s+thema|lesen\s+sie\s+auch|auch\s+interessant|weitere\s+(?:artikel|nachrichten|themen)"
+        r"|meistgelesen|das\s+könnte\s+sie\s+auch\s+interessieren|verwandte\s+artikel)",
+        r"(?:noticias\s+relacionadas|art[ií]culos\s+relacionados|lo\s+m[aá]s\s+(?:le[ií]do|visto)"
+        r"|te\s+puede\s+interesar|tambi[eé]n\s+te\s+puede\s+interesar|m[aá]s\s+noticias|lee\s+tambi[eé]n)",
+        r"(?:not[ií]cias\s+relacionadas|leia\s+tamb[eé]m|mais\s+lidas)",
+        r"(?:sur\s+le\s+m[eê]me\s+sujet|[àa]\s+lire\s+aussi|lire\s+aussi|les\s+plus\s+lus|articles\s+li[ée]s)",
+        r"(?:articoli\s+correlati|leggi\s+anche|i\s+pi[uù]\s+letti)", r"(?:lees\s+ook|meest\s+gelezen)",
+        # Japanese, Chinese, Korean
+        r"(?:関連記事|関連ニュース|おすすめ記事|人気記事|相关新闻|相关阅读|相关文章|热门文章|推荐阅读|관련\s*기사|많이\s*본\s*뉴스)",
+    )),
+    ("share", (
+        r"share(?:\s+(?:this|on|the|article|story|post)[\w ]{0,20})?", r"bagikan(?:\s+artikel)?", r"teilen",
+        r"compartir", r"partager", r"follow\s+us(?:\s+on\s+\w+)?", r"ikuti\s+kami", r"(?:\d+\s+)?comments?",
+        r"leave\s+a\s+(?:reply|comment)", r"komentar", r"kommentare", r"comentarios",
+    )),
+    ("promo", (
+        r"(?:sign\s+up|subscribe)(?:\s+(?:to|for)\s+[\w ]{1,40}|\s+now)?", r"(?:our\s+|the\s+|free\s+)?newsletters?",
+        r"get\s+(?:the|our)\s+newsletter", r"join\s+(?:our|the)\s+[\w ]{1,30}", r"download\s+(?:the|our)\s+app",
+        r"advertisement", r"sponsored(?:\s+content)?", r"iklan", r"anzeige", r"publicidad",
+        r"want\s+to\s+advertise\b[^\n]{0,60}", r"advertise\s+with\s+us",
+    )),
+    ("embed", (
+        r"(?:galeri\s+)?(?:foto|video)", r"(?:photo\s+|video\s+)?galler(?:y|ies)", r"videos?", r"photos?",
+        r"watch(?:\s+(?:the|our)\s+video)?", r"tonton(?:\s+(?:juga|video))?", r"podcasts?",
+    )),
+    ("nav", (
+        r"tags?", r"topics?", r"categories", r"filed\s+under", r"table\s+of\s+contents", r"contents",
+        r"in\s+this\s+(?:article|story|post)", r"daftar\s+isi", r"inhalt", r"[íi]ndice", r"sommaire",
+        r"about\s+the\s+authors?", r"tentang\s+penulis", r"(?:written|posted)\s+by", r"author",
+    )),
+)
+#: A heading or bold line that is a photo credit, not a headline: an agency or picture library, alone or
+#: before a ``/`` and the photographer's name (``ANTARA FOTO/Asep F``, ``Getty Images``, ``Dok. Humas``).
+HEADING_CREDIT_RE = re.compile(
+    r"^[\s(\[]*(?:(?:getty\s+images|shutterstock|istock(?:photo)?|unsplash|pexels|antara\s+foto|reuters|ap\s+photo"
+    r"|afp(?:\s+photo)?|epa(?:-efe)?)(?:\s*(?:/|via|\|)[^\n]{0,60})?"
+    r"|(?:photo|image|foto|gambar|kredit|credit|dok(?:umentasi)?)s?\s*[:：/.][^\n]{0,60})[\s)\].]*$", re.IGNORECASE)
+#: One pattern per kind, matching a whole heading text (a little punctuation and a trailing count allowed).
+WIDGET_TITLE_RE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(r"^[\s\W_]{0,3}(?:" + "|".join(phrases) + r")[\s:：.!?»›>\-–—()\d]{0,8}$", re.IGNORECASE))
+    for kind, phrases in WIDGET_TITLE_PHRASES)
+#: Longest heading text a widget title can be (longer headings are not looked up).
+WIDGET_TITLE_MAX = 80
+#: A section headline is at most this long (a longer "heading" is a paragraph in heading markup).
+HEADLINE_MAX_CHARS = 200
+#: A bold line ending in a colon is a headline only this short ("Pros:", "The problem:").
+BOLD_COLON_MAX_WORDS = 6
+#: A bold ``div`` line opens a section only when the block after it is at least this long (bold divs over
+#: short lines are labels of buttons, prices and badges).
+BOLD_DIV_NEXT_MIN_CHARS = 60
+#: A block after a heading is a link of a box when at least this share of its text is link text.
+BOX_LINK_DENSITY = 0.6
+#: A paragraph after a linked heading shows the heading opens a section: at least this long, few links.
+SECTION_PROSE_MIN_CHARS = 120

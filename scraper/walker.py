@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from scraper import rules
+from scraper import headings, rules
 from scraper.article import Removed
 from scraper.clean import Block, Rules, line_kind, make_rules
 from scraper.dom import norm_space, select, text_len
@@ -53,7 +53,7 @@ def _class_kind(cls: str, ident: str) -> tuple[str | None, bool]:
 
 
 #: The block kind of a block element (anything else is a "div").
-_BLOCK_KIND = {"p": "p", "h2": "h", "h3": "h", "h4": "h", "h5": "h", "h6": "h", "li": "li", "dt": "li", "dd": "li",
+_BLOCK_KIND = {"p": "p", "h2": "h2", "h3": "h3", "h4": "h4", "h5": "h5", "h6": "h6", "li": "li", "dt": "li", "dd": "li",
                "tr": "row", "blockquote": "quote", "pre": "pre"}
 _CAPTION_HOLDERS = frozenset({"div", "span", "small", "em", "i", "font"})
 
@@ -153,10 +153,13 @@ class _Walker:
         if self.chars:
             text = "".join(self.buf).rstrip()
             kind = self.block_tags[-1]
+            level = 0
+            if kind[0] == "h" and len(kind) == 2:     # h2-h6: a heading of that level
+                kind, level = "h", int(kind[1])
             b = Block(kind, text, self.links, min(self.link_chars, self.chars), self.bold_chars, self.chars,
                       self.lead_bold if self.lead_bold < len(text) else 0,
                       self.list_ids[-1] if kind == "li" else 0,
-                      self.hrefs[0] if len(self.hrefs) == 1 else None)
+                      self.hrefs[0] if len(self.hrefs) == 1 else None, level)
             self.blocks.append(b)
         self._reset()
         if self.link_depth:
@@ -326,6 +329,37 @@ def forced_removals(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> dict[
 def extract_blocks(roots: list[LexborNode], forced: dict[int, str] | None = None,
                    r: Rules | None = None) -> tuple[list[Block], list[Removed]]:
     """The blocks of text under the container roots, and the elements left out as boilerplate."""
-    walker = _Walker(forced or {}, roots, r or make_rules())
+    rr = r or make_rules()
+    walker = _Walker(forced or {}, roots, rr)
     walker.walk(roots)
-    return walker.blocks, walker.removed
+    return drop_box_titles(walker.blocks, walker.removed, rr), walker.removed
+
+
+def drop_box_titles(blocks: list[Block], removed: list[Removed], r: Rules) -> list[Block]:
+    """Leave out the titles of boxes inside the container with the links under them
+    (:func:`scraper.headings.box_title_kind`). Headings the block cleaner knows by their text
+    (``Baca juga``, ``Berita Terkait``) are left to it, so their kind stays SPEC's."""
+    heads = [i for i, b in enumerate(blocks) if headings.is_heading(b)]
+    if not heads:
+        return blocks
+    drop: set[int] = set()
+    for n, i in enumerate(heads):
+        end = heads[n + 1] if n + 1 < len(heads) else len(blocks)
+        b = blocks[i]
+        if line_kind(b.text, r) is not None:
+            continue
+        if headings.is_credit(b.text):
+            drop.add(i)
+            removed.append(Removed("caption", b.text))
+            continue
+        kind = headings.box_title_kind(blocks, i, end)
+        if kind is None:
+            continue
+        drop.add(i)
+        removed.append(Removed(kind, b.text))
+        for k in range(i + 1, end):         # the links of the box (prose after them stays)
+            if not headings.is_box_link(blocks[k]):
+                break
+            drop.add(k)
+            removed.append(Removed(line_kind(blocks[k].text, r) or kind, blocks[k].text))
+    return [b for i, b in enumerate(blocks) if i not in drop] if drop else blocks
