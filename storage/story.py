@@ -203,7 +203,8 @@ def _is_content(word: str) -> bool:
 def content_counts(text: str) -> Counter[str]:
     """:func:`content_words` counted (in their first-seen order): the words counted first, then filtered."""
     counts = Counter(dedupe.tokens(text))
-    for word in [w for w in counts if not _is_content(w)]:
+    stop = STOPWORDS
+    for word in [w for w in counts if len(w) < MIN_WORD or w[0].isdigit() or w in stop]:   # not _is_content
         del counts[word]
     return counts
 
@@ -252,6 +253,8 @@ class DocFreq:
             df[key] = df.get(key, 0) + 1
 
     def count_of(self, term: str) -> int:
+        if not term or " " in term or term[0].isdigit():    # numbers and multi-word names: never counted
+            return 0
         return self.df.get(_term_key(term), 0)
 
     def idf(self, term: str) -> float:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import sqlite3
 from collections import Counter, OrderedDict
@@ -120,33 +121,77 @@ def story_for(conn: sqlite3.Connection, source: str, prep: Prepared, title: str 
 class _TermCache:
     """Document frequencies read from ``story_terms`` (and counted since) by one connection: the common words
     of every article are looked up once, not per article. Approximate by design: another writer's counts
-    arrive when an entry is dropped, a rolled-back article's counts stay (``kabar recluster`` recounts)."""
+    arrive when an entry is dropped, a rolled-back article's counts stay (``kabar recluster`` recounts).
 
-    MAX_ENTRIES = 500_000
+    While the vocabulary fits (``MAX_ENTRIES``), it is held whole as two sorted arrays (keys, counts) that a
+    story's words are looked up in at once; the counts since are merged into them in bulk
+    (:meth:`_merge`), so an article's vector look-up may not see the last few articles' words yet (one word's
+    look-up, :meth:`count_of`, does). Past that size, words are looked up in the table and cached."""
+
+    MAX_ENTRIES = 2_000_000
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn                      # held: its id() cannot be reused while it is cached
-        self.df: dict[int, int] = {}
+        self.df: dict[int, int] = {}          # looked-up counts (not complete)
         self.n: int | None = None
-        self.complete = False                 # every stored word is in ``df`` (absent: df 0)
+        self.complete = False                 # every stored word is in the arrays (absent: df 0)
+        self.keys = np.zeros(0, dtype=np.int64)
+        self.counts = np.zeros(0, dtype=np.int64)
+        self.unmerged: dict[int, int] = {}    # counts not yet in the arrays
         self.pending: dict[int, int] = {}     # counts not yet written to ``story_terms`` (flush_counts)
 
     def _load(self) -> None:
         row = self.conn.execute("SELECT df FROM story_terms WHERE key = ?", (DOCS_KEY,)).fetchone()
         self.n = row[0] if row else 0
-        rows = self.conn.execute("SELECT key, df FROM story_terms LIMIT ?", (self.MAX_ENTRIES + 1,)).fetchall()
+        rows = self.conn.execute("SELECT key, df FROM story_terms WHERE key != ? ORDER BY key LIMIT ?",
+                                 (DOCS_KEY, self.MAX_ENTRIES + 1)).fetchall()
         if len(rows) <= self.MAX_ENTRIES:     # small enough: all of it, no look-ups at all
-            self.df = dict(rows)
+            got = np.array(rows, dtype=np.int64).reshape(-1, 2)
+            self.keys, self.counts = got[:, 0].copy(), got[:, 1].copy()
             self.complete = True
 
-    def lookup(self, keys: Sequence[int]) -> dict[int, int]:
+    def _merge(self) -> None:
+        if not self.unmerged:
+            return
+        new_keys = np.fromiter(self.unmerged.keys(), dtype=np.int64, count=len(self.unmerged))
+        deltas = np.fromiter(self.unmerged.values(), dtype=np.int64, count=len(self.unmerged))
+        self.unmerged = {}
+        order = np.argsort(new_keys)
+        new_keys, deltas = new_keys[order], deltas[order]
+        at = np.searchsorted(self.keys, new_keys)
+        known = at < len(self.keys)
+        known[known] = self.keys[at[known]] == new_keys[known]
+        self.counts[at[known]] += deltas[known]
+        self.keys = np.insert(self.keys, at[~known], new_keys[~known])
+        self.counts = np.insert(self.counts, at[~known], deltas[~known])
+        if len(self.keys) > self.MAX_ENTRIES:    # outgrown: from now on looked up, and cached
+            self.complete = False
+            self.keys, self.counts = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+
+    def counts_of(self, keys: np.ndarray) -> np.ndarray:
+        """The document frequency of each key (complete mode: the arrays, merged first when much is new)."""
+        if len(self.unmerged) > max(256, len(self.keys) // 50):
+            self._merge()
+        if not len(self.keys):
+            return np.zeros(len(keys), dtype=np.float64)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return np.where(self.keys[at] == keys, self.counts[at], 0).astype(np.float64)
+
+    def count_of(self, key: int) -> int:
+        if not self.complete:
+            return self.df.get(key, 0)
+        got = self.unmerged.get(key, 0)
+        at = int(np.searchsorted(self.keys, key))
+        if at < len(self.keys) and self.keys[at] == key:
+            got += int(self.counts[at])
+        return got
+
+    def lookup(self, keys: Sequence[int]) -> None:
+        """Make sure the counts of ``keys`` are known (read from the table when not complete)."""
         if self.n is None:
             self._load()
         if self.complete:
-            if len(self.df) <= self.MAX_ENTRIES:
-                return self.df
-            self.df.clear()                   # outgrown: from now on looked up, and cached
-            self.complete = False
+            return
         missing = [k for k in keys if k not in self.df]
         if len(self.df) + len(missing) > self.MAX_ENTRIES:
             self.df.clear()
@@ -156,7 +201,6 @@ class _TermCache:
             self.df.update(dict.fromkeys(part, 0))
             self.df.update(self.conn.execute(
                 f"SELECT key, df FROM story_terms WHERE key IN ({','.join('?' * len(part))})", part).fetchall())
-        return self.df
 
     def count(self, keys: Iterable[int], delta: int) -> None:
         keys = list(keys)
@@ -164,16 +208,36 @@ class _TermCache:
         for k in keys:
             pending[k] = pending.get(k, 0) + delta
         pending[DOCS_KEY] = pending.get(DOCS_KEY, 0) + delta
-        df = self.df
         if self.complete:
+            unmerged = self.unmerged
             for k in keys:
-                df[k] = df.get(k, 0) + delta
+                unmerged[k] = unmerged.get(k, 0) + delta
         else:
+            df = self.df
             for k in keys:
                 if k in df:
                     df[k] += delta
         if self.n is not None:
             self.n += delta
+
+
+class _CachedDocFreq(story.DocFreq):
+    """:class:`storage.story.DocFreq` read through a connection's :class:`_TermCache`."""
+
+    def __init__(self, cache: _TermCache) -> None:
+        super().__init__(cache.n or 0)
+        self.cache = cache
+
+    def count_of(self, term: str) -> int:
+        if not term or " " in term or term[0].isdigit():
+            return 0
+        return self.cache.count_of(story._term_key(term))
+
+    def idf_keys(self, keys: np.ndarray) -> np.ndarray:
+        cache = self.cache
+        counts = cache.counts_of(keys) if cache.complete else np.fromiter(
+            map(cache.df.get, keys.tolist(), itertools.repeat(0)), dtype=np.float64, count=len(keys))
+        return np.log((self.n + self.PRIOR_DOCS + 1) / (counts + 1.0))
 
 
 _CACHES: OrderedDict[int, _TermCache] = OrderedDict()
@@ -215,10 +279,8 @@ def doc_freq(conn: sqlite3.Connection, stories: Iterable[story.Story]) -> story.
     cache = _cache(conn)
     if cache.n is None or not cache.complete:
         keys = stories[0].keys if len(stories) == 1 else np.unique(np.concatenate([s.keys for s in stories]))
-        known = cache.lookup(keys.tolist())
-    else:
-        known = cache.df
-    return story.DocFreq.shared(cache.n or 0, known)
+        cache.lookup(keys.tolist())
+    return _CachedDocFreq(cache)
 
 
 def retrieval_keys(s: story.Story, df: story.DocFreq) -> list[int]:
