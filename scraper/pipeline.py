@@ -103,7 +103,7 @@ class _Run:
 
     def __init__(self, source: SourceConfig, config: Config, store: Store, *, max_pages: int | None,
                  stop: threading.Event, transport: httpx.BaseTransport | None,
-                 progress: Progress | None, options: CrawlOptions) -> None:
+                 progress: Progress | None, options: CrawlOptions, fetcher: Fetcher | None = None) -> None:
         self.source = source
         self.config = config
         self.store = store
@@ -112,7 +112,8 @@ class _Run:
         self.stop = stop
         self.progress = progress
         self.pattern = re.compile(source.article_pattern) if source.article_pattern else None
-        self.fetcher = Fetcher(config.http, transport=transport, stop=stop)
+        self.owns_fetcher = fetcher is None     # a shared one (several sources at once) is its owner's
+        self.fetcher = fetcher if fetcher is not None else Fetcher(config.http, transport=transport, stop=stop)
         self.workers = max(1, config.http.concurrency)
         self.summary = RunSummary(source=source.name, max_errors=options.max_errors_kept)
         scope = Scope(source.name, tuple(source.allowed_domains), self.pattern)
@@ -270,7 +271,8 @@ class _Run:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             self.reader.close()
-            self.fetcher.close()
+            if self.owns_fetcher:
+                self.fetcher.close()
         if self.stop.is_set():
             s.status = "interrupted"
             s.reason = STOPPED_REASON
@@ -327,16 +329,19 @@ def _cap(text: str) -> str:
 
 def crawl_source(source: SourceConfig, config: Config, store: Store, *, max_pages: int | None = None,
                  stop: threading.Event | None = None, transport: httpx.BaseTransport | None = None,
-                 progress: Progress | None = None, options: CrawlOptions = DEFAULT_OPTIONS) -> RunSummary:
+                 progress: Progress | None = None, options: CrawlOptions = DEFAULT_OPTIONS,
+                 fetcher: Fetcher | None = None) -> RunSummary:
     """Crawl one source once into ``store`` and return what happened (one ``runs`` row per call).
 
     ``max_pages`` overrides ``source.max_pages`` (article fetches; listings, feeds, sitemaps and further
     pages of multi-page articles are not counted). When ``stop`` is set no new fetch starts, results in
     flight are written and the run is recorded ``interrupted``. ``transport`` is handed to the Fetcher
-    (tests use ``httpx.MockTransport``). ``progress`` receives ``("total", n)`` once the plan is known and
+    (tests use ``httpx.MockTransport``); ``fetcher`` instead is a Fetcher shared with the runs of other
+    sources going on at the same time (:func:`scraper.crawl.run_crawl`: per-host politeness and the global
+    ``concurrency`` then hold across them; made with the same ``stop``; not closed here). ``progress`` receives ``("total", n)`` once the plan is known and
     ``(outcome, 1)`` for each article URL finished. ``options`` holds the run's limits. Raises
     :class:`StorageError` when the database cannot be written (the run is recorded ``failed`` when possible).
     """
     run = _Run(source, config, store, max_pages=max_pages, stop=stop or threading.Event(),
-               transport=transport, progress=progress, options=options)
+               transport=transport, progress=progress, options=options, fetcher=fetcher)
     return run.run()
