@@ -34,7 +34,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -49,6 +48,7 @@ from scraper.page_work import PageWork
 from scraper.parse_worker import ParseService, ParseSetup, WorkerSetup
 from scraper.plan import Job, plan
 from scraper.record import Scope
+from scraper.taskpool import TaskPool
 from storage.outcome import gone_pages, record
 from storage.records import RUN_COUNTS, PageOutcome, PageUpdate
 from storage.store import Store
@@ -130,14 +130,17 @@ class _Run:
 
     def _count(self, url: str, outcome: str, reason: str | None = None, status: int | None = None) -> None:
         self.summary.add(outcome)
-        extra = self._extra(url, outcome, status=status, reason=reason)
         if outcome == "failed":
-            log.warning("failed %s: %s", url, reason, extra=extra)
             self.summary.error(f"{url}: {reason}")
-        elif outcome == "skipped":
-            log.info("skipped %s: %s", url, reason, extra=extra)
-        else:
-            log.info("%s %s", outcome, url, extra=extra)
+        # the line's fields are only gathered for a line that is written (once per article: it shows)
+        if log.isEnabledFor(logging.WARNING if outcome == "failed" else logging.INFO):
+            extra = self._extra(url, outcome, status=status, reason=reason)
+            if outcome == "failed":
+                log.warning("failed %s: %s", url, reason, extra=extra)
+            elif outcome == "skipped":
+                log.info("skipped %s: %s", url, reason, extra=extra)
+            else:
+                log.info("%s %s", outcome, url, extra=extra)
         if self.progress is not None:
             self.progress(outcome, 1)
 
@@ -156,34 +159,35 @@ class _Run:
 
     # -- the bounded worker loop -------------------------------------------------------------------
 
-    def _run_pool(self, pool: ThreadPoolExecutor, tasks: Callable[[], Iterator[Callable[[], Any]]],
+    def _run_pool(self, pool: TaskPool, tasks: Callable[[], Iterator[Callable[[], Any]]],
                   handle: Callable[[Any], None]) -> None:
         """Run the tasks with at most 2 x workers in flight; ``handle`` each result on this thread.
 
         ``tasks()`` is asked again when its iterator runs dry (discovery finds documents as it goes); on
         ``stop`` no new task starts, those in flight finish and are handled.
         """
-        pending: set[Future[Any]] = set()
+        in_flight = 0
         limit = 2 * self.workers
         source_iter = tasks()
         while True:
-            while not self.stop.is_set() and len(pending) < limit:
+            while not self.stop.is_set() and in_flight < limit:
                 task = next(source_iter, None)
                 if task is None:
                     source_iter = tasks()
                     task = next(source_iter, None)
                 if task is None:
                     break
-                pending.add(pool.submit(task))
-            if not pending:
+                pool.submit(task)
+                in_flight += 1
+            if not in_flight:
                 return
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                handle(fut.result())
+            result = pool.result()
+            in_flight -= 1
+            handle(result)
 
     # -- discover ------------------------------------------------------------------------------------
 
-    def discover(self, pool: ThreadPoolExecutor) -> Frontier:
+    def discover(self, pool: TaskPool) -> Frontier:
         frontier = Frontier(self.source, self.options, self.store.article_for_url)
 
         def documents() -> Iterator[Callable[[], DocResult]]:
@@ -230,7 +234,7 @@ class _Run:
 
     # -- the run -----------------------------------------------------------------------------------------
 
-    def _fetch_and_store(self, pool: ThreadPoolExecutor, jobs: list[Job]) -> None:
+    def _fetch_and_store(self, pool: TaskPool, jobs: list[Job]) -> None:
         """Fetch, parse, judge and store the planned jobs (fetch side in the pool, store on this thread)."""
         opts = self.options
         tasks = (functools.partial(self.work.process, j) for j in jobs)
@@ -247,7 +251,7 @@ class _Run:
         started = time.perf_counter()
         s.started_at = utcnow_iso()
         s.run_id = self.store.start_run(self.source.name, now=s.started_at)
-        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=f"kabar-{self.source.name}")
+        pool = TaskPool(self.workers, f"kabar-{self.source.name}")
         try:
             self.reader.start()   # the parse worker's start-up overlaps the first fetches
             t0 = time.perf_counter()
@@ -269,7 +273,7 @@ class _Run:
             self._abort(exc, started)
             raise
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.close()
             self.reader.close()
             if self.owns_fetcher:
                 self.fetcher.close()
