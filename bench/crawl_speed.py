@@ -89,13 +89,17 @@ def run_kabar(bases: list[str], db: str) -> dict[str, Any]:
     elapsed, main_cpu = time.perf_counter() - t0, time.process_time() - c0
     cpu = main_cpu + children_cpu() - k0   # the parse workers, reaped when the crawl ends
     stored = store.conn.execute("SELECT COUNT(*) FROM articles WHERE source LIKE 'fam68-%'").fetchone()[0]
+    joined = store.conn.execute(   # crawled articles that joined a story of other articles (the archive's)
+        "SELECT COUNT(*) FROM articles a WHERE a.source LIKE 'fam68-%' AND EXISTS (SELECT 1 FROM articles b "
+        "WHERE b.cluster_id = a.cluster_id AND b.id != a.id)").fetchone()[0]
     store.close()
     timings = {k: sum(s.timings[k] for s in outcome.summaries) for k in ("discover", "fetch", "parse", "store")}
     counts: dict[str, int] = {}
     for s in outcome.summaries:
         for k, v in s.counts().items():
             counts[k] = counts.get(k, 0) + v
-    return {"stored": stored, "elapsed": elapsed, "cpu": cpu, "main_cpu": main_cpu, "timings": timings,
+    return {"stored": stored, "joined": joined, "elapsed": elapsed, "cpu": cpu, "main_cpu": main_cpu,
+            "timings": timings,
             "counts": counts, "errors": [e for s in outcome.summaries for e in s.errors[:3]],
             "spans": [(s.source, round(s.timings["total"], 1)) for s in outcome.summaries]}
 
@@ -314,7 +318,7 @@ def report(results: dict[str, dict[str, Any]], n: int, check_rss: bool) -> None:
         a = results["kabar+archive"]
         ratio = a["per_min"] / k["per_min"]
         print(f"kabar+archive / kabar: {ratio:.2f}x articles/min (store {a['timings']['store']:.1f}s vs "
-              f"{t['store']:.1f}s)")
+              f"{t['store']:.1f}s; {a['joined']} of {a['stored']} crawled articles joined an archived story)")
         bars.append(f"archive crawl >= {ARCHIVE_BAR}x the empty one: {'PASS' if ratio >= ARCHIVE_BAR else 'FAIL'}")
     for label, r in results.items():
         if label.startswith("kabar"):
