@@ -27,6 +27,7 @@ from helpers import article_html, kabar_cmd, kabar_env, toml_value
 
 from scraper.config import Config, config_from_dict
 from scraper.crawl import run_crawl
+from scraper.errors import StorageError
 from scraper.progress import Board
 from storage.store import Store
 
@@ -363,3 +364,30 @@ def test_sigint_stops_every_running_source_and_exits_130(tmp_path: Path, traffic
     conn.close()
     assert sorted(r[0] for r in runs) == ["dua", "satu"] and {r[1] for r in runs} == {"interrupted"}
     assert 0 < stored == sum(r[2] for r in runs) < 400
+
+
+class FailingStore:
+    """The store, except that one source's article writes fail as a full disk does."""
+
+    def __init__(self, store: Store, host: str) -> None:
+        self.store = store
+        self.host = host
+
+    def record_outcome(self, page: Any, **kw: Any) -> Any:
+        if self.host in page.url and kw.get("article") is not None:
+            raise StorageError("database is full (disk full)")
+        return self.store.record_outcome(page, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+def test_a_database_error_stops_every_source_and_propagates(tmp_path: Path, store: Store,
+                                                             traffic: Traffic) -> None:
+    with Portal("127.0.0.1", traffic, articles=40) as one, Portal("127.0.0.2", traffic, articles=40) as two:
+        config = make_config(tmp_path, [source("satu", one.sitemap()), source("dua", two.sitemap())])
+        with pytest.raises(StorageError, match="disk full"):
+            run_crawl(config, FailingStore(store, "127.0.0.1"), config.sources, jobs=2)  # type: ignore[arg-type]
+    runs = dict(store.conn.execute("SELECT source, status FROM runs").fetchall())
+    assert runs == {"satu": "failed", "dua": "interrupted"}
+    assert store.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] < 40
