@@ -160,14 +160,29 @@ def generate_portal(root: Path, n: int, base: str, *, seed: int = 68, first: int
     return stories
 
 
+def _split(n: int, hosts: int) -> list[int]:
+    return [n // hosts + (1 if h < n % hosts else 0) for h in range(hosts)]
+
+
 def generate_site(site: Path, n: int, hosts: int, port: int) -> list[list[Story]]:
     """``n`` articles split over ``hosts`` portals (``site/h0``, ``site/h1``, ...), each its own stories."""
-    per = [n // hosts + (1 if h < n % hosts else 0) for h in range(hosts)]
+    per = _split(n, hosts)
     out = []
     for h in range(hosts):
         root = site / f"h{h}"
         root.mkdir(parents=True)
         out.append(generate_portal(root, per[h], host_base(h, port), seed=68 + h, first=sum(per[:h])))
+    return out
+
+
+def site_stories(n: int, hosts: int) -> list[Story]:
+    """The stories :func:`generate_site` writes (the same seeds), without writing anything."""
+    per = _split(n, hosts)
+    out = []
+    for h in range(hosts):
+        rng = random.Random(68 + h)
+        first = sum(per[:h])
+        out.extend(article_page(i, rng, "")[0] for i in range(first, first + per[h]))
     return out
 
 

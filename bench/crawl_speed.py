@@ -48,7 +48,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from crawl_site import archive_records, find_nginx, free_port, generate_site, host_base, start_nginx
+from crawl_site import (
+    archive_records,
+    find_nginx,
+    free_port,
+    generate_site,
+    host_base,
+    site_stories,
+    start_nginx,
+)
 
 HERE = Path(__file__).resolve()
 RSS_BAR_MB = 200.0
@@ -267,19 +275,25 @@ def measure(label: str, bases: list[str], work: Path, template: Path | None = No
     return result
 
 
-def build_archive(work: Path, n: int, stories: list[Any]) -> Path:
-    """The pre-filled database of the ``kabar+archive`` crawl (built once; each round crawls a copy)."""
-    from storage.store import Store
-
+def build_archive(work: Path, n: int, articles: int, hosts: int) -> Path:
+    """The pre-filled database of the ``kabar+archive`` crawl (built once, in a child process so that this
+    one stays small: a child inherits its parent's peak RSS; each round crawls a copy)."""
     path = work / "archive-template.db"
     t0 = time.perf_counter()
-    with Store.open(str(path)) as store:
-        for _ in store.save_many(archive_records(n, stories)):
-            pass
-        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    subprocess.run([sys.executable, str(HERE), "--build-archive", str(path), str(n), str(articles), str(hosts)],
+                   check=True, cwd=str(HERE.parent.parent))
     print(f"archive: {n:,} articles stored in {time.perf_counter() - t0:.0f}s "
           f"({path.stat().st_size / 1e6:,.0f} MB)", flush=True)
     return path
+
+
+def archive_main(path: str, n: int, articles: int, hosts: int) -> None:
+    from storage.store import Store
+
+    with Store.open(path) as store:
+        for _ in store.save_many(archive_records(n, site_stories(articles, hosts))):
+            pass
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def report(results: dict[str, dict[str, Any]], n: int, check_rss: bool) -> None:
@@ -340,9 +354,13 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1,
                     help="rounds of all tools, interleaved; each tool's best round is reported (noisy machines)")
     ap.add_argument("--run", nargs=3, metavar=("TOOL", "DB", "BASES"), help=argparse.SUPPRESS)
+    ap.add_argument("--build-archive", nargs=4, metavar=("DB", "N", "ARTICLES", "HOSTS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.run:
         child_main(*args.run)
+        return 0
+    if args.build_archive:
+        archive_main(args.build_archive[0], *map(int, args.build_archive[1:]))
         return 0
 
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
@@ -376,7 +394,7 @@ def main() -> int:
     results: dict[str, dict[str, Any]] = {}
     server = start_nginx(nginx, work, site, port, args.hosts)
     try:
-        template = build_archive(work, args.archive, [s for p in portals for s in p]) if args.archive else None
+        template = build_archive(work, args.archive, args.articles, args.hosts) if args.archive else None
         labels = [*tools, *(["kabar+archive"] if template else [])]
         for rnd in range(max(1, args.repeat)):
             for label in labels:
