@@ -39,7 +39,7 @@ from typing import Any, Literal
 
 import httpx
 
-from scraper.config import Config, SourceConfig
+from scraper.config import Config, HttpConfig, SourceConfig
 from scraper.errors import StorageError
 from scraper.fetch import Fetcher, FetchStopped
 from scraper.frontier import Candidate, DocResult, Frontier, read_document
@@ -49,6 +49,7 @@ from scraper.parse_worker import ParseService, ParseSetup, WorkerSetup
 from scraper.plan import Job, plan
 from scraper.record import Scope
 from scraper.taskpool import TaskPool
+from scraper.urls import host_key
 from storage.outcome import gone_pages, record
 from storage.records import RUN_COUNTS, PageOutcome, PageUpdate
 from storage.store import Store
@@ -114,7 +115,7 @@ class _Run:
         self.pattern = re.compile(source.article_pattern) if source.article_pattern else None
         self.owns_fetcher = fetcher is None     # a shared one (several sources at once) is its owner's
         self.fetcher = fetcher if fetcher is not None else Fetcher(config.http, transport=transport, stop=stop)
-        self.workers = max(1, config.http.concurrency)
+        self.workers = run_threads(source, config.http)
         self.summary = RunSummary(source=source.name, max_errors=options.max_errors_kept)
         scope = Scope(source.name, tuple(source.allowed_domains), self.pattern)
         setup = ParseSetup(scope, source.parse)
@@ -305,6 +306,16 @@ class _Run:
             self.store.finish_run(s.run_id, s.status, s.counts(), now=s.finished_at, error=s.reason)
         except Exception:
             log.debug("could not record the aborted run", exc_info=True)
+
+
+def run_threads(source: SourceConfig, http: HttpConfig) -> int:
+    """The worker threads of one run: enough to keep every host slot of the source's hosts busy
+    (``per_host_concurrency`` per host of its start URLs, feeds and sitemaps) and two more waiting on the
+    parse worker, never more than ``http.concurrency``. More threads only wait, for a host slot or the
+    parse worker, and cost the crawling process CPU: in the two-host bench, 16 threads per source took
+    ~8% more of it than 10, at no gain."""
+    hosts = {host_key(url) for url in (*source.start_urls, *source.feeds, *source.sitemaps)}
+    return max(1, min(http.concurrency, http.per_host_concurrency * max(1, len(hosts)) + 2))
 
 
 STOPPED_REASON = "stopped before the end (signal or daemon stop): finished pages kept"

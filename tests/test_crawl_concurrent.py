@@ -28,6 +28,7 @@ from helpers import article_html, kabar_cmd, kabar_env, toml_value
 from scraper.config import Config, config_from_dict
 from scraper.crawl import run_crawl
 from scraper.errors import StorageError
+from scraper.pipeline import run_threads
 from scraper.progress import Board
 from storage.store import Store
 
@@ -391,3 +392,15 @@ def test_a_database_error_stops_every_source_and_propagates(tmp_path: Path, stor
     runs = dict(store.conn.execute("SELECT source, status FROM runs").fetchall())
     assert runs == {"satu": "failed", "dua": "interrupted"}
     assert store.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] < 40
+
+
+def test_a_run_has_threads_for_its_hosts_slots_and_two_more(tmp_path: Path) -> None:
+    one = make_config(tmp_path, [source("satu", "http://127.0.0.1:8080/sitemap.xml")], concurrency=16,
+                      per_host_concurrency=8)
+    assert run_threads(one.sources[0], one.http) == 10
+    two_hosts = make_config(tmp_path, [{"name": "dua", "start_urls": ["http://a.test/", "http://a.test/x/"],
+                                        "feeds": ["http://b.test/feed/"]}], concurrency=16, per_host_concurrency=2)
+    assert run_threads(two_hosts.sources[0], two_hosts.http) == 6
+    capped = make_config(tmp_path, [source("tiga", "http://127.0.0.1:8080/s.xml")], concurrency=4,
+                         per_host_concurrency=8)
+    assert run_threads(capped.sources[0], capped.http) == 4
