@@ -2,7 +2,7 @@
 
     python bench/cluster.py [--articles 800] [--sources 4] [--workers 1,2,4] [--delay 0.02]
 
-Generates the FAM68-style site of ``bench/crawl_speed.py`` split into ``--sources`` sources (one child
+Generates the FAM68-style site of ``bench/crawl_site.py`` split into ``--sources`` sources (one child
 sitemap each, one host:port for all), serves it with nginx (each request's time in its access log) and
 starts a throwaway PostgreSQL (``tests/pg_server.py``: initdb in a temporary folder, 127.0.0.1). For each
 worker count: a fresh PostgreSQL database and SQLite file, ``kabar cluster init``, the workers, then
@@ -36,7 +36,7 @@ HERE = Path(__file__).resolve()
 REPO = HERE.parent.parent
 sys.path[:0] = [str(HERE.parent), str(REPO / "tests"), str(REPO)]
 
-import crawl_speed  # noqa: E402
+import crawl_site  # noqa: E402
 from pg_server import start_server, stop_server  # noqa: E402
 
 
@@ -123,7 +123,7 @@ def main() -> int:
     ap.add_argument("--delay", type=float, default=0.02, help="per_host_delay (seconds)")
     ap.add_argument("--host-concurrency", type=int, default=1, help="per_host_concurrency (the check's: 1)")
     args = ap.parse_args()
-    nginx = crawl_speed.find_nginx()
+    nginx = crawl_site.find_nginx()
     if nginx is None:
         print("SKIP: nginx is not installed (apt-get install nginx)")
         return 0
@@ -135,12 +135,12 @@ def main() -> int:
     work.chmod(0o755)
     site = work / "site"
     site.mkdir()
-    port = crawl_speed.free_port()
-    base = f"http://127.0.0.1:{port}"
-    crawl_speed.URLS_PER_SITEMAP = math.ceil(args.articles / args.sources)
-    crawl_speed.generate_site(site, args.articles, base)
+    port = crawl_site.free_port(1)
+    base = crawl_site.host_base(0, port)
+    crawl_site.URLS_PER_SITEMAP = math.ceil(args.articles / args.sources)    # one sitemap per source
+    crawl_site.generate_site(site, args.articles, 1, port)
     log = work / "access.log"
-    nginx_proc = crawl_speed.start_nginx(nginx, work, site, port, access_log=log)
+    nginx_proc = crawl_site.start_nginx(nginx, work, site, port, 1, access_log=log)
     print(f"site: {args.articles} articles in {args.sources} sources on {base}; per_host_delay {args.delay}s, "
           f"per_host_concurrency {args.host_concurrency}")
     try:

@@ -21,6 +21,7 @@ from scraper.context import AppContext, pass_app
 from scraper.crawl import ProgressSink, crawl_session, exit_after_signal, run_crawl, stop_on_signals
 from scraper.errors import UsageError
 from scraper.pipeline import RunSummary
+from scraper.progress import Board
 from storage.query import Filters, search
 from storage.records import RUN_COUNTS
 from storage.store import Store
@@ -82,31 +83,19 @@ def summary_table(summaries: Sequence[RunSummary]) -> str:
     return "\n".join(lines)
 
 
-class _Bar:
-    """A click progress bar per source, created when the crawl knows how many articles it will fetch."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.bar: Any = None
-
-    def __call__(self, event: str, n: int) -> None:
-        if event == "total":
-            if n > 0:
-                self.bar = click.progressbar(length=n, label=self.source, file=sys.stderr, show_pos=True)
-                self.bar.__enter__()
-        elif self.bar is not None:
-            self.bar.update(n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
-
-
-def _bars(app: AppContext, fmt: str = "table") -> Callable[[str], ProgressSink] | None:
-    """A progress bar per source on a terminal, unless -v asked for log lines (they would tear it apart),
-    -q for quiet or --format json for machine-readable output."""
-    return _Bar if sys.stderr.isatty() and app.verbosity == 0 and fmt == "table" else None
+@contextlib.contextmanager
+def _progress(app: AppContext, sources: int, fmt: str = "table") -> Iterator[Callable[[str], ProgressSink] | None]:
+    """The progress board (every source of the crawl, :mod:`scraper.progress`) on a terminal, unless -v
+    asked for log lines (they would tear it apart), -q for quiet or --format json for machine-readable
+    output; closed when the block ends, before the summary prints."""
+    if not (sys.stderr.isatty() and app.verbosity == 0 and fmt == "table"):
+        yield None
+        return
+    board = Board(sys.stderr, sources)
+    try:
+        yield board.sink
+    finally:
+        board.close()
 
 
 def _say(line: str) -> None:
@@ -122,13 +111,16 @@ def _interrupted_waiting() -> NoReturn:
 @click.argument("sources", nargs=-1)
 @click.option("--max-pages", type=click.IntRange(min=1), default=None,
               help="Article fetches per source for this run (overrides max_pages of the config).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Sources crawled at once (default: [daemon].max_running of the config, 4).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="The summary as a table, or one JSON object per source (JSON Lines, no progress bar).")
 @pass_app
-def crawl_cmd(app: AppContext, sources: tuple[str, ...], max_pages: int | None, fmt: str) -> int:
+def crawl_cmd(app: AppContext, sources: tuple[str, ...], max_pages: int | None, jobs: int | None, fmt: str) -> int:
     """Crawl the named sources once (default: all configured sources) and print a summary.
 
-    Shows a progress bar on a terminal. With -q stdout stays empty (a source with failures gets one
+    Up to --jobs sources run at once, sharing the per-host limits, robots.txt and http.concurrency.
+    Shows a progress bar per source on a terminal. With -q stdout stays empty (a source with failures gets one
     ``kabar: error:`` line on stderr); ``--format json`` prints one JSON object per source. Exit 0 when
     every page was fetched or deliberately skipped, 1 when some failed, 130 when interrupted (what
     finished is kept). One writer per database: while `kabar daemon` runs on it the crawl refuses
@@ -155,8 +147,9 @@ def crawl_cmd(app: AppContext, sources: tuple[str, ...], max_pages: int | None, 
     with crawl_session(app.db_path, "kabar crawl", stop=stop, announce=_say) as session:
         if session is None:
             return _interrupted_waiting()
-        outcome = run_crawl(config, session.store, selected, max_pages=max_pages, progress=_bars(app, fmt),
-                            stop=stop, options=session.options)
+        with _progress(app, len(selected), fmt) as progress:
+            outcome = run_crawl(config, session.store, selected, max_pages=max_pages, progress=progress,
+                                stop=stop, options=session.options, jobs=jobs)
     print_summaries(app, outcome.summaries, fmt)
     if outcome.interrupted:
         click.echo("kabar: interrupted: finished pages were kept", err=True)
@@ -220,8 +213,9 @@ def demo_cmd(app: AppContext, demo_db: str | None, keep_serving: bool) -> int:
         with crawl_session(db_path, "kabar demo", stop=stop, announce=_say) as session:
             if session is None:
                 return _interrupted_waiting()
-            outcome = run_crawl(config, session.store, config.sources, progress=_bars(app), stop=stop,
-                                options=session.options)
+            with _progress(app, len(config.sources)) as progress:
+                outcome = run_crawl(config, session.store, config.sources, progress=progress, stop=stop,
+                                    options=session.options)
         click.echo(summary_table(outcome.summaries))
         if outcome.interrupted:
             click.echo("kabar: interrupted: finished pages were kept", err=True)

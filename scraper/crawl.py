@@ -1,7 +1,7 @@
-"""One-off crawls of named sources, one after another (``kabar crawl``, ``kabar demo``, tests).
+"""One-off crawls of named sources, several at once (``kabar crawl``, ``kabar demo``, tests).
 
-:func:`run_crawl` runs :func:`scraper.pipeline.crawl_source` per source under :func:`stop_on_signals`
-and returns a :class:`CrawlOutcome`, whose ``exit_code`` is SPEC.md's: 0 every page fetched or deliberately
+:func:`run_crawl` runs :func:`scraper.pipeline.crawl_source` per source, up to ``[daemon].max_running``
+(``kabar crawl --jobs N``) at once over one shared fetcher, under :func:`stop_on_signals`, and returns a :class:`CrawlOutcome`, whose ``exit_code`` is SPEC.md's: 0 every page fetched or deliberately
 skipped; 1 some page failed, a source could not be crawled or the database stopped the run; 130
 interrupted by SIGINT/SIGTERM (what finished is kept, the run is recorded ``interrupted``).
 
@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import NoReturn, Protocol
@@ -26,6 +27,7 @@ from typing import NoReturn, Protocol
 import httpx
 
 from scraper.config import Config, SourceConfig
+from scraper.fetch import Fetcher
 from scraper.options import DEFAULT_OPTIONS, CrawlOptions
 from scraper.parse_worker import shared_workers
 from scraper.pipeline import RunSummary, crawl_source
@@ -181,26 +183,64 @@ def crawl_session(db_path: str, command: str, *, stop: threading.Event, announce
 def run_crawl(config: Config, store: Store, sources: Sequence[SourceConfig], *, max_pages: int | None = None,
               transport: httpx.BaseTransport | None = None,
               progress: Callable[[str], ProgressSink] | None = None, stop: threading.Event | None = None,
-              options: CrawlOptions = DEFAULT_OPTIONS) -> CrawlOutcome:
-    """Crawl ``sources`` one after another into ``store``. A StorageError propagates (exit 1).
+              options: CrawlOptions = DEFAULT_OPTIONS, jobs: int | None = None) -> CrawlOutcome:
+    """Crawl ``sources`` into ``store``, up to ``jobs`` of them at once (default ``[daemon].max_running``).
 
-    ``progress`` makes a display per source name (the CLI's progress bar); ``stop`` (default: a fresh
-    event, set by SIGINT/SIGTERM) ends the crawl early.
+    Every source is one :func:`crawl_source` run (one ``runs`` row) on a thread of its own; they share one
+    :class:`~scraper.fetch.Fetcher` (per-host politeness, robots.txt and the global ``http.concurrency``
+    hold across sources), the store (its lock serialises their writes) and the process's idle parse
+    workers. A source that fails does not stop the others. ``progress`` makes a display per source name
+    when its run starts (the CLI's progress board); ``stop`` (default: a fresh event, set by
+    SIGINT/SIGTERM) ends the crawl early: runs in progress finish their in-flight writes and are recorded
+    ``interrupted``, sources not started yet are left out. The summaries come in ``sources`` order.
+    A StorageError (or a bug) in one run stops the others and propagates once they ended (exit 1).
     """
     stop = stop or threading.Event()
+    jobs = max(1, min(jobs or config.daemon.max_running, len(sources) or 1))
     outcome = CrawlOutcome()
-    with stop_on_signals(stop), shared_workers():   # one parse worker serves the sources in turn
-        for source in sources:
+    with stop_on_signals(stop), shared_workers(max_idle=jobs), \
+            Fetcher(config.http, transport=transport, stop=stop) as fetcher:
+        def one(source: SourceConfig) -> RunSummary | None:
             if stop.is_set():
-                break
+                return None         # stopped before this source's turn came: no run
             sink = progress(source.name) if progress is not None else None
             log.info("crawling %s", source.name, extra={"source": source.name})
             try:
-                summary = crawl_source(source, config, store, max_pages=max_pages, stop=stop,
-                                       transport=transport, progress=sink, options=options)
+                return crawl_source(source, config, store, max_pages=max_pages, stop=stop, progress=sink,
+                                    options=options, fetcher=fetcher)
             finally:
                 if sink is not None:
                     sink.close()
-            outcome.summaries.append(summary)
+
+        outcome.summaries = _each(sources, jobs, one, stop)
         outcome.interrupted = stop.is_set()
     return outcome
+
+
+def _each(sources: Sequence[SourceConfig], jobs: int, one: Callable[[SourceConfig], RunSummary | None],
+          stop: threading.Event) -> list[RunSummary]:
+    """``one(source)`` for every source, ``jobs`` at a time, in threads; the summaries in ``sources`` order.
+
+    The calling (main) thread only waits, in short steps, so that it handles signals at once. The first
+    exception sets ``stop`` (the other runs end early) and is raised when all have ended.
+    """
+    done_: dict[int, RunSummary] = {}
+    failure: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="kabar-source") as pool:
+        pending = {pool.submit(one, source): i for i, source in enumerate(sources)}
+        while pending:
+            finished, _ = wait(pending, timeout=WAIT_POLL_S, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                i = pending.pop(fut)
+                try:
+                    summary = fut.result()
+                except BaseException as exc:
+                    if failure is None:
+                        failure = exc
+                        stop.set()
+                    continue
+                if summary is not None:
+                    done_[i] = summary
+    if failure is not None:
+        raise failure
+    return [done_[i] for i in sorted(done_)]

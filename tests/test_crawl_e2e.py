@@ -191,7 +191,8 @@ def test_sigint_interrupts_keeps_finished_articles_and_exits_130(tmp_path: Path)
         slow = dataclasses.replace(config, http=dataclasses.replace(config.http, per_host_delay=0.3))
         cfg = tmp_path / "c.toml"
         cfg.write_text(config_to_toml(slow), encoding="utf-8")
-        proc = subprocess.Popen([sys.executable, "-m", "scraper", "--config", str(cfg), "-v", "crawl"],
+        # one source at a time: the first one is the one interrupted (several at once: test_crawl_concurrent)
+        proc = subprocess.Popen([sys.executable, "-m", "scraper", "--config", str(cfg), "-v", "crawl", "--jobs", "1"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(tmp_path))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:   # wait until some articles are stored
