@@ -144,7 +144,7 @@ def is_article_url(url: str, article_pattern: str | re.Pattern[str] | None = Non
     if query_keys & ACTION_QUERY_KEYS:
         return False
     segments = [s for s in path.split("/") if s]
-    post = _is_wordpress_post(path, query)
+    post = is_wordpress_post(path, query)
     if not segments and not post:
         return False
     last = segments[-1] if segments else ""
@@ -174,8 +174,9 @@ def is_article_url(url: str, article_pattern: str | re.Pattern[str] | None = Non
     return False
 
 
-def _is_wordpress_post(path: str, query: list[tuple[str, str]]) -> bool:
-    """WordPress's plain permalinks: ``/?p=123`` (or ``/index.php?p=123``) is one post."""
+def is_wordpress_post(path: str, query: list[tuple[str, str]]) -> bool:
+    """WordPress's plain permalinks: ``/?p=123`` (or ``/index.php?p=123``) is one post (a page is
+    ``?page_id=``): an article by its address, whatever the rest of the page looks like."""
     return path in ("/", "/index.php") and any(k == "p" and v.isascii() and v.isdigit() for k, v in query)
 
 

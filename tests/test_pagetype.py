@@ -67,3 +67,19 @@ def test_features_are_plain_numbers_of_the_parse() -> None:
                                              "budi said:", "Lewat Malingping saja."])],
                     declared_type="DiscussionForumPosting")
     assert article_probability(forum) < article_probability(art)
+
+
+def test_a_dated_page_at_a_news_address_is_not_overruled_by_its_shape() -> None:
+    """/?p=123 or a long slug gives the model little to read: with a publication time the address decides;
+    without one the model still does."""
+    from scraper.parse import parse_html
+    from scraper.record import not_article_reason
+
+    paras = "".join(f"<p>Kalimat ke-{i} dari siaran pers dinas tentang program bantuan warga desa.</p>"
+                    for i in range(12))
+    dated = '<meta property="article:published_time" content="2026-12-01T09:00:00+07:00">'
+    for url in ("https://portal.example/?p=152480", "https://portal.example/ekuin/bantuan-warga-desa-cair-hari-ini"):
+        page = f"<html><head><title>Bantuan warga</title>{dated}</head><body><h1>Bantuan warga</h1>{paras}</body></html>"
+        assert not_article_reason(parse_html(page, url=url)) is None, url
+    undated = f"<html><head><title>Bantuan warga</title></head><body><h1>Bantuan warga</h1>{paras}</body></html>"
+    assert "by its shape" in (not_article_reason(parse_html(undated, url="https://portal.example/?p=152480")) or "")
