@@ -139,8 +139,14 @@ def test_daemon_and_two_workers_survive_a_killed_worker(tmp_path: Path, pg_dsn: 
             return pg(pg_dsn, "SELECT w.pid, w.run_key FROM kabar_workers w JOIN kabar_results r "
                               "ON r.run_key = w.run_key WHERE w.source = %s AND r.kind = 'page' LIMIT 1", FAM68)
 
-        wait_until(lambda: bool(crawling_fam68()), 60, "a worker in the middle of a fam68 run")
-        pid, killed_key = crawling_fam68()[0]
+        found: list[tuple[Any, ...]] = []
+
+        def in_a_run() -> bool:      # the row seen is the one acted on (the run may end a moment later)
+            found[:] = crawling_fam68()
+            return bool(found)
+
+        wait_until(in_a_run, 60, "a worker in the middle of a fam68 run")
+        pid, killed_key = found[0]
         victim = next(w for w in workers if w.pid == pid)
         victim.send_signal(signal.SIGKILL)
         victim.wait()
