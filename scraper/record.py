@@ -44,7 +44,7 @@ def not_article_reason(article: Article, min_chars: int = MIN_ARTICLE_CHARS) -> 
     only applies to pages that declare nothing; an empty body is never an article. Past those, the page-type
     model (:mod:`scraper.pagetype`) tells articles from listing, forum, product, service, documentation
     and collection pages, whatever their length, unless the page has a publication time and the address is
-    an article's by the news-URL heuristic (:func:`_is_article_address`).
+    an article's by the news-URL heuristic (:func:`scraper.discover.is_article_url`).
     """
     if NO_BODY_WARNING in article.warnings:
         return NO_BODY_WARNING
@@ -55,20 +55,15 @@ def not_article_reason(article: Article, min_chars: int = MIN_ARTICLE_CHARS) -> 
     text_len = sum(len(p) for seg in article.segments for p in seg.paragraphs)
     if text_len < min_chars and not (article.declared_type and text_len):
         return f"too little text ({text_len} characters)"
-    if article.published_at and _is_article_address(article.url):   # a dated page at a news address
+    # A dated page at an address news sites give articles (a dated path, a read id, a long numeric id, a
+    # slug of 4+ words, a WordPress post id): the model does not overrule it. A news crawler loses less
+    # storing the odd dated long-slug page that is no story than skipping stories whose page is plain.
+    if article.published_at and is_article_url(article.url or ""):
         return None
     article_like, p = looks_like_article(article)
     if not article_like:
         return f"a listing, forum, product or service page by its shape (article probability {p:.2f})"
     return None
-
-
-def _is_article_address(url: str | None) -> bool:
-    """An address a news site gives its articles (:func:`scraper.discover.is_article_url`: a dated path, a
-    read id, a long numeric id, a slug of four or more words, a WordPress post id): with a publication time
-    on the page, the page-type model does not overrule it. A crawler of news portals loses less storing the
-    odd dated long-slug page that is not a story than skipping stories whose page is plain."""
-    return bool(url) and is_article_url(url or "")
 
 
 def judge(article: Article) -> tuple[str, str] | None:

@@ -504,9 +504,11 @@ CREATE INDEX articles_source_seen ON articles (source, first_seen_at);
 def _story_model(db: Database) -> None:
     # The story model (storage/story.py): its tables, the old MinHash index dropped, every article's story
     # computed (clusters unchanged until `kabar recluster`); see storage/migrations_story.py.
-    from storage.migrations_story import story_model
+    from storage.migrations_story import SCHEMA_0014
+    from storage.recluster import index_existing
 
-    story_model(db.conn)
+    _run_script(db.conn, SCHEMA_0014)
+    index_existing(db.conn)
 
 
 def known() -> list[str]:

@@ -6,13 +6,12 @@ progress of an interrupted ``kabar recluster`` (``story_state``). The tables of 
 (``story_features``, ``story_index``) are no longer kept and are dropped. Existing articles get their stories
 here; their clusters stay as they are until ``kabar recluster`` applies the model to them.
 
-The DDL is this migration's own (a later change to the tables is a later migration). ``IF NOT EXISTS``: a
-database whose tables were made ahead of the migration (the upgrade tests write one) keeps them.
+The DDL is this migration's own (a later change to the tables is a later migration); storage/migrations.py runs
+it and indexes the existing articles. ``IF NOT EXISTS``: a database whose tables were made ahead of the
+migration (the upgrade tests write one) keeps them.
 """
 
 from __future__ import annotations
-
-import sqlite3
 
 SCHEMA_0014 = """
 CREATE TABLE IF NOT EXISTS story_docs (
@@ -47,24 +46,3 @@ CREATE TABLE IF NOT EXISTS story_state (
 DROP TABLE IF EXISTS story_features;
 DROP TABLE IF EXISTS story_index;
 """
-
-
-def story_model(conn: sqlite3.Connection) -> int:
-    """Create the tables and index every article that has no story yet; how many were indexed."""
-    from storage.recluster import index_existing
-
-    if conn.in_transaction:
-        _script(conn, SCHEMA_0014)
-    else:
-        conn.executescript(SCHEMA_0014)
-    return index_existing(conn)
-
-
-def _script(conn: sqlite3.Connection, script: str) -> None:
-    """``script``'s statements inside the caller's open transaction (``executescript`` would commit it)."""
-    statement = ""
-    for line in script.splitlines(keepends=True):
-        statement += line
-        if sqlite3.complete_statement(statement):
-            conn.execute(statement)
-            statement = ""

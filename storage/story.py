@@ -39,7 +39,6 @@ from storage import dedupe
 from storage.templates import SourceTemplates, split_lines, story_lines
 
 MIN_WORD = 3
-TOP_TERMS = 12                  # terms an article is indexed under for candidate look-ups
 MAX_TERMS = 250                 # distinct content words kept per article (the most frequent)
 
 SET_PRIOR = 3.0                 # idf units added to the union of two number/name sets (_weighted_jaccard)
@@ -192,19 +191,12 @@ class Story:
                    quotes=frozenset(d.get("q", [])), shingles=sh, heads=frozenset(d.get("h", [])))
 
 
-def content_words(text: str) -> list[str]:
-    return [w for w in dedupe.tokens(text) if _is_content(w)]
-
-
-def _is_content(word: str) -> bool:
-    return len(word) >= MIN_WORD and not word[0].isdigit() and word not in STOPWORDS
-
-
 def content_counts(text: str) -> Counter[str]:
-    """:func:`content_words` counted (in their first-seen order): the words counted first, then filtered."""
+    """The content words of ``text`` (case-folded words of ``MIN_WORD``+ letters, not starting with a digit,
+    no grammar words) with their counts, in first-seen order: the words counted first, then filtered."""
     counts = Counter(dedupe.tokens(text))
     stop = STOPWORDS
-    for word in [w for w in counts if len(w) < MIN_WORD or w[0].isdigit() or w in stop]:   # not _is_content
+    for word in [w for w in counts if len(w) < MIN_WORD or w[0].isdigit() or w in stop]:
         del counts[word]
     return counts
 
@@ -238,13 +230,6 @@ class DocFreq:
         self.n = n
         self.df: dict[int, int] = {(_term_key(k) if isinstance(k, str) else int(k)): v
                                    for k, v in (df or {}).items()}
-
-    @classmethod
-    def shared(cls, n: int, df: dict[int, int]) -> DocFreq:
-        """Frequencies read through ``df`` itself (a cache the caller keeps current), not a copy."""
-        got = cls(n)
-        got.df = df
-        return got
 
     def add(self, story: Story) -> None:
         self.n += 1
