@@ -511,6 +511,17 @@ def _story_model(db: Database) -> None:
     index_existing(db.conn)
 
 
+@migrations(name="0015_drop_prefix_indexes")
+def _drop_prefix_indexes(db: Database) -> None:
+    # articles_latest and articles_source_latest are prefixes of 0013's articles_latest_story and
+    # articles_source_story: every query they served is served by those as well, and each index is one more
+    # B-tree insert per stored article (bench/store.py: the write path's cost beside the bare loop).
+    db.executescript("""
+DROP INDEX IF EXISTS articles_latest;
+DROP INDEX IF EXISTS articles_source_latest;
+""")
+
+
 def known() -> list[str]:
     """The names of this release's migrations, in order."""
     return [m.name for m in migrations.pending(Database(memory=True))]
