@@ -245,6 +245,10 @@ class DocFreq:
     def idf(self, term: str) -> float:
         return math.log((self.n + self.PRIOR_DOCS + 1) / (self.count_of(term) + 1))
 
+    def idfs(self, terms: Iterable[str]) -> list[float]:
+        """:meth:`idf` of each of ``terms``, in order."""
+        return [self.idf(t) for t in terms]
+
     def idf_keys(self, keys: np.ndarray) -> np.ndarray:
         """The idf of each key of ``keys``, at once."""
         counts = np.fromiter(map(self.df.get, keys.tolist(), itertools.repeat(0)), dtype=np.float64,
@@ -277,8 +281,10 @@ def _weighted_jaccard(a: Iterable[str], b: Iterable[str], df: DocFreq) -> float:
     sa, sb = set(a), set(b)
     if not sa or not sb:
         return -1.0
-    shared = sum(df.idf(x) for x in sa & sb)
-    return shared / (sum(df.idf(x) for x in sa | sb) + SET_PRIOR)
+    union = sa | sb
+    idf = dict(zip(union, df.idfs(union), strict=True))
+    shared = sum(idf[x] for x in sa & sb)
+    return shared / (sum(idf.values()) + SET_PRIOR)
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,7 @@ class _TermCache:
         self.counts = np.zeros(0, dtype=np.int64)
         self.unmerged: dict[int, int] = {}    # counts not yet in the arrays
         self.pending: dict[int, int] = {}     # counts not yet written to ``story_terms`` (flush_counts)
+        self.view: _CachedDocFreq | None = None   # what doc_freq() hands out while n is unchanged
 
     def _load(self) -> None:
         row = self.conn.execute("SELECT df FROM story_terms WHERE key = ?", (DOCS_KEY,)).fetchone()
@@ -233,6 +234,23 @@ class _CachedDocFreq(story.DocFreq):
             return 0
         return self.cache.count_of(story._term_key(term))
 
+    def idfs(self, terms: Iterable[str]) -> list[float]:
+        """:meth:`idf` of each of ``terms`` with one array look-up (the same counts as :meth:`count_of`)."""
+        terms = list(terms)
+        cache = self.cache
+        if not cache.complete or len(terms) < 4:
+            return super().idfs(terms)
+        counted = [bool(t) and " " not in t and not t[0].isdigit() for t in terms]
+        keys = np.fromiter((story._term_key(t) if ok else 0 for t, ok in zip(terms, counted, strict=True)),
+                           dtype=np.int64,
+                           count=len(terms))
+        counts = cache.counts_of(keys)
+        if cache.unmerged:                          # what count_of() adds: the counts since the last merge
+            counts += np.fromiter(map(cache.unmerged.get, keys.tolist(), itertools.repeat(0)), dtype=np.float64,
+                                  count=len(terms))
+        counts[~np.array(counted, dtype=bool)] = 0
+        return np.log((self.n + self.PRIOR_DOCS + 1) / (counts + 1.0)).tolist()
+
     def idf_keys(self, keys: np.ndarray) -> np.ndarray:
         cache = self.cache
         counts = cache.counts_of(keys) if cache.complete else np.fromiter(
@@ -280,7 +298,10 @@ def doc_freq(conn: sqlite3.Connection, stories: Iterable[story.Story]) -> story.
     if cache.n is None or not cache.complete:
         keys = stories[0].keys if len(stories) == 1 else np.unique(np.concatenate([s.keys for s in stories]))
         cache.lookup(keys.tolist())
-    return _CachedDocFreq(cache)
+    got = cache.view
+    if got is None or got.n != (cache.n or 0):     # one object while the counts stand: weights are kept
+        got = cache.view = _CachedDocFreq(cache)
+    return got
 
 
 def retrieval_keys(s: story.Story, df: story.DocFreq) -> list[int]:
@@ -410,8 +431,8 @@ def _cluster_members(conn: sqlite3.Connection, clusters: Iterable[int],
     for c in clusters:
         firsts[c] = [r[0] for r in conn.execute(
             "SELECT id FROM articles WHERE cluster_id = ? AND id < ? ORDER BY id LIMIT ?", (c, limit, MEMBERS_COMPARED))]
-        sizes[c] = conn.execute("SELECT COUNT(*) FROM articles WHERE cluster_id = ? AND id < ?",
-                                (c, limit)).fetchone()[0]
+        sizes[c] = len(firsts[c]) if len(firsts[c]) < MEMBERS_COMPARED else conn.execute(
+            "SELECT COUNT(*) FROM articles WHERE cluster_id = ? AND id < ?", (c, limit)).fetchone()[0]
     return firsts, sizes
 
 
