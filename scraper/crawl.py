@@ -29,7 +29,7 @@ import httpx
 from scraper.config import Config, SourceConfig
 from scraper.fetch import Fetcher
 from scraper.options import DEFAULT_OPTIONS, CrawlOptions
-from scraper.parse_worker import shared_workers
+from scraper.parse_worker import shared_workers, worker_cap
 from scraper.pipeline import RunSummary, crawl_source
 from storage.lock import WriterLock, WriterLockedError
 from storage.store import Store
@@ -198,7 +198,7 @@ def run_crawl(config: Config, store: Store, sources: Sequence[SourceConfig], *, 
     stop = stop or threading.Event()
     jobs = max(1, min(jobs or config.daemon.max_running, len(sources) or 1))
     outcome = CrawlOutcome()
-    with stop_on_signals(stop), shared_workers(max_idle=jobs), \
+    with stop_on_signals(stop), shared_workers(max_idle=jobs, max_workers=worker_cap(jobs)), \
             Fetcher(config.http, transport=transport, stop=stop) as fetcher:
         def one(source: SourceConfig) -> RunSummary | None:
             if stop.is_set():

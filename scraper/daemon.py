@@ -249,10 +249,10 @@ class Daemon:
         if ready is not None:
             ready.set()
         code = EXIT_OK
-        from scraper.parse_worker import shared_workers  # runs keep their parse workers for the next
+        from scraper.parse_worker import shared_workers, worker_cap  # runs keep their parse workers
 
         try:
-            with shared_workers():
+            with shared_workers(max_workers=worker_cap(self._roster.config.daemon.max_running)):
                 code = self._serve()
         finally:
             self._shutdown()

@@ -8,8 +8,10 @@ its CPU from the writing thread, the bottleneck of a large run. Each document ha
 (``CrawlOptions.parse_timeout``) and the worker's address space a cap (``parse_memory_mb``): on overrun the
 worker is killed, the document fails with a reason (``parse timeout after 30 s``) and the next document
 gets a new worker. When no worker can start at all, the crawl parses in its own threads (logged once).
+Runs of one process at once share their workers past one per spare core (:class:`WorkerPool`).
 
-The worker gets a :class:`WorkerSetup` once, then one request per document: a page is answered with a
+The worker gets a :class:`WorkerSetup` once (and each further run's setup under its key, ``bind``),
+then one request per document, by the key of its run's setup: a page is answered with a
 :class:`~storage.records.PageVerdict` (a picklable dataclass): the article's record with what the store
 derives before writing (hashes, story features, computed there so that the writing thread does not), or
 why the page is not stored. The first page of a multi-page article comes back as ``multipage``: the whole
@@ -21,7 +23,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
+import itertools
 import logging
+import os
 import pickle
 import subprocess
 import threading
@@ -137,12 +141,13 @@ def _portable(exc: BaseException) -> BaseException:
 
 
 def _handler(setup: WorkerSetup) -> Callable[..., tuple[bool, Any]]:
-    """``handle(op, *args) -> (True, answer) | (False, exception)`` for the requests of one run; ``bind``
-    gives the worker the next run's setup (a worker kept between runs, :class:`WorkerPool`)."""
-    bound = [setup]
+    """``handle(op, key, *args) -> (True, answer) | (False, exception)``: the requests of the runs using
+    the worker, each by its key (``0``: the setup it was started with). ``bind`` gives a run's setup its
+    key (a worker kept between runs or shared by runs at once, :class:`WorkerPool`), ``unbind`` drops it."""
+    setups = {0: setup}
 
-    def handle(op: str, *args: Any) -> tuple[bool, Any]:
-        now = bound[0]
+    def handle(op: str, key: int, *args: Any) -> tuple[bool, Any]:
+        now = setups.get(key, setup)
         try:
             if op == "page":
                 return True, parse_and_judge(args[0], now.parse, prepare=True)
@@ -152,7 +157,10 @@ def _handler(setup: WorkerSetup) -> Callable[..., tuple[bool, Any]]:
                 assert now.source is not None
                 return True, read_links(now.source, now.parse.scope.pattern, *args)
             if op == "bind":
-                bound[0] = args[0]
+                setups[key] = args[0]
+                return True, None
+            if op == "unbind":
+                setups.pop(key, None)
                 return True, None
             raise ValueError(f"unknown request {op!r}")
         except MemoryError:
@@ -175,11 +183,33 @@ def main() -> None:
 
 
 class ParseProcess:
-    """One started worker process (the crawling process's end; thread-safe)."""
+    """One started worker process (the crawling process's end; thread-safe): the keys of the run setups it
+    has been given (``bind``) and how many runs use it now (:class:`WorkerPool`)."""
 
     def __init__(self, child: worker.ChildWorker, setup: WorkerSetup) -> None:
         self.child = child
         self.setup = setup
+        self.users = 0
+        self._keys = {0}
+        self._keys_lock = threading.Lock()
+
+    def bind(self, key: int, setup: WorkerSetup) -> None:
+        """Give the worker the setup of the run with ``key`` (once per key and process)."""
+        with self._keys_lock:
+            if key in self._keys:
+                return
+        self.request("bind", key, setup)
+        with self._keys_lock:
+            self._keys.add(key)
+
+    def unbind(self, key: int) -> None:
+        """The run with ``key`` is done with the worker (its setup is dropped there; a dead worker: nothing)."""
+        with self._keys_lock:
+            if key not in self._keys or key == 0:
+                return
+            self._keys.discard(key)
+        with contextlib.suppress(worker.WorkerGone):
+            self.request("unbind", key)
 
     @property
     def proc(self) -> subprocess.Popen[bytes]:
@@ -194,7 +224,7 @@ class ParseProcess:
 
     def parse(self, page: FetchedPage) -> PageVerdict:
         """The worker's verdict on ``page`` (no deadline enforced here beyond the setup's)."""
-        ok, value = self.request("page", page)
+        ok, value = self.request("page", 0, page)
         if not ok:
             raise value
         verdict_: PageVerdict = value
@@ -228,6 +258,7 @@ class ParseService:
 
     def __init__(self, setup: WorkerSetup, *, stop: threading.Event | None = None, in_worker: bool = True) -> None:
         self.setup = setup
+        self.key = next(_KEYS)    # this run's setup in a worker shared with other runs
         self.stop = stop
         self._lock = threading.Lock()
         self._proc: ParseProcess | None = None
@@ -244,7 +275,9 @@ class ParseService:
                 return proc
             if proc is not None and self.stop is not None and self.stop.is_set():
                 raise WorkStopped("stopped")     # no new worker for a stopped crawl
-            self._proc = (_pool.take(self.setup) if _pool is not None else None) or start_parse_process(self.setup)
+            if proc is not None and _pool is not None:
+                _pool.drop(proc)
+            self._proc = _pool.take(self.setup) if _pool is not None else start_parse_process(self.setup)
             self.started += 1
             if self._proc is None:
                 self._in_process = True
@@ -259,10 +292,11 @@ class ParseService:
         while True:
             proc = self._current()
             if proc is None:
-                ok, value = self._handle(op, *args)
+                ok, value = self._handle(op, 0, *args)
                 break
             try:
-                ok, value = proc.request(op, *args, cancel=self.stop)
+                proc.bind(self.key, self.setup)
+                ok, value = proc.request(op, self.key, *args, cancel=self.stop)
                 break
             except worker.WorkerTimeout:
                 raise OverBudget(f"parse timeout after {self.setup.timeout:g} s") from None
@@ -309,8 +343,10 @@ class ParseService:
         with self._lock:
             proc, self._proc = self._proc, None
             self._in_process = True
-        if proc is not None and not (_pool is not None and _pool.give(proc)):
-            proc.close()
+        if proc is not None:
+            proc.unbind(self.key)
+            if not (_pool is not None and _pool.give(proc)):
+                proc.close()
 
 
 def _budget(setup: WorkerSetup) -> tuple[float | None, int | None, str | None]:
@@ -318,33 +354,62 @@ def _budget(setup: WorkerSetup) -> tuple[float | None, int | None, str | None]:
 
 
 class WorkerPool:
-    """Parse workers kept idle between the runs of a long-lived process (the daemon), so that a run does
-    not pay a worker's start-up: a run takes one with its budget (deadline, memory cap, hook) and binds it
-    to its source; at most ``max_idle`` are kept. Thread-safe."""
+    """The parse workers of a process that runs several sources (``kabar crawl``, the daemon).
 
-    def __init__(self, max_idle: int = 4) -> None:
+    A run takes a worker with its budget (deadline, memory cap, hook) and gives it back when it ends. At
+    most ``max_workers`` are in use at once: past that, runs share them (a worker answers its runs' requests
+    in turn, each by its run's setup), so that a crawl of many sources at once does not start a process per
+    source on a machine with few cores. Workers given back are kept idle for the next runs (at most
+    ``max_idle``), so that a run does not pay a worker's start-up. Thread-safe."""
+
+    def __init__(self, max_idle: int = 4, max_workers: int | None = None) -> None:
         self.max_idle = max_idle
+        self.max_workers = max_workers
         self._lock = threading.Lock()
+        self._start_lock = threading.Lock()     # one start at a time: who waits may share what it started
         self._idle: list[ParseProcess] = []
+        self._lent: list[ParseProcess] = []
 
     def take(self, setup: WorkerSetup) -> ParseProcess | None:
-        """An idle live worker with ``setup``'s budget, bound to ``setup``; None when there is none."""
-        while True:
+        """A live worker with ``setup``'s budget: an idle one, one in use when ``max_workers`` are, else a
+        new one; None (logged) when none can start (the run parses in its own process)."""
+        with self._start_lock:
             with self._lock:
-                proc = next((p for p in self._idle if _budget(p.setup) == _budget(setup)), None)
-                if proc is None:
-                    return None
-                self._idle.remove(proc)
-            try:
-                proc.child.call("bind", setup, timeout=setup.timeout)
-                proc.setup = setup
-                return proc
-            except worker.WorkerGone:
-                proc.close()
+                self._lent = [p for p in self._lent if p.child.alive]
+                budget = _budget(setup)
+                proc = next((p for p in self._idle if _budget(p.setup) == budget and p.child.alive), None)
+                if proc is not None:
+                    self._idle.remove(proc)
+                elif self.max_workers is not None and len(self._lent) >= self.max_workers:
+                    same = [p for p in self._lent if _budget(p.setup) == budget]
+                    proc = min(same, key=lambda p: p.users) if same else None
+                if proc is not None:
+                    proc.users += 1
+                    if proc not in self._lent:
+                        self._lent.append(proc)
+                    return proc
+            proc = start_parse_process(setup)
+            if proc is not None:
+                with self._lock:
+                    proc.users = 1
+                    self._lent.append(proc)
+            return proc
+
+    def drop(self, proc: ParseProcess) -> None:
+        """A run's worker died: it is not lent any more (each of its runs takes another)."""
+        with self._lock:
+            if proc in self._lent:
+                self._lent.remove(proc)
 
     def give(self, proc: ParseProcess) -> bool:
-        """Keep ``proc`` for a later run; False when it is dead or the pool is full (the caller closes it)."""
+        """A run is done with ``proc``: kept (for its other runs, or idle for a later run), or False when it
+        is dead or the pool is full (the caller closes it)."""
         with self._lock:
+            proc.users = max(0, proc.users - 1)
+            if proc.users and proc in self._lent and proc.child.alive:
+                return True
+            if proc in self._lent:
+                self._lent.remove(proc)
             if not proc.child.alive or len(self._idle) >= self.max_idle:
                 return False
             self._idle.append(proc)
@@ -353,19 +418,27 @@ class WorkerPool:
     def close(self) -> None:
         with self._lock:
             idle, self._idle = self._idle, []
-        for proc in idle:
+            lent, self._lent = self._lent, []
+        for proc in idle + lent:
             proc.close()
 
 
 _pool: WorkerPool | None = None
+_KEYS = itertools.count(1)          # ParseService keys (0: a worker's own start setup)
+
+
+def worker_cap(runs: int) -> int:
+    """Parse workers for ``runs`` sources at once: one per source, but no more than the cores left beside
+    the crawling process (which fetches and writes), and at least one."""
+    return max(1, min(runs, (os.cpu_count() or 2) - 1))
 
 
 @contextlib.contextmanager
-def shared_workers(max_idle: int = 4) -> Iterator[WorkerPool]:
-    """Within this block, runs of this process keep their parse workers for the next runs
-    (:class:`WorkerPool`); the idle ones leave at its end."""
+def shared_workers(max_idle: int = 4, max_workers: int | None = None) -> Iterator[WorkerPool]:
+    """Within this block, runs of this process take their parse workers from one :class:`WorkerPool`
+    (shared past ``max_workers`` in use; kept for the next runs); they all leave at its end."""
     global _pool
-    pool = _pool = WorkerPool(max_idle)
+    pool = _pool = WorkerPool(max_idle, max_workers)
     try:
         yield pool
     finally:

@@ -130,7 +130,7 @@ def test_a_worker_stuck_with_nobody_watching_ends_itself_by_alarm() -> None:
     child = worker.ChildWorker(ENTRY, setup, name="kabar-test", deadline=1.0)   # the parent sets no timeout
     try:
         t0 = time.monotonic()
-        fut = child.submit("links", Doc(f"{HOST}/", "listing", f"{HOST}/"), SPIN.encode(), f"{HOST}/")
+        fut = child.submit("links", 0, Doc(f"{HOST}/", "listing", f"{HOST}/"), SPIN.encode(), f"{HOST}/")
         with pytest.raises(worker.WorkerKilled):
             fut.result(timeout=15)
         assert time.monotonic() - t0 < 10 and child.proc.returncode == -14   # SIGALRM
@@ -170,3 +170,131 @@ def test_a_long_lived_process_keeps_its_parse_workers_between_runs(tmp_path: Pat
     assert (first.new, again.new, other.new) == (5, 1, 0)   # the second run found one new page
     assert len(started) == 2                                 # the second run reused the first's worker
     assert [p.proc.pid for p in kept] == started and all(p.proc.returncode == 0 for p in kept)
+
+
+# ---- one worker shared by the runs of several sources ------------------------------------------------
+
+def _page(path: str, extra: str = ""):  # type: ignore[no-untyped-def]
+    from scraper.parse_worker import FetchedPage
+
+    html = article_html("Kerja Sama Imigrasi", "Banten", extra=extra).encode()
+    return FetchedPage(html, HOST + path, "utf-8", HOST + path)
+
+
+def _source_service(name: str, timeout: float = 15.0) -> ParseService:
+    src = make_config(Path("/nonexistent")).sources[0]
+    return ParseService(WorkerSetup(ParseSetup(Scope(name, ("site.test",))), src, timeout=timeout,
+                                    max_memory_mb=512, hook=HOOK))
+
+
+def _source_of(verdict) -> str:  # type: ignore[no-untyped-def]
+    article = verdict.article
+    return (getattr(article, "record", None) or article).source
+
+
+def test_runs_at_once_share_one_worker_each_with_its_own_setup(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scraper import parse_worker
+
+    started: list[int] = []
+    real_start = parse_worker.start_parse_process
+    monkeypatch.setattr(parse_worker, "start_parse_process",
+                        lambda setup: (p := real_start(setup)) and (started.append(p.proc.pid) or p))
+    with parse_worker.shared_workers(max_workers=1) as pool:
+        a, b = _source_service("portal-a"), _source_service("portal-b")
+        try:
+            answers = [(a.request("page", _page(f"/2025/11/satu-{i}/")), b.request("page", _page(f"/2025/11/dua-{i}/")))
+                       for i in range(3)]
+            assert [(_source_of(x), _source_of(y)) for x, y in answers] == [("portal-a", "portal-b")] * 3
+            assert a._proc is b._proc and len(started) == 1 and a._proc.users == 2
+        finally:
+            a.close()
+            assert len(pool._idle) == 0 and b._proc is not None and b._proc.child.alive  # still b's
+            b.close()
+        assert [p.proc.pid for p in pool._idle] == started          # kept for the next runs
+        c = _source_service("portal-c")
+        try:
+            assert _source_of(c.request("page", _page("/2025/11/tiga/"))) == "portal-c"
+            assert len(started) == 1                                # the idle worker, bound to c's setup
+        finally:
+            c.close()
+
+
+def test_a_hostile_page_of_one_source_costs_the_other_source_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scraper import parse_worker
+
+    started: list[int] = []
+    real_start = parse_worker.start_parse_process
+    monkeypatch.setattr(parse_worker, "start_parse_process",
+                        lambda setup: (p := real_start(setup)) and (started.append(p.proc.pid) or p))
+    with parse_worker.shared_workers(max_workers=1):
+        bad, good = _source_service("portal-bad", timeout=1.5), _source_service("portal-good", timeout=1.5)
+        results: dict[str, object] = {}
+
+        def ask(name: str, service: ParseService, page) -> None:  # type: ignore[no-untyped-def]
+            try:
+                results[name] = _source_of(service.request("page", page))
+            except OverBudget as exc:
+                results[name] = str(exc)
+
+        try:
+            assert _source_of(good.request("page", _page("/2025/11/awal/"))) == "portal-good"
+            threads = [threading.Thread(target=ask, args=("bad", bad, _page(BAD, extra=SPIN)))]
+            threads += [threading.Thread(target=ask, args=(f"good{i}", good, _page(f"/2025/11/baik-{i}/")))
+                        for i in range(3)]
+            for t in threads:
+                t.start()
+                time.sleep(0.05)
+            for t in threads:
+                t.join(15)
+        finally:
+            bad.close()
+            good.close()
+    assert results["bad"] == "parse timeout after 1.5 s"
+    # the other source's pages queued behind the spinning one are parsed by the next worker, by its setup
+    assert all(results[f"good{i}"] == "portal-good" for i in range(3)), results
+    assert len(started) == 2
+
+
+def test_a_crawl_of_two_sources_on_two_cores_starts_one_parse_worker(tmp_path: Path, store: Store,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+
+    from scraper import parse_worker
+    from scraper.config import config_from_dict
+    from scraper.crawl import run_crawl
+
+    monkeypatch.setattr(parse_worker.os, "cpu_count", lambda: 2)
+    assert parse_worker.worker_cap(8) == 1
+    started: list[int] = []
+    real_start = parse_worker.start_parse_process
+    monkeypatch.setattr(parse_worker, "start_parse_process",
+                        lambda setup: (p := real_start(setup)) and (started.append(p.proc.pid) or p))
+    site = build_site()
+
+    def handler(request: httpx.Request) -> httpx.Response:   # other.test: a second portal, the same pages
+        if request.url.host == "other.test":
+            request = httpx.Request(request.method, request.url.copy_with(host="site.test"), headers=request.headers)
+        return site.handler(request)
+
+    config = config_from_dict({
+        "storage": {"path": str(tmp_path / "kabar.db")},
+        "http": {"per_host_delay": 0.0, "retries": 0, "concurrency": 4, "per_host_concurrency": 4},
+        "sources": [{"name": "site", "start_urls": [f"{HOST}/"], "feeds": [f"{HOST}/feed/"]},
+                    {"name": "other", "start_urls": ["http://other.test/"]}],
+    })
+    outcome = run_crawl(config, store, config.sources, transport=httpx.MockTransport(handler),
+                        options=CrawlOptions(), jobs=2)
+    first, second = outcome.summaries
+    assert (first.new, first.skipped, first.failed) == (5, 3, 1), first.errors
+    assert (second.new, second.failed) == (4, 1), second.errors   # no feed: the listing and its links
+    assert len(started) == 1                               # both sources' pages went to one worker
+    sources = {r[0] for r in db(tmp_path).execute("SELECT DISTINCT source FROM articles")}
+    assert sources == {"site", "other"}
+
+
+def test_worker_cap_leaves_a_core_to_the_crawling_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scraper import parse_worker
+
+    for cores, runs, want in ((2, 8, 1), (1, 4, 1), (16, 8, 8), (16, 1, 1), (4, 8, 3)):
+        monkeypatch.setattr(parse_worker.os, "cpu_count", lambda cores=cores: cores)
+        assert parse_worker.worker_cap(runs) == want
