@@ -249,10 +249,12 @@ class Daemon:
         if ready is not None:
             ready.set()
         code = EXIT_OK
-        from scraper.parse_worker import shared_workers, worker_cap  # runs keep their parse workers
+        # Runs keep their parse workers for the next runs; each running source has its own (never shared:
+        # a source's document that spins to its deadline must not hold up another source's pages).
+        from scraper.parse_worker import shared_workers
 
         try:
-            with shared_workers(max_workers=worker_cap(self._roster.config.daemon.max_running)):
+            with shared_workers():
                 code = self._serve()
         finally:
             self._shutdown()

@@ -8,7 +8,7 @@ its CPU from the writing thread, the bottleneck of a large run. Each document ha
 (``CrawlOptions.parse_timeout``) and the worker's address space a cap (``parse_memory_mb``): on overrun the
 worker is killed, the document fails with a reason (``parse timeout after 30 s``) and the next document
 gets a new worker. When no worker can start at all, the crawl parses in its own threads (logged once).
-Runs of one process at once share their workers past one per spare core (:class:`WorkerPool`).
+The runs of one ``kabar crawl`` share their workers past one per spare core (:class:`WorkerPool`).
 
 The worker gets a :class:`WorkerSetup` once (and each further run's setup under its key, ``bind``),
 then one request per document, by the key of its run's setup: a page is answered with a
@@ -416,10 +416,10 @@ class WorkerPool:
             return True
 
     def close(self) -> None:
+        """The idle workers leave (those in use are their runs' to close: a stuck one is killed there)."""
         with self._lock:
             idle, self._idle = self._idle, []
-            lent, self._lent = self._lent, []
-        for proc in idle + lent:
+        for proc in idle:
             proc.close()
 
 
