@@ -218,11 +218,14 @@ def _content_counts(words: list[str]) -> Counter[str]:
     return counts
 
 
-def story_of(title: str | None, paragraphs: Sequence[str], templates: SourceTemplates | None = None) -> Story:
-    """The story of an article: its title and paragraphs with the page furniture out (see module doc)."""
-    lines = story_lines(split_lines([title or "", *paragraphs]), templates)
+def story_of(title: str | None, paragraphs: Sequence[str], templates: SourceTemplates | None = None, *,
+             lines: Sequence[str] | None = None) -> Story:
+    """The story of an article: its title and paragraphs with the page furniture out (see module doc).
+    ``lines``: ``split_lines([title or "", *paragraphs])`` when the caller has it already."""
+    all_lines = split_lines([title or "", *paragraphs]) if lines is None else lines
+    lines = story_lines(all_lines, templates)
     if not lines:                                   # all furniture by the rules: better the page than nothing
-        lines = split_lines([title or "", *paragraphs])
+        lines = all_lines
     body = "\n".join(lines)
     norm = dedupe.word_text(body)                   # normalised once, for the words and the 3-grams
     counts: Mapping[str, int] = _content_counts(norm.split())
