@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from storage.util import read_time
+from storage.util import read_time, squash_spaces
 
 NUM_PERM = 128
 BANDS = 16                      # LSH bands over the first BANDS * ROWS signature values
@@ -99,7 +99,7 @@ _BAND_MIX = np.uint64(_h64("kabar-band") | 1)
 
 def normalise(text: str) -> str:
     """NFKC, case-folded, whitespace collapsed: the form hashes and shingles are computed on."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return squash_spaces(unicodedata.normalize("NFKC", text).casefold())
 
 
 def _word_breaks() -> dict[int, str]:
@@ -223,6 +223,7 @@ def band_buckets(signature: np.ndarray) -> list[int]:
 
 
 _STRIP = "".join(chr(c) for c in _BREAKS if chr(c) not in "%") + "%"
+_STRIPPED = frozenset(_STRIP)   # (str.strip(_STRIP) scans its ~200 characters for each end character)
 _THOUSANDS_RE = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
 _DECIMAL_RE = re.compile(r"\d+(?:[.,]\d+)?")
 _DATE_RE = re.compile(r"(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?")
@@ -274,7 +275,7 @@ def _facts(text: str) -> tuple[set[str], set[str], set[str]]:
         # only words with a capital, a digit or punctuation first matter: pick them in C, skip the rest
         for i in compress(range(n), map(not_, map(str.islower, raw))):
             token = raw[i]
-            word = token.strip(_STRIP)
+            word = token.strip(_STRIP) if token[0] in _STRIPPED or token[-1] in _STRIPPED else token
             if not word:
                 continue
             first = word[0]

@@ -99,6 +99,10 @@ _term_key = functools.lru_cache(maxsize=65_536)(term_key)   # names and numbers,
 _EMPTY_KEYS = np.zeros(0, dtype=np.int64)
 
 
+_ARRAYS = ("keys", "counts", "shingles")      # Story's arrays, pickled as bytes
+_PACKED = "ndarray"
+
+
 @dataclass(eq=False)
 class Story:
     """One article's story representation.
@@ -120,10 +124,22 @@ class Story:
     _weighted: tuple[int, int, np.ndarray, float] | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled (a worker's story sent to the writer) without the words themselves and cached weights."""
+        """Pickled (a worker's story sent to the writer) without the words themselves and cached weights,
+        the arrays as their bytes: numpy's own pickling costs ~6 us an array each way, the bytes ~0.3."""
         state = dict(self.__dict__)
         state["terms"], state["_weighted"], state["_tf"] = {}, None, None   # tf: cheaper to recompute
+        for name in _ARRAYS:
+            value = state.get(name)
+            if isinstance(value, np.ndarray) and value.ndim == 1:
+                state[name] = (_PACKED, value.dtype.str, value.tobytes())
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name in _ARRAYS:
+            value = state.get(name)
+            if type(value) is tuple and len(value) == 3 and value[0] == _PACKED:
+                state[name] = np.frombuffer(value[2], dtype=np.dtype(value[1])).copy()
+        self.__dict__.update(state)
 
     @classmethod
     def of_terms(cls, terms: Mapping[str, int], **facts: Any) -> Story:

@@ -22,6 +22,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from storage.util import squash_spaces
+
 MAX_LINE = 4000                 # characters of one line looked at (untrusted input stays bounded)
 MIN_WORDS = 6                   # a line shorter than this is furniture unless it reads as a sentence
 MIN_SENTENCE_WORDS = 4          # ... which needs this many words and sentence punctuation at its end
@@ -55,7 +57,7 @@ _DATELINE_PAREN_RE = re.compile(r"^\s*[A-Z][\w.'/]*(?:\s+[A-Z][\w.'/]*){0,3}\s*\
 
 def line_key(line: str) -> int:
     """Signed 64-bit hash of a line's normalised words: what a source's repeated lines are counted by."""
-    norm = " ".join(unicodedata.normalize("NFKC", line[:MAX_LINE]).casefold().split())
+    norm = squash_spaces(unicodedata.normalize("NFKC", line[:MAX_LINE]).casefold())
     value = int.from_bytes(hashlib.blake2b(norm.encode("utf-8"), digest_size=8).digest(), "little")
     return (value - (1 << 64) if value >= 1 << 63 else value) or 1      # 0 is a source's article count
 
