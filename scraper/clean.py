@@ -78,8 +78,34 @@ DEFAULT_RULES = make_rules()
 # ---------------------------------------------------------------------------------------------------
 
 
+#: line_kind answers remembered (a page asks it of one block several times, a site repeats its labels,
+#: menus and sign-offs on every page): blocks up to KIND_CACHE_LEN characters, at most KIND_CACHE_SIZE
+#: answers (then forgotten all at once), keyed by the text and the promo pattern (all line_kind reads of
+#: the rules).
+KIND_CACHE_LEN = 360
+KIND_CACHE_SIZE = 2048
+_kinds: dict[tuple[str, str, int], str | None] = {}
+
+
 def line_kind(text: str, r: Rules = DEFAULT_RULES) -> str | None:
     """The boilerplate kind of a whole block by its text alone, or None for (possible) content."""
+    if len(text) > KIND_CACHE_LEN:
+        return _line_kind(text, r)
+    promo = r.promo_start
+    key = (text, promo.pattern, promo.flags)
+    kind = _kinds.get(key, _UNKNOWN)
+    if kind is _UNKNOWN:
+        kind = _line_kind(text, r)
+        if len(_kinds) >= KIND_CACHE_SIZE:
+            _kinds.clear()
+        _kinds[key] = kind
+    return kind  # type: ignore[return-value]
+
+
+_UNKNOWN = object()
+
+
+def _line_kind(text: str, r: Rules) -> str | None:
     n = len(text)
     if n == 0:
         return None

@@ -13,7 +13,13 @@ log = logging.getLogger(__name__)
 
 
 def norm_space(text: str | None) -> str:
-    return " ".join(text.split()) if text else ""
+    """``" ".join(text.split())``; a printable text (no white space but the ASCII space: str.isprintable
+    excludes categories C and Z) without double, leading or trailing spaces is already so."""
+    if not text:
+        return ""
+    if text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
+        return text
+    return " ".join(text.split())
 
 
 def select(node: LexborNode | LexborHTMLParser, selector: str) -> list[LexborNode]:

@@ -11,6 +11,7 @@ those, so they stay. Pure functions over a Lexbor tree.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from urllib.parse import urlsplit
@@ -100,8 +101,13 @@ def site_keys(site_name: str | None, url: str | None, repeated: list[str] | None
     return SiteKeys(names, acronyms, repeated or [], 1 if k else 0)
 
 
-def _split(title: str) -> tuple[list[tuple[int, int]], list[bool]]:
-    """The title's parts (spans) between separators, and per separator whether it is a spaced one."""
+def _split(title: str) -> tuple[tuple[tuple[int, int], ...], tuple[bool, ...]]:
+    """The title's parts (spans) between separators, and per separator whether it is a spaced one (one
+    page asks it of the same few titles again and again: remembered for titles of a usual length)."""
+    return _split_cached(title) if len(title) <= 400 else _split_spans(title)
+
+
+def _split_spans(title: str) -> tuple[tuple[tuple[int, int], ...], tuple[bool, ...]]:
     seps = [(m.start(), m.end(), True) for m in rules.TITLE_SEP_RE.finditer(title)]
     spaced = [(a, b) for a, b, _ in seps]
     for m in rules.TITLE_SEP_TIGHT_RE.finditer(title):
@@ -109,8 +115,11 @@ def _split(title: str) -> tuple[list[tuple[int, int]], list[bool]]:
             seps.append((m.start(), m.end(), False))
     seps.sort()
     bounds = [0] + [x for a, b, _ in seps for x in (a, b)] + [len(title)]
-    parts = [(bounds[i], bounds[i + 1]) for i in range(0, len(bounds), 2)]
-    return parts, [s for _, _, s in seps]
+    parts = tuple((bounds[i], bounds[i + 1]) for i in range(0, len(bounds), 2))
+    return parts, tuple(s for _, _, s in seps)
+
+
+_split_cached = functools.lru_cache(maxsize=1024)(_split_spans)
 
 
 def strip_site_name(title: str, site_name: str | None, url: str | None) -> str:

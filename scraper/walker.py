@@ -116,9 +116,16 @@ class _Walker:
         lead, trail = s[0].isspace(), s[-1].isspace()
         if not lead and not trail and " " not in s and "\n" not in s and "\t" not in s and "\u00a0" not in s:
             core = s
+            printable = core.isprintable()
         else:
-            core = " ".join(s.split())
-        if core and not core.isprintable():
+            # " ".join(s.split()) without the split when the stripped text is printable (no white space
+            # but the ASCII space: str.isprintable excludes categories C and Z) with single spaces
+            core = s.strip() if lead or trail else s
+            printable = core.isprintable()
+            if not printable or "  " in core:
+                core = " ".join(core.split())
+                printable = core.isprintable()
+        if core and not printable:
             core = core.translate(_ZERO_WIDTH)
         if not core:
             if self.buf:

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from storage.util import read_time
+from storage.util import read_time, squash_spaces
 
 NUM_PERM = 128
 BANDS = 16                      # LSH bands over the first BANDS * ROWS signature values
@@ -99,7 +99,7 @@ _BAND_MIX = np.uint64(_h64("kabar-band") | 1)
 
 def normalise(text: str) -> str:
     """NFKC, case-folded, whitespace collapsed: the form hashes and shingles are computed on."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return squash_spaces(unicodedata.normalize("NFKC", text).casefold())
 
 
 def _word_breaks() -> dict[int, str]:
@@ -127,9 +127,14 @@ def content_hash(title: str | None, segments: Iterable[tuple[str | None, Sequenc
     return h.hexdigest()
 
 
+def word_text(text: str) -> str:
+    """``text`` as :func:`tokens` and :func:`word_hashes` read it: NFKC, case-folded, punctuation -> space."""
+    return unicodedata.normalize("NFKC", text).casefold().translate(_BREAKS)
+
+
 def tokens(text: str) -> list[str]:
     """The words of ``text``, normalised: split at whitespace and punctuation (10x faster than ``\\w+``)."""
-    return unicodedata.normalize("NFKC", text).casefold().translate(_BREAKS).split()
+    return word_text(text).split()
 
 
 _POLY = 0x100000001B3                        # odd: invertible modulo 2^64
@@ -153,7 +158,11 @@ def word_hashes(text: str) -> np.ndarray:
     Each word's UTF-8 bytes are hashed as a polynomial modulo 2^64 read off prefix sums (no Python loop
     over words), then mixed (splitmix64 finaliser) so that nearby words get unrelated hashes.
     """
-    norm = unicodedata.normalize("NFKC", text).casefold().translate(_BREAKS)
+    return word_text_hashes(word_text(text))
+
+
+def word_text_hashes(norm: str) -> np.ndarray:
+    """:func:`word_hashes` of a text already in its :func:`word_text` form."""
     data = np.frombuffer(f" {norm} ".encode(), dtype=np.uint8)
     is_word = data != 32
     edges = np.flatnonzero(is_word[1:] != is_word[:-1]) + 1
@@ -181,7 +190,19 @@ def shingle_hashes(th: np.ndarray) -> np.ndarray:
     for i in range(1, SHINGLE):
         acc = acc ^ (th[i:i + n] * _MIX[i])
         acc = acc * _MIX[0]
-    return np.unique(acc)
+    acc.sort()
+    return distinct_sorted(acc)
+
+
+def distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """The distinct values of a sorted array (``np.unique`` of it, without its overhead: 5x faster at
+    article size)."""
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 def minhash(shingles: np.ndarray) -> np.ndarray:
@@ -202,6 +223,7 @@ def band_buckets(signature: np.ndarray) -> list[int]:
 
 
 _STRIP = "".join(chr(c) for c in _BREAKS if chr(c) not in "%") + "%"
+_STRIPPED = frozenset(_STRIP)   # (str.strip(_STRIP) scans its ~200 characters for each end character)
 _THOUSANDS_RE = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
 _DECIMAL_RE = re.compile(r"\d+(?:[.,]\d+)?")
 _DATE_RE = re.compile(r"(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?")
@@ -253,7 +275,7 @@ def _facts(text: str) -> tuple[set[str], set[str], set[str]]:
         # only words with a capital, a digit or punctuation first matter: pick them in C, skip the rest
         for i in compress(range(n), map(not_, map(str.islower, raw))):
             token = raw[i]
-            word = token.strip(_STRIP)
+            word = token.strip(_STRIP) if token[0] in _STRIPPED or token[-1] in _STRIPPED else token
             if not word:
                 continue
             first = word[0]

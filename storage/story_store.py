@@ -82,9 +82,10 @@ class Prepared:
 def prepare(title: str | None, segments: Sequence[tuple[str | None, Sequence[str]]]) -> Prepared:
     paragraphs = _paragraphs(segments)
     lines = split_lines([title or "", *paragraphs])
-    s = story.story_of(title, paragraphs).precompute()    # computed here, off the writing process
+    s = story.story_of(title, paragraphs, lines=lines).precompute()    # computed here, off the writing process
     lines = lines[:MAX_LINES]
-    return Prepared(s, template_keys(lines), sum(1 for line in lines if len(line.split()) >= TEMPLATE_MIN_WORDS))
+    return Prepared(s, template_keys(lines), sum(1 for line in lines                 # (words counted up to 3)
+                                                 if len(line.split(maxsplit=TEMPLATE_MIN_WORDS)) >= TEMPLATE_MIN_WORDS))
 
 
 def _paragraphs(segments: Sequence[tuple[str | None, Sequence[str]]]) -> list[str]:

@@ -22,6 +22,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from storage.util import squash_spaces
+
 MAX_LINE = 4000                 # characters of one line looked at (untrusted input stays bounded)
 MIN_WORDS = 6                   # a line shorter than this is furniture unless it reads as a sentence
 MIN_SENTENCE_WORDS = 4          # ... which needs this many words and sentence punctuation at its end
@@ -44,26 +46,47 @@ _RELATED_HEAD_RE = re.compile(r"^\W{0,3}(?:baca(?:\s+juga)?|artikel\s+terkait|be
 _CAPTION_RE = re.compile(r"(?:\bfoto\s*:|\bfoto/|/foto\b|\(foto\b|\bilustrasi\b|/instagram\b|\bdok\.|"
                          r"\bist(?:imewa)?\)|^\W*\(?[a-z]{2,4}/[a-z]{2,4}\)?\W*$)", re.IGNORECASE)
 _SENTENCE_END_RE = re.compile(r"[.!?\"”’)]\s*$")
+_SENTENCE_END_CHARS = frozenset(".!?\"”’)")
 # "SURABAYA, Lenzanasional – ", "Surabaya (beritajatim.com) ", "Jakarta, CNBC Indonesia - ", "KOMPAS.com - "
 _DATELINE_RE = re.compile(
     r"^\s*(?:[A-Z][\w.'/]*(?:\s+[A-Z][\w.'/]*){0,3}\s*(?:,\s*[\w.'/ ]{1,40}?\s*)?(?:\([^()\n]{1,40}\)\s*)?"
     r"|[\w.]+\.(?:com|id|co\.id|net)\s*)[-–—:|]\s+")
+_DATELINE_SEPARATORS = "-–—:|"           # _DATELINE_RE needs one of them
 _DATELINE_PAREN_RE = re.compile(r"^\s*[A-Z][\w.'/]*(?:\s+[A-Z][\w.'/]*){0,3}\s*\([^()\n]{1,40}\)\s+(?=[A-Z])")
 
 
 def line_key(line: str) -> int:
     """Signed 64-bit hash of a line's normalised words: what a source's repeated lines are counted by."""
-    norm = " ".join(unicodedata.normalize("NFKC", line[:MAX_LINE]).casefold().split())
+    norm = squash_spaces(unicodedata.normalize("NFKC", line[:MAX_LINE]).casefold())
     value = int.from_bytes(hashlib.blake2b(norm.encode("utf-8"), digest_size=8).digest(), "little")
     return (value - (1 << 64) if value >= 1 << 63 else value) or 1      # 0 is a source's article count
 
 
 def strip_dateline(line: str) -> str:
     """The paragraph without its dateline/brand opening ("SURABAYA, Brand – ", "Surabaya (brand.com) ")."""
-    m = _DATELINE_RE.match(line) or _DATELINE_PAREN_RE.match(line)
+    # (each pattern needs a character most lines lack: the separator, the bracket; memchr before the regex)
+    m = ((_DATELINE_RE.match(line) if any(c in line for c in _DATELINE_SEPARATORS) else None)
+         or (_DATELINE_PAREN_RE.match(line) if "(" in line else None))
     if m and len(m.group(0).split()) <= 8 and len(line) > len(m.group(0)) + 20:
         return line[m.end():]
     return line
+
+
+def _ends_sentence(text: str) -> bool:
+    """``_SENTENCE_END_RE.search(text)``: the last character that is not white space ends a sentence (the
+    regex searched every position of the line for it)."""
+    end = text.rstrip()[-1:]
+    return bool(end) and end in _SENTENCE_END_CHARS
+
+
+def _may_be_caption(text: str) -> bool:
+    """False when ``_CAPTION_RE`` cannot match: an ASCII line without any of its words or a slash (an
+    unanchored case-blind search is costly per character; a non-ASCII line is always searched, as case-blind
+    matching lets "ı" and "ſ" stand for "i" and "s")."""
+    if "/" in text or not text.isascii():
+        return True
+    low = text.lower()
+    return "foto" in low or "ilustrasi" in low or "dok." in low or "ist" in low
 
 
 def is_furniture(line: str) -> bool:
@@ -71,13 +94,13 @@ def is_furniture(line: str) -> bool:
     text = line[:MAX_LINE].strip()
     if not text or _FURNITURE_RE.match(text):
         return True
-    words = text.split()
-    if len(words) < MIN_WORDS and not (len(words) >= MIN_SENTENCE_WORDS and _SENTENCE_END_RE.search(text)):
+    words = text.split(maxsplit=25)     # (the word counts below only matter up to 25)
+    if len(words) < MIN_WORDS and not (len(words) >= MIN_SENTENCE_WORDS and _ends_sentence(text)):
         return True
-    if len(words) < 25 and _CAPTION_RE.search(text):
+    if len(words) < 25 and _may_be_caption(text) and _CAPTION_RE.search(text):
         return True
     # a heading or a related title: Title Case, no sentence punctuation
-    if len(words) <= 16 and not _SENTENCE_END_RE.search(text):
+    if len(words) <= 16 and not _ends_sentence(text):
         caps = sum(1 for w in words if w[:1].isupper() or w[:1].isdigit())
         if caps >= 0.7 * len(words):
             return True
@@ -127,7 +150,7 @@ def story_lines(lines: Sequence[str], templates: SourceTemplates | Mapping[int, 
             continue
         if skip_next:
             skip_next = False
-            if not _SENTENCE_END_RE.search(line) or len(line.split()) <= 16:
+            if not _ends_sentence(line) or len(line.split(maxsplit=16)) <= 16:
                 continue
         if is_furniture(line):
             continue

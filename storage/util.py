@@ -1,4 +1,4 @@
-"""Small helpers shared by the storage modules: times and ``--since`` values."""
+"""Small helpers shared by the storage modules: times, ``--since`` values, white space."""
 
 from __future__ import annotations
 
@@ -9,6 +9,15 @@ from storage.durations import parse_duration
 from storage.errors import QueryError
 
 logger = logging.getLogger(__name__)
+
+
+def squash_spaces(text: str) -> str:
+    """``" ".join(text.split())``, without splitting a text that is already so (a parsed paragraph is):
+    a printable string holds no white space but the ASCII space (str.isprintable excludes categories C and
+    Z, which hold every other character str.split splits at)."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
 
 
 def format_time(dt: datetime) -> str:
