@@ -24,7 +24,8 @@ MIGRATION_SET = "kabar"
 SCHEMA_MIGRATIONS = ("0001_core_tables", "0002_articles_fts", "0003_story_clusters", "0004_stories_view",
                      "0005_daemon_heartbeat", "0006_cluster_index_by_period", "0007_story_index",
                      "0008_foreign_keys_and_fts_triggers", "0009_canonical_url_keys", "0010_run_owner",
-                     "0011_page_gone", "0012_removed_blocks", "0013_story_table", "0014_story_model")
+                     "0011_page_gone", "0012_removed_blocks", "0013_story_table", "0014_story_model",
+                     "0015_drop_prefix_indexes")
 
 
 def connect(path: str, *, readonly: bool, busy_timeout: float) -> sqlite3.Connection:
