@@ -85,6 +85,7 @@ DEFAULT_RULES = make_rules()
 KIND_CACHE_LEN = 360
 KIND_CACHE_SIZE = 2048
 _kinds: dict[tuple[str, str, int], str | None] = {}
+_UNKNOWN = object()
 
 
 def line_kind(text: str, r: Rules = DEFAULT_RULES) -> str | None:
@@ -100,9 +101,6 @@ def line_kind(text: str, r: Rules = DEFAULT_RULES) -> str | None:
             _kinds.clear()
         _kinds[key] = kind
     return kind  # type: ignore[return-value]
-
-
-_UNKNOWN = object()
 
 
 def _line_kind(text: str, r: Rules) -> str | None:

@@ -9,17 +9,14 @@ import logging
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from storage.util import squash_spaces
+
 log = logging.getLogger(__name__)
 
 
 def norm_space(text: str | None) -> str:
-    """``" ".join(text.split())``; a printable text (no white space but the ASCII space: str.isprintable
-    excludes categories C and Z) without double, leading or trailing spaces is already so."""
-    if not text:
-        return ""
-    if text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
-        return text
-    return " ".join(text.split())
+    """``" ".join(text.split())`` (:func:`storage.util.squash_spaces`); "" for None."""
+    return squash_spaces(text) if text else ""
 
 
 def select(node: LexborNode | LexborHTMLParser, selector: str) -> list[LexborNode]:

@@ -147,7 +147,15 @@ def _handler(setup: WorkerSetup) -> Callable[..., tuple[bool, Any]]:
     setups = {0: setup}
 
     def handle(op: str, key: int, *args: Any) -> tuple[bool, Any]:
-        now = setups.get(key, setup)
+        if op == "bind":
+            setups[key] = args[0]
+            return True, None
+        if op == "unbind":
+            setups.pop(key, None)
+            return True, None
+        now = setups.get(key)
+        if now is None:       # never read a document with another run's setup
+            return False, RuntimeError(f"no setup bound under key {key}")
         try:
             if op == "page":
                 return True, parse_and_judge(args[0], now.parse, prepare=True)
@@ -156,12 +164,6 @@ def _handler(setup: WorkerSetup) -> Callable[..., tuple[bool, Any]]:
             if op == "links":
                 assert now.source is not None
                 return True, read_links(now.source, now.parse.scope.pattern, *args)
-            if op == "bind":
-                setups[key] = args[0]
-                return True, None
-            if op == "unbind":
-                setups.pop(key, None)
-                return True, None
             raise ValueError(f"unknown request {op!r}")
         except MemoryError:
             return False, OverBudget(f"parse over the memory limit ({now.max_memory_mb} MB)")

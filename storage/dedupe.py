@@ -194,15 +194,18 @@ def shingle_hashes(th: np.ndarray) -> np.ndarray:
     return distinct_sorted(acc)
 
 
+def first_of_runs(sorted_values: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of a sorted array starts (a boolean mask)."""
+    mask = np.empty(len(sorted_values), dtype=bool)
+    mask[:1] = True
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=mask[1:])
+    return mask
+
+
 def distinct_sorted(values: np.ndarray) -> np.ndarray:
     """The distinct values of a sorted array (``np.unique`` of it, without its overhead: 5x faster at
     article size)."""
-    if len(values) < 2:
-        return values
-    keep = np.empty(len(values), dtype=bool)
-    keep[0] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
+    return values if len(values) < 2 else values[first_of_runs(values)]
 
 
 def minhash(shingles: np.ndarray) -> np.ndarray:

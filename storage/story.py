@@ -99,6 +99,11 @@ _term_key = functools.lru_cache(maxsize=65_536)(term_key)   # names and numbers,
 _EMPTY_KEYS = np.zeros(0, dtype=np.int64)
 
 
+def counted_term(term: str) -> bool:
+    """Is ``term`` one the document frequencies count? Numbers and multi-word names never are."""
+    return bool(term) and " " not in term and not term[0].isdigit()
+
+
 _ARRAYS = ("keys", "counts", "shingles")      # Story's arrays, pickled as bytes
 _PACKED = "ndarray"
 
@@ -149,7 +154,7 @@ class Story:
         raw = term_keys(list(terms))
         order = raw.argsort(kind="stable")          # np.unique(raw, return_index=True), without its overhead
         sorted_raw = raw[order]
-        firsts = _first_of_runs(sorted_raw)
+        firsts = dedupe.first_of_runs(sorted_raw)
         keys, first = sorted_raw[firsts], order[firsts]
         counts = np.fromiter(terms.values(), dtype=np.int64, count=len(terms))
         if len(keys) != len(raw):                   # two words with one key (2^-64 odds): counted together
@@ -209,14 +214,6 @@ class Story:
             counts = np.frombuffer(terms, dtype="<u2", offset=8 * n, count=n).astype(np.uint16)
         return cls(keys=keys, counts=counts, numbers=frozenset(d.get("n", [])), names=frozenset(d.get("c", [])),
                    quotes=frozenset(d.get("q", [])), shingles=sh, heads=frozenset(d.get("h", [])))
-
-
-def _first_of_runs(sorted_values: np.ndarray) -> np.ndarray:
-    """Where each run of equal values of a sorted array starts (a boolean mask)."""
-    mask = np.empty(len(sorted_values), dtype=bool)
-    mask[:1] = True
-    np.not_equal(sorted_values[1:], sorted_values[:-1], out=mask[1:])
-    return mask
 
 
 def content_counts(text: str) -> Counter[str]:
@@ -279,9 +276,7 @@ class DocFreq:
             df[key] = df.get(key, 0) + 1
 
     def count_of(self, term: str) -> int:
-        if not term or " " in term or term[0].isdigit():    # numbers and multi-word names: never counted
-            return 0
-        return self.df.get(_term_key(term), 0)
+        return self.df.get(_term_key(term), 0) if counted_term(term) else 0
 
     def idf(self, term: str) -> float:
         return math.log((self.n + self.PRIOR_DOCS + 1) / (self.count_of(term) + 1))

@@ -231,9 +231,7 @@ class _CachedDocFreq(story.DocFreq):
         self.cache = cache
 
     def count_of(self, term: str) -> int:
-        if not term or " " in term or term[0].isdigit():
-            return 0
-        return self.cache.count_of(story._term_key(term))
+        return self.cache.count_of(story._term_key(term)) if story.counted_term(term) else 0
 
     def idfs(self, terms: Iterable[str]) -> list[float]:
         """:meth:`idf` of each of ``terms`` with one array look-up (the same counts as :meth:`count_of`)."""
@@ -241,7 +239,7 @@ class _CachedDocFreq(story.DocFreq):
         cache = self.cache
         if not cache.complete or len(terms) < 4:
             return super().idfs(terms)
-        counted = [bool(t) and " " not in t and not t[0].isdigit() for t in terms]
+        counted = [story.counted_term(t) for t in terms]
         keys = np.fromiter((story._term_key(t) if ok else 0 for t, ok in zip(terms, counted, strict=True)),
                            dtype=np.int64,
                            count=len(terms))

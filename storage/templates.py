@@ -45,7 +45,6 @@ _RELATED_HEAD_RE = re.compile(r"^\W{0,3}(?:baca(?:\s+juga)?|artikel\s+terkait|be
                               re.IGNORECASE)
 _CAPTION_RE = re.compile(r"(?:\bfoto\s*:|\bfoto/|/foto\b|\(foto\b|\bilustrasi\b|/instagram\b|\bdok\.|"
                          r"\bist(?:imewa)?\)|^\W*\(?[a-z]{2,4}/[a-z]{2,4}\)?\W*$)", re.IGNORECASE)
-_SENTENCE_END_RE = re.compile(r"[.!?\"”’)]\s*$")
 _SENTENCE_END_CHARS = frozenset(".!?\"”’)")
 # "SURABAYA, Lenzanasional – ", "Surabaya (beritajatim.com) ", "Jakarta, CNBC Indonesia - ", "KOMPAS.com - "
 _DATELINE_RE = re.compile(
@@ -73,8 +72,7 @@ def strip_dateline(line: str) -> str:
 
 
 def _ends_sentence(text: str) -> bool:
-    """``_SENTENCE_END_RE.search(text)``: the last character that is not white space ends a sentence (the
-    regex searched every position of the line for it)."""
+    """Does the last character that is not white space end a sentence (``.!?"”’)``)?"""
     end = text.rstrip()[-1:]
     return bool(end) and end in _SENTENCE_END_CHARS
 

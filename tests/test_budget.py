@@ -298,3 +298,15 @@ def test_worker_cap_leaves_a_core_to_the_crawling_process(monkeypatch: pytest.Mo
     for cores, runs, want in ((2, 8, 1), (1, 4, 1), (16, 8, 8), (16, 1, 1), (4, 8, 3)):
         monkeypatch.setattr(parse_worker.os, "cpu_count", lambda cores=cores: cores)
         assert parse_worker.worker_cap(runs) == want
+
+
+def test_a_worker_never_reads_a_document_with_another_runs_setup() -> None:
+    from scraper.parse_worker import _handler
+
+    handle = _handler(WorkerSetup(ParseSetup(Scope("portal-a", ("site.test",)))))
+    ok, exc = handle("page", 7, _page("/2025/11/satu/"))            # key 7 was never bound
+    assert not ok and str(exc) == "no setup bound under key 7"
+    assert handle("bind", 7, WorkerSetup(ParseSetup(Scope("portal-b", ("site.test",))))) == (True, None)
+    ok, verdict = handle("page", 7, _page("/2025/11/satu/"))
+    assert ok and _source_of(verdict) == "portal-b"
+    assert handle("unbind", 7) == (True, None) and not handle("page", 7, _page("/2025/11/satu/"))[0]
