@@ -106,6 +106,7 @@ def counted_term(term: str) -> bool:
 
 _ARRAYS = ("keys", "counts", "shingles")      # Story's arrays, pickled as bytes
 _PACKED = "ndarray"
+_STORED = {"keys": "<i8", "counts": "<u2", "shingles": "<u4"}   # the arrays' dtypes in story_docs blobs
 
 
 @dataclass(eq=False)
@@ -127,12 +128,15 @@ class Story:
     _tf: np.ndarray | None = field(default=None, repr=False, compare=False)
     _json: str | None = field(default=None, repr=False, compare=False)
     _weighted: tuple[int, int, np.ndarray, float] | None = field(default=None, repr=False, compare=False)
+    _terms_blob: bytes | None = field(default=None, repr=False, compare=False)    # set when unpickled
+    _shingle_blob: bytes | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (a worker's story sent to the writer) without the words themselves and cached weights,
         the arrays as their bytes: numpy's own pickling costs ~6 us an array each way, the bytes ~0.3."""
         state = dict(self.__dict__)
         state["terms"], state["_weighted"], state["_tf"] = {}, None, None   # tf: cheaper to recompute
+        state["_terms_blob"] = state["_shingle_blob"] = None                    # the arrays' bytes say it
         for name in _ARRAYS:
             value = state.get(name)
             if isinstance(value, np.ndarray) and value.ndim == 1:
@@ -140,11 +144,18 @@ class Story:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        raw: dict[str, bytes] = {}
         for name in _ARRAYS:
             value = state.get(name)
             if type(value) is tuple and len(value) == 3 and value[0] == _PACKED:
                 state[name] = np.frombuffer(value[2], dtype=np.dtype(value[1])).copy()
+                if value[1] == _STORED[name]:
+                    raw[name] = value[2]
         self.__dict__.update(state)
+        if "keys" in raw and "counts" in raw:      # already the stored form: the writer does not redo it
+            self._terms_blob = raw["keys"] + raw["counts"]
+        if "shingles" in raw:
+            self._shingle_blob = raw["shingles"]
 
     @classmethod
     def of_terms(cls, terms: Mapping[str, int], **facts: Any) -> Story:
@@ -198,10 +209,14 @@ class Story:
 
     def terms_blob(self) -> bytes:
         """The content words as stored: the keys (int64) then the counts (uint16), little-endian."""
-        return self.keys.astype("<i8").tobytes() + self.counts.astype("<u2").tobytes()
+        if self._terms_blob is not None:
+            return self._terms_blob
+        return self.keys.astype(_STORED["keys"]).tobytes() + self.counts.astype(_STORED["counts"]).tobytes()
 
     def shingle_blob(self) -> bytes:
-        return self.shingles.astype("<u4").tobytes()
+        if self._shingle_blob is not None:
+            return self._shingle_blob
+        return self.shingles.astype(_STORED["shingles"]).tobytes()
 
     @classmethod
     def from_stored(cls, data: str, shingles: bytes | None, terms: bytes | None) -> Story:

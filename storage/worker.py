@@ -21,6 +21,7 @@ import contextlib
 import math
 import os
 import pickle
+import queue
 import signal
 import struct
 import subprocess
@@ -87,11 +88,29 @@ def serve(setup: Callable[[Any], Callable[..., Any]]) -> None:
     handle = setup(pickle.loads(frame))
     write_frame(out, _READY)                       # deadlines count from here, not from the start-up
     deadline = int(os.environ.get(_DEADLINE_ENV) or 0)
-    while (frame := read_frame(inp)) is not None:
+    frames = _read_ahead(inp)
+    while (frame := frames.get()) is not None:
         signal.alarm(deadline)                     # SIGALRM's default action ends the process
         answer = handle(*pickle.loads(frame))
         signal.alarm(0)
         write_frame(out, answer)
+
+
+def _read_ahead(inp: IO[bytes]) -> queue.SimpleQueue[bytes | None]:
+    """The calls as they arrive, read by a thread while the child works on earlier ones: the parent's
+    writes never wait for the child to finish a call (a call bigger than the pipe would otherwise block the
+    parent until then). The parent bounds what it sends ahead; None ends the stream."""
+    frames: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+
+    def read() -> None:
+        try:
+            while (frame := read_frame(inp)) is not None:
+                frames.put(frame)
+        finally:
+            frames.put(None)
+
+    threading.Thread(target=read, name="kabar-worker-calls", daemon=True).start()
+    return frames
 
 
 def _child_command(entry: str, max_memory: int | None) -> str:

@@ -163,3 +163,14 @@ def test_figures_in_conflict_separate_a_template_from_its_twin() -> None:
     assert titled.title_conflict and titled.score < same.score
     late = story.compare(a, story.story_of(None, report(1)), df, days=6.0)
     assert late.score == pytest.approx(same.score - 5 * story.WEIGHTS.days)
+
+
+def test_a_story_sent_through_pickle_keeps_its_stored_blobs() -> None:
+    import pickle
+
+    s = story.story_of("Banjir di Serang", ["Banjir merendam 1.200 rumah warga di Kota Serang, Banten, "
+                                            "kata Kepala BPBD Serang kepada wartawan pada Senin pagi."])
+    back = pickle.loads(pickle.dumps(s))
+    assert back.terms_blob() == s.terms_blob() and back.shingle_blob() == s.shingle_blob()
+    assert back._terms_blob is not None and back._shingle_blob is not None   # not recomputed by the writer
+    assert pickle.loads(pickle.dumps(back)).terms_blob() == s.terms_blob()

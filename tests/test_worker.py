@@ -125,6 +125,24 @@ def test_many_large_calls_in_flight_do_not_deadlock() -> None:
     assert helper.proc.returncode == 0
 
 
+def test_sending_a_call_does_not_wait_for_the_child_to_finish_the_one_before() -> None:
+    """A call bigger than the pipe is read while the child is busy: the writing process goes on writing."""
+    import time
+
+    helper = worker.ChildWorker("tests.worker_hooks:serve_slowly", None)
+    try:
+        first = helper.submit(3.0, b"")
+        time.sleep(0.5)                                # the child is asleep in the first call
+        t0 = time.monotonic()
+        second = helper.submit(0.0, b"x" * (4 << 20))  # 4 MB: 64 pipes' worth
+        sent_in = time.monotonic() - t0
+        assert first.result(timeout=30) == 0 and second.result(timeout=30) == 4 << 20
+    finally:
+        helper.close()
+    assert sent_in < 1.5, f"submit() waited {sent_in:.1f} s for the child's previous call"
+    assert helper.proc.returncode == 0
+
+
 def test_a_worker_that_cannot_start_falls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*args: object, **kwargs: object) -> None:
         raise OSError("no more processes")

@@ -41,3 +41,16 @@ def install() -> None:
     discover.parse_sitemap = wrap(discover.parse_sitemap)
     discover.links_from_listing = wrap(discover.links_from_listing)
     parse_worker.parse_html = wrap(parse_worker.parse_html)  # type: ignore[attr-defined]
+
+
+def serve_slowly() -> None:
+    """A worker main whose calls ``(seconds, payload)`` sleep, then answer the payload's length."""
+    import time
+
+    from storage import worker
+
+    def handle(seconds: float, payload: bytes) -> int:
+        time.sleep(seconds)
+        return len(payload)
+
+    worker.serve(lambda _setup: handle)
