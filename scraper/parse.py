@@ -32,6 +32,7 @@ from scraper.body import Body, choose_body
 from scraper.clean import Rules, clean_blocks, make_rules, segment_blocks
 from scraper.config import ParseProfile
 from scraper.container import find_candidates
+from scraper.dom import place_streamed
 from scraper.encoding import decode_html
 from scraper.head import Meta, declared_type, read_head
 from scraper.metadata import (
@@ -185,6 +186,8 @@ def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | No
         return art
     text, data = _flatten_if_deep(text, data)
     tree = LexborHTMLParser(data)
+    if 'id="S:' in text:            # React's streamed parts, moved where a browser shows them
+        place_streamed(tree, text)
     meta = read_head(tree)
     r: Rules = make_rules(profile.promo_phrases if profile else (), profile.dateline if profile else None)
 

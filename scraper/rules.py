@@ -329,6 +329,14 @@ CAPTION_CREDIT_RE = re.compile(
     r"|reuters/[a-z .]{2,40}|ap\s+photo/[a-z .]{2,40}|afp\s+photo)\s*\))\.?$",
     re.IGNORECASE)
 CAPTION_MAX = 240
+#: A menu, tag box or table of contents (class words of kind "nav") is links: one of more than NAV_PROSE_MIN
+#: characters whose links are under NAV_LINK_SHARE of its text is prose (a section anchored "toc_...").
+#: The same holds for an element called only "embed" (a CMS's block of a place or product with its write-up);
+#: the embeds of a service (EMBED_SERVICE_RE: a post's or a player's text) stay out whatever their text.
+NAV_PROSE_MIN = 300
+NAV_LINK_SHARE = 0.25
+EMBED_SERVICE_RE = re.compile(r"twitter|tweet|instagram|tiktok|fb-|facebook|youtube|jwplayer|video|player|gambas"
+                              r"|wp-block-embed", re.IGNORECASE)
 #: The longest block each single-line test of ``clean.line_kind`` looks at (a longer block is prose), and
 #: where a photo credit is looked for: in the last CAPTION_CREDIT_TAIL characters.
 AD_LINE_MAX = 120

@@ -17,7 +17,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from scraper import headings, rules
 from scraper.article import Removed
 from scraper.clean import Block, Rules, line_kind, make_rules
-from scraper.dom import norm_space, select, text_len
+from scraper.dom import link_len, norm_space, select, text_len
 
 _ZERO_WIDTH = str.maketrans({"\u200b": None, "\u200c": None, "\u200d": None, "\u200e": None,
                              "\u200f": None, "\ufeff": None, "\x00": None, "\u00ad": None})
@@ -212,6 +212,11 @@ class _Walker:
         if size > 0.6 * self.root_len and self.root_len > 200:
             return None
         if content_word and size > 0.35 * self.root_len and self.root_len > 200:
+            return None
+        if size > rules.NAV_PROSE_MIN and (kind == "nav" or kind == "embed" and not rules.EMBED_SERVICE_RE.search(
+                cls + " " + ident)) and link_len(node) < rules.NAV_LINK_SHARE * size:
+            # prose, not links or a player: a section whose anchor id says "toc_..." is no menu, a CMS's
+            # "embed" block of a place or a product with its description is part of the article
             return None
         if size and size <= 300:
             # what the text says beats what the class says ("para_caption" holding "ADVERTISEMENT")
