@@ -52,6 +52,15 @@ def _class_kind(cls: str, ident: str) -> tuple[str | None, bool]:
     return kind, rules.CONTENT_CLASS_RE.search(key) is not None
 
 
+def _revealable(attrs: dict[str, str | None]) -> bool:
+    """A hidden element that the reader opens: an accordion's or a tab's panel (``role="region"`` or
+    ``"tabpanel"``, labelled by its heading) or ``hidden="until-found"`` (shown by find-in-page). Its text is
+    part of the page (FAQ answers, the steps of a guide), unlike a menu or a modal that is merely not shown."""
+    if attrs.get("hidden") == "until-found":
+        return True
+    return attrs.get("role") in ("region", "tabpanel") and bool(attrs.get("aria-labelledby"))
+
+
 #: The block kind of a block element (anything else is a "div").
 _BLOCK_KIND = {"p": "p", "h2": "h2", "h3": "h3", "h4": "h4", "h5": "h5", "h6": "h6", "li": "li", "dt": "li", "dd": "li",
                "tr": "row", "blockquote": "quote", "pre": "pre"}
@@ -194,9 +203,10 @@ class _Walker:
         if not attrs:
             return None
         if "hidden" in attrs or attrs.get("aria-hidden") == "true" and tag not in ("p", "div", "span"):
-            return ""
+            if not _revealable(attrs):
+                return ""
         style = attrs.get("style")
-        if style and rules.HIDDEN_STYLE_RE.search(style):
+        if style and rules.HIDDEN_STYLE_RE.search(style) and not _revealable(attrs):
             return ""
         cls = attrs.get("class") or ""
         ident = attrs.get("id") or ""
