@@ -197,3 +197,37 @@ def decode_html(data: bytes, http_charset: str | None = None) -> str:
     except Exception:  # never raise: last resort for codecs that misbehave on hostile input
         log.debug("charset decoding failed, falling back to cp1252", exc_info=True)
         return data.decode("cp1252", errors="replace")
+
+
+_C1_RE = re.compile("[\u0080-\u009f]")
+_C1_UTF8_RE = re.compile(rb"\xc2[\x80-\x9f]")      # a C1 control character in UTF-8
+#: One UTF-8 sequence read as latin-1: a lead byte (U+00C2-U+00F4) and its continuation bytes (U+0080-U+00BF).
+_DOUBLE_UTF8_RE = re.compile("[\u00c2-\u00df][\u0080-\u00bf]|[\u00e0-\u00ef][\u0080-\u00bf]{2}"
+                             "|[\u00f0-\u00f4][\u0080-\u00bf]{3}")
+DOUBLE_UTF8_MIN = 2             # sequences with a C1 control a page needs before it is repaired
+
+
+def repair_double_utf8(text: str, data: bytes) -> tuple[str, bytes]:
+    """Undo UTF-8 that was encoded twice (a CMS that read its UTF-8 as latin-1 and saved it as UTF-8 again):
+    ``’`` stored as ``â\\x80\\x99``, ``é`` as ``Ã©``. Browsers show such a page as mojibake; the text means
+    the characters it was made from. Only a page with at least ``DOUBLE_UTF8_MIN`` such sequences holding a
+    C1 control character (U+0080-U+009F, which no real text has) is repaired, and then every sequence that
+    decodes. ``data`` is ``text`` in UTF-8 (the byte tests find the rare page that needs this at memchr
+    speed); both come back, unchanged unless repaired. Linear time."""
+    if b"\xc2" not in data or not _C1_UTF8_RE.search(data):
+        return text, data
+    seen = 0
+    for m in _DOUBLE_UTF8_RE.finditer(text):
+        if _C1_RE.search(m.group()):
+            seen += 1
+            if seen >= DOUBLE_UTF8_MIN:
+                text = _DOUBLE_UTF8_RE.sub(_undo_double, text)
+                return text, text.encode("utf-8", "ignore")
+    return text, data
+
+
+def _undo_double(m: re.Match[str]) -> str:
+    try:
+        return m.group().encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return m.group()

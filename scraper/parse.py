@@ -33,7 +33,7 @@ from scraper.clean import Rules, clean_blocks, make_rules, segment_blocks
 from scraper.config import ParseProfile
 from scraper.container import find_candidates
 from scraper.dom import place_streamed
-from scraper.encoding import decode_html
+from scraper.encoding import decode_html, repair_double_utf8
 from scraper.head import Meta, declared_type, read_head
 from scraper.metadata import (
     find_authors,
@@ -122,12 +122,12 @@ def _prepare(html: bytes | str | None, charset: str | None) -> tuple[str, bytes]
         return "", b""
     if isinstance(html, bytes | bytearray | memoryview):
         text = decode_html(bytes(html), charset)
-        return text, text.encode("utf-8", "ignore")
+        return repair_double_utf8(text, text.encode("utf-8", "ignore"))
     data = html.encode("utf-8", "ignore")
     if b"\x00" in data:                  # NULs in a str are dropped (decoded bytes keep theirs)
         html = html.replace("\x00", "")
         data = html.encode("utf-8", "ignore")
-    return html, data
+    return repair_double_utf8(html, data)
 
 
 def _flatten_if_deep(text: str, data: bytes) -> tuple[str, bytes]:

@@ -215,3 +215,51 @@ def test_unusable_header_falls_through_to_the_meta(label: str) -> None:
     assert "Привет" in decode_html(data, http_charset=label)
     art = parse_html(data, "https://x.example/2025/01/banjir/", charset=label)
     assert "Привет" in art.text and art.title == "Banjir Rendam Jakarta Timur"
+
+
+# ---- UTF-8 encoded twice ----------------------------------------------------------------------------
+def _twice(text: str) -> str:
+    """``text`` as a CMS that read its UTF-8 as latin-1 stores it."""
+    return text.encode("utf-8").decode("latin-1")
+
+
+def test_utf8_encoded_twice_is_repaired() -> None:
+    from scraper.encoding import repair_double_utf8
+
+    good = "An investor’s guide — “index funds” for a café in São Paulo, 25 °C, 🎉"
+    bad = _twice(good)
+    assert repair_double_utf8(bad, bad.encode("utf-8")) == (good, good.encode("utf-8"))
+
+
+def test_text_without_double_encoding_is_left_alone() -> None:
+    from scraper.encoding import repair_double_utf8
+
+    for text in ("Ã© is how a French café looks when it goes wrong; Â° too",   # no C1 control: not touched
+                 "Harga naik 5 % — kata “Menteri”",
+                 _twice("one ’ only") + " and the rest is fine"):            # one sequence is not enough
+        data = text.encode("utf-8")
+        assert repair_double_utf8(text, data) == (text, data)
+
+
+def test_a_page_encoded_twice_parses_to_its_real_characters() -> None:
+    from scraper.parse import parse_html
+
+    title = "A DIY Investor’s Guide to Retirement Calculators"
+    para = ("Retirement calculators don’t agree — and that’s the point: each one assumes a “safe” withdrawal "
+            "rate, a return and an inflation figure that you should check before you trust its answer.")
+    html = (f"<html><head><meta charset='utf-8'><title>{title}</title></head><body><article><h1>{title}</h1>"
+            f"<p>{para}</p><p>{para}</p></article></body></html>")
+    art = parse_html(_twice(html).encode("utf-8"), "https://finance.example/calculators")
+    assert art.title == title
+    assert para in art.text and "â\x80" not in art.text
+
+
+def test_double_encoding_repair_is_linear_on_hostile_input() -> None:
+    import time
+
+    from scraper.encoding import repair_double_utf8
+
+    text = "Ã\x80" * 300_000 + "â\x80" * 200_000 + "x"
+    started = time.perf_counter()
+    repair_double_utf8(text, text.encode("utf-8"))
+    assert time.perf_counter() - started < 5.0
