@@ -243,7 +243,8 @@ def find_title(tree: LexborHTMLParser, meta: Meta, url: str | None, selector: st
     h1 = _matching_h1(h1s, meta_titles, keys)
     if h1 is not None:
         # an <h1> that is the document title itself is stripped like it; any other only of the bare name
-        return _strip_site_name(h1, keys, strict=h1 not in raw, visible=True)
+        title = _strip_site_name(h1, keys, strict=h1 not in raw, visible=True)
+        return _cased_like_meta(title, meta_titles)
     # the headline may be an h2/h3 or a styled div on older templates
     wanted = [m.lower() for m in meta_titles + _heads(meta_titles) if m]
     for node in tree.css(_TITLE_FALLBACK_SELECTOR)[:60]:
@@ -254,6 +255,17 @@ def find_title(tree: LexborHTMLParser, meta: Meta, url: str | None, selector: st
         if any(w and low.endswith(w) and len(low) - len(w) <= 30 for w in wanted):
             return text
     return meta_titles[0] or None
+
+
+def _cased_like_meta(title: str | None, meta_titles: list[str]) -> str | None:
+    """An <h1> typed in capitals (a theme's habit; CSS often shows mixed case as capitals too) is the meta
+    title's words when they are the same letters: the meta title keeps the headline's own case."""
+    if not title or title.upper() != title or title.lower() == title:
+        return title
+    for m in meta_titles:
+        if m.casefold() == title.casefold() and m != m.upper():
+            return m
+    return title
 
 
 def _heads(meta_titles: list[str]) -> list[str]:

@@ -98,3 +98,14 @@ def test_double_escaped_entities_in_titles() -> None:
     art = parse_html(page(og("Data Tools for 2026 | Python, SQL & AI | Splunk", "Splunk"),
                           "<h1>Data Tools for 2026 | Python, SQL &amp;#x26; AI</h1>"), "https://www.splunk.com/blog/x")
     assert art.title == "Data Tools for 2026 | Python, SQL & AI"
+
+
+@pytest.mark.parametrize(("h1", "meta", "expected"), [
+    ("TIPS FOR ONLINE SUCCESS", "Tips for Online Success | Coach Blog", "Tips for Online Success"),
+    ("PEMKOT SERANG GELAR PASAR MURAH", "Pemkot Serang Gelar Pasar Murah - Warta", "Pemkot Serang Gelar Pasar Murah"),
+    ("NASA LAUNCHES ARTEMIS III", "NASA LAUNCHES ARTEMIS III", "NASA LAUNCHES ARTEMIS III"),   # meta in capitals too
+    ("BEGINNER MARATHON PLAN", "Marathon Beginner Plan", "BEGINNER MARATHON PLAN"),          # other words: kept
+])
+def test_a_capitalised_h1_takes_the_meta_titles_case(h1: str, meta: str, expected: str) -> None:
+    art = parse_html(page(og(meta), f"<h1>{h1}</h1>"), "https://news.example/a/1")
+    assert art.title == expected
