@@ -350,6 +350,11 @@ def _title_like(b: Block) -> bool:
     return len(t) <= rules.TEASER_TITLE_MAX and not rules.SENTENCE_END_RE.search(t) and b.tag in ("p", "div", "li", "h")
 
 
+def _prose(text: str) -> bool:
+    """A sentence (rather than a kicker, a label or a heading): long, or ending like a sentence."""
+    return len(text) > rules.HEAD_META_MAX or text.rstrip().endswith((".", "!", "?", "…", '"', "”"))
+
+
 def clean_blocks(blocks: list[Block], r: Rules = DEFAULT_RULES, *, title: str | None = None
                  ) -> tuple[list[Block], list[Removed]]:
     """Drop promo, ad, share, nav, caption, embed and sign-off blocks, and the link lists promos introduce."""
@@ -382,6 +387,9 @@ def clean_blocks(blocks: list[Block], r: Rules = DEFAULT_RULES, *, title: str | 
         if title_norm and len(t) <= len(title_norm) and t.lower() == title_norm:
             continue  # the title repeated in the body
         kind = line_kind(t, r)
+        if kind is None and len(t) <= rules.HEAD_META_MAX and len(kept) < rules.HEAD_META_BLOCKS \
+                and not any(_prose(k.text) for k in kept) and rules.HEAD_META_RE.match(t):
+            kind = "signoff"        # a byline or date line at the head of the body (before any prose)
         if kind is None and b.tag == "h" and b.link_density >= 0.8 and not headings.opens_section(blocks, i):
             kind = "related"
         if kind == "promo" and b.links and len(t) > rules.PROMO_INTRO_MAX:

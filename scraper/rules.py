@@ -368,6 +368,33 @@ DATE_ONLY_RE = re.compile(
     r"(?:[:.]\d{2})?\s*(?:wib|wita|wit|[ap]\.?m\.?)?)?$",
     re.IGNORECASE)
 
+#: The byline and date lines a theme prints at the head of the body (English forms; the Indonesian ones are
+#: date lines above): ``July 29, 2025``, ``Updated on June 18, 2025 at 12:35 PM``, ``5 min read``,
+#: ``Written by Tina Huffman``, ``Posted On``, ``1,693 views``. Only a line of at most HEAD_META_MAX
+#: characters among the first blocks (at most HEAD_META_BLOCKS kept before it, none of them prose) goes, as
+#: a sign-off; the byline and date are the article's fields already.
+_MONTH_EN = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+             r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_DATE_EN = (rf"(?:{_MONTH_EN}\s{{1,3}}\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s{{1,3}}\d{{4}})?"
+            rf"|\d{{1,2}}(?:st|nd|rd|th)?\s{{1,3}}{_MONTH_EN},?\s{{1,3}}\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}"
+            rf"|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}})"
+            rf"(?:,?\s{{1,3}}(?:at\s{{1,3}})?\d{{1,2}}:\d{{2}}(?:\s?[ap]\.?m\.?)?(?:\s{{1,3}}[a-z]{{2,4}})?)?")
+_META_LABEL = r"(?:(?:last\s{1,3})?updated(?:\s{1,3}on)?|published(?:\s{1,3}on)?|posted(?:\s{1,3}on)?|date|released)"
+_READ_TIME = r"\d{1,3}\s?(?:min(?:ute)?s?\.?|minutes?)\s{1,3}read(?:ing)?(?:\s{1,3}time)?"
+HEAD_META_RE = re.compile(
+    rf"^(?:{_META_LABEL}\s?:?\s{{0,3}})?{_DATE_EN}(?:\s{{0,3}}[|·•,-]\s{{0,3}}(?:{_READ_TIME}|by\s[\w.' -]{{2,40}}))*$"
+    rf"|^{_META_LABEL}\s?:?$"
+    rf"|^(?:{_READ_TIME}|reading\s{{1,3}}time\s?:?\s{{0,3}}\d{{1,3}}\s?min(?:utes?)?\.?)$"
+    r"|^(?:written\s{1,3}by|posted\s{1,3}by|authors?|reviewed\s{1,3}by|medically\s{1,3}reviewed\s{1,3}by"
+    r"|fact[\s-]checked\s{1,3}by)\s?:?(?:\s{0,3}\S+(?:\s\S+){0,4})?$"
+    r"|^[\d,.]{1,12}\s?[km]?\s{1,3}views?$"
+    # "By" and a name (capitalised words): "By the numbers" is a heading, not a byline
+    r"|^(?-i:By|BY|by)\s(?-i:[A-Z][\w.'’-]*)(?:,?\s(?-i:[A-Z][\w.'’-]*|and|&|de|van|von|der|al|bin|dan))"
+    r"{0,5}$",
+    re.IGNORECASE)
+HEAD_META_MAX = 100
+HEAD_META_BLOCKS = 3
+
 #: A byline/date line inside the body: ``Kamis, 05 November 2015 | 11:13 WIB``, ``Nama | Jum'at, 17 ...``.
 DATE_LINE_MAX = 120
 DATE_LINE_WORDS_LEFT = 6
