@@ -390,6 +390,9 @@ def clean_blocks(blocks: list[Block], r: Rules = DEFAULT_RULES, *, title: str | 
         if kind is None and len(t) <= rules.HEAD_META_MAX and len(kept) < rules.HEAD_META_BLOCKS \
                 and not any(_prose(k.text) for k in kept) and rules.HEAD_META_RE.match(t):
             kind = "signoff"        # a byline or date line at the head of the body (before any prose)
+        if kind is None and (len(t) <= rules.PUBLISHED_LINE_MAX and rules.PUBLISHED_LINE_RE.match(t) or (
+                n - i <= rules.TAIL_NOTE_BLOCKS and len(t) <= rules.TAIL_NOTE_MAX and rules.TAIL_NOTE_RE.match(t))):
+            kind = "signoff"        # a story's credits, contacts and publication time
         if kind is None and b.tag == "h" and b.link_density >= 0.8 and not headings.opens_section(blocks, i):
             kind = "related"
         if kind == "promo" and b.links and len(t) > rules.PROMO_INTRO_MAX:

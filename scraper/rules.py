@@ -393,6 +393,28 @@ HEAD_META_RE = re.compile(
     r"{0,5}$",
     re.IGNORECASE)
 HEAD_META_MAX = 100
+#: The credit, contact and follow lines that close an English news story (among its last TAIL_NOTE_BLOCKS
+#: blocks, at most TAIL_NOTE_MAX characters): "(Reporting by ...; editing by ...)", "Keith Bradsher
+#: contributed reporting.", "Write to Al Root at allen.root@dowjones.com", "Amy K. may be reached at ...",
+#: "Follow us on Twitter @x", a bare e-mail address or profile link; and a publication-time line
+#: ("Published 11:11 PM EST Nov 19, 2019", "Updated at 1:23 p.m.") anywhere. Sign-offs all.
+TAIL_NOTE_RE = re.compile(
+    r"^\(?(?:additional\s{1,3})?reporting\s{1,3}by\b.{0,300}$"
+    r"|^.{2,80}?\s(?:contributed|also\s{1,3}contributed)\s{1,3}(?:reporting|to\s{1,3}this\s{1,3}(?:report|story|article))\b.{0,120}$"
+    r"|^(?:have\s{1,3}a\s{1,3}tip\?\s{0,3})?(?:write\s{1,3}to|e-?mail|contact|reach)\s.{2,80}?\sat\s.{0,40}(?:@|twitter|https?://).{0,200}$"
+    r"|^(?:have\s{1,3}a\s{1,3}tip\?\s{0,3})?.{2,60}?\s(?:may|can)\s{1,3}be\s{1,3}reached\s{1,3}at\s.{0,200}$"
+    r"|^[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,4}$"
+    r"|^(?:https?://)?(?:www\.)?(?:twitter|x|facebook|instagram)\.com/[\w.]{1,40}/?$"
+    r"|^follow\s(?:us|him|her|them|[\w@][\w .'’@&-]{0,60}?)\s{1,3}on\s{1,3}(?:twitter|facebook|instagram|x|linkedin"
+    r"|youtube|tiktok|threads|bluesky)\b.{0,200}$",
+    re.IGNORECASE)
+TAIL_NOTE_MAX = 300
+TAIL_NOTE_BLOCKS = 5
+PUBLISHED_LINE_RE = re.compile(
+    r"^(?:first\s{1,3})?(?:published|updated|posted|last\s{1,3}updated)(?:\s{1,3}on|\s{1,3}at)?\s?:?\s{0,3}"
+    r"[\w ,./|:-]{0,60}?\d{1,2}[:.]\d{2}\s?(?:[ap]\.?\s?m\.?)?[\w ,./|:-]{0,60}$",
+    re.IGNORECASE)
+PUBLISHED_LINE_MAX = 120
 HEAD_META_BLOCKS = 3
 
 #: A byline/date line inside the body: ``Kamis, 05 November 2015 | 11:13 WIB``, ``Nama | Jum'at, 17 ...``.

@@ -45,3 +45,23 @@ def test_a_heading_or_sentence_like_a_byline_stays(line: str) -> None:
 def test_a_date_line_inside_the_prose_stays() -> None:
     art = parse_html(page("", "<p>July 29, 2025</p>"), "https://city.example/news/bike-lanes")
     assert "July 29, 2025" in art.text
+
+
+@pytest.mark.parametrize("line", [
+    "(Reporting by Greg Roumeliotis; editing by Tom Brown)", "Keith Bradsher contributed reporting from Hong Kong.",
+    "Fox News’ Jessica Napoli contributed to this report.", "Write to Al Root at allen.root@dowjones.example",
+    "Have a tip? Amy Kuperinsky may be reached at akuperinsky@news.example.",
+    "Follow us on Twitter @Spacedotcom and on Facebook.", "paul.takahashi@chron.example",
+    "twitter.com/paultakahashi", "Published 11:11 PM EST Nov 19, 2019",
+])
+def test_a_story_s_credit_contact_and_time_lines_go(line: str) -> None:
+    art = parse_html(page("", f"<p>{line}</p>").replace(f"<p>{P2}</p>", "") + "", "https://city.example/news/a")
+    assert line not in art.text and P1 in art.text
+    assert any(r.text == line and r.kind == "signoff" for r in art.removed)
+
+
+def test_a_follow_line_in_the_middle_of_the_story_stays() -> None:
+    middle = "Follow the money on Twitter and you will find the same three accounts behind every post."
+    blocks = "".join(f"<p>{P1} ({n})</p>" for n in range(6))
+    art = parse_html(page(f"<p>{middle}</p>{blocks}"), "https://city.example/news/a")
+    assert middle in art.text
