@@ -352,7 +352,7 @@ def _title_like(b: Block) -> bool:
 
 def _prose(text: str) -> bool:
     """A sentence (rather than a kicker, a label or a heading): long, or ending like a sentence."""
-    return len(text) > rules.HEAD_META_MAX or text.rstrip().endswith((".", "!", "?", "…", '"', "”"))
+    return len(text) > rules.HEAD_META_MAX or rules.SENTENCE_END_RE.search(text.rstrip()) is not None
 
 
 def clean_blocks(blocks: list[Block], r: Rules = DEFAULT_RULES, *, title: str | None = None

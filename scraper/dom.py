@@ -80,7 +80,7 @@ def place_streamed(tree: LexborHTMLParser, page: str) -> int:
     part is in place before the outer one is moved (a copy of its content, the original removed)."""
     targets: dict[str, str] = {}
     if "$R" in page:
-        for kind, first, second in itertools.islice(_STREAM_CALL_RE.findall(page), STREAMED_MAX):
+        for kind, first, second in (m.groups() for m in itertools.islice(_STREAM_CALL_RE.finditer(page), STREAMED_MAX)):
             part, target = (second, first) if kind == "C" else (first, second)
             targets.setdefault(part, target)
     templates: dict[str | None, LexborNode] = {}

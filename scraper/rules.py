@@ -393,6 +393,7 @@ HEAD_META_RE = re.compile(
     r"{0,5}$",
     re.IGNORECASE)
 HEAD_META_MAX = 100
+HEAD_META_BLOCKS = 3
 #: The credit, contact and follow lines that close an English news story (among its last TAIL_NOTE_BLOCKS
 #: blocks, at most TAIL_NOTE_MAX characters): "(Reporting by ...; editing by ...)", "Keith Bradsher
 #: contributed reporting.", "Write to Al Root at allen.root@dowjones.com", "Amy K. may be reached at ...",
@@ -415,7 +416,6 @@ PUBLISHED_LINE_RE = re.compile(
     r"[\w ,./|:-]{0,60}?\d{1,2}[:.]\d{2}\s?(?:[ap]\.?\s?m\.?)?[\w ,./|:-]{0,60}$",
     re.IGNORECASE)
 PUBLISHED_LINE_MAX = 120
-HEAD_META_BLOCKS = 3
 
 #: A byline/date line inside the body: ``Kamis, 05 November 2015 | 11:13 WIB``, ``Nama | Jum'at, 17 ...``.
 DATE_LINE_MAX = 120
