@@ -15,7 +15,8 @@ Corpora (read from the shared folder, never copied into the repository; see its 
   precision and recall. A heading label is a line of ``main_content`` that is a markdown heading of
   ``main_content_markdown`` or the whole text of an ``h1``-``h6`` / ``b`` / ``strong`` element of the page
   (each element used once; the title excluded); a predicted headline is right when its ``\w+`` tokens equal a
-  label's. All its pages: kabar's article verdict against the page type (accuracy, article recall,
+  label's. An article whose truth has no ``main_content`` (one held-out page) counts for its title only.
+  All its pages: kabar's article verdict against the page type (accuracy, article recall,
   non-article precision), beside the text-floor rule alone.
 
 Usage: ``python bench/quality.py [--corpus id-dev|scrapinghub|wcxb|all] [--worst N] [--no-trafilatura]``.
@@ -290,7 +291,7 @@ def heading_labels(truth: dict, html: str) -> list[str]:
 @dataclass
 class WcxbScore:
     name: str
-    bow: float
+    bow: float | None                # None: the truth has no main text (its title is still scored)
     title_ok: bool | None
     heads: tuple[int, int, int]      # right, wrong, missed
 
@@ -328,6 +329,9 @@ def score_wcxb(pages: list[tuple[str, dict, str]], extract: Callable[[str, str |
                 wrong += 1
         title = truth.get("title")
         title_ok = None if not title else " ".join((res.title or "").split()) == " ".join(title.split())
+        if not (truth.get("main_content") or "").strip():     # no main text to score the body against
+            scores.append(WcxbScore(page_id, None, title_ok, (0, 0, 0)))
+            continue
         scores.append(WcxbScore(page_id, bag_f1(tokens(res.text), tokens(truth.get("main_content") or "")),
                                 title_ok, (right, wrong, sum(labels.values()))))
     return scores, outputs
@@ -336,11 +340,12 @@ def score_wcxb(pages: list[tuple[str, dict, str]], extract: Callable[[str, str |
 def report_wcxb(name: str, scores: list[WcxbScore]) -> dict[str, float]:
     right, wrong, missed = (sum(s.heads[k] for s in scores) for k in range(3))
     titled = [s for s in scores if s.title_ok is not None]
-    result = {"bow_f1": _mean([s.bow for s in scores]),
+    bodies = [s.bow for s in scores if s.bow is not None]
+    result = {"bow_f1": _mean(bodies),
               "titles": sum(1 for s in titled if s.title_ok) / len(titled) if titled else 0.0,
               "headline_precision": right / (right + wrong) if right + wrong else 0.0,
               "headline_recall": right / (right + missed) if right + missed else 0.0}
-    print(f"  {name:<12} articles {len(scores):>3}  body F1 {result['bow_f1']:.3f}  titles exact "
+    print(f"  {name:<12} articles {len(scores):>3} ({len(bodies)} with a main text)  body F1 {result['bow_f1']:.3f}  titles exact "
           f"{sum(1 for s in titled if s.title_ok)}/{len(titled)}  headlines P {result['headline_precision']:.3f} "
           f"R {result['headline_recall']:.3f} ({right} right, {wrong} wrong, {missed} missed)")
     return result
@@ -378,7 +383,7 @@ def run_wcxb(folder: Path, traf: Callable[[str, str | None], Output] | None, wor
     if traf is not None:
         report_wcxb("trafilatura", score_wcxb(pages, trafilatura_xml_extract)[0])
     report_page_types(outputs)
-    for s in sorted(ks, key=lambda s: s.bow)[:worst]:
+    for s in sorted((s for s in ks if s.bow is not None), key=lambda s: s.bow or 0.0)[:worst]:
         print(f"    worst: {s.name:<6} bow {s.bow:.3f} headlines {s.heads}")
 
 
