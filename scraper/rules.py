@@ -669,6 +669,16 @@ HOST_NOT_ACRONYM = frozenset({"co", "ac", "or", "go", "ne", "gv", "my", "web", "
                               "en", "id", "de", "fr", "es", "jp", "cn", "uk", "us", "m", "amp", "www2", "www3"})
 #: A title part matched by a host label (not a declared site name) has at most this many words.
 HOST_PART_MAX_WORDS = 4
+#: An ``<h1>`` that is a meta title in a frame: a label before it (``Blog:``, ``Title:``, ``Live:``, of
+#: at most two words and a colon), a date before it, or a source and comment count after it
+#: (``(latimes.com) 87``): the meta title is the headline (its frame is page furniture).
+TITLE_FRAME_PREFIX_RE = re.compile(
+    r"^(?:[^\W\d_][\w.'’-]*(?: [\w.'’-]+)?\s*[:：]"
+    r"|(?:\d{1,2} )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}"
+    r"|\d{4}-\d{2}-\d{2})\s*$", re.I)
+TITLE_FRAME_SUFFIX_RE = re.compile(r"^\((?:[\w-]+\.)+[a-z]{2,}\)(?:\s+\d{1,6})?$|^\d{1,6}$", re.I)
+#: The meta title found in a frame has at least this many words.
+TITLE_FRAME_MIN_WORDS = 3
 #: A chosen container whose paragraphs sit right after pictures for this share of their characters is a
 #: gallery's caption strip: against a rival its text counts half (of at most CAPTION_STRIP_SCAN paragraphs).
 CAPTION_STRIP_SHARE = 0.6

@@ -244,7 +244,7 @@ def find_title(tree: LexborHTMLParser, meta: Meta, url: str | None, selector: st
     if h1 is not None:
         # an <h1> that is the document title itself is stripped like it; any other only of the bare name
         title = _strip_site_name(h1, keys, strict=h1 not in raw, visible=True)
-        return _cased_like_meta(title, meta_titles)
+        return _unframed(_cased_like_meta(title, meta_titles), meta_titles)
     # the headline may be an h2/h3 or a styled div on older templates
     wanted = [m.lower() for m in meta_titles + _heads(meta_titles) if m]
     for node in tree.css(_TITLE_FALLBACK_SELECTOR)[:60]:
@@ -264,6 +264,28 @@ def _cased_like_meta(title: str | None, meta_titles: list[str]) -> str | None:
         return title
     for m in meta_titles:
         if m.casefold() == title.casefold() and m != m.upper():
+            return m
+    return title
+
+
+def _unframed(title: str | None, meta_titles: list[str]) -> str | None:
+    """An ``<h1>`` that is a meta title with a label or date before it, or a source and comment count
+    after it (``rules.TITLE_FRAME_PREFIX_RE`` / ``TITLE_FRAME_SUFFIX_RE``), is that meta title."""
+    if not title:
+        return title
+    low = title.casefold()
+    for m in meta_titles:
+        if len(m.split()) < rules.TITLE_FRAME_MIN_WORDS or len(m) >= len(title):
+            continue
+        at = low.find(m.casefold())
+        if at < 0:
+            continue
+        before, after = title[:at].strip(), title[at + len(m):].strip()
+        if (before and not title[at - 1].isspace() and not before.endswith((":", "："))) or (
+                after and not title[at + len(m)].isspace()):
+            continue                                   # inside a word: not a frame
+        if (not before or rules.TITLE_FRAME_PREFIX_RE.match(before)) and (
+                not after or rules.TITLE_FRAME_SUFFIX_RE.match(after)):
             return m
     return title
 

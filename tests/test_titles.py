@@ -109,3 +109,24 @@ def test_double_escaped_entities_in_titles() -> None:
 def test_a_capitalised_h1_takes_the_meta_titles_case(h1: str, meta: str, expected: str) -> None:
     art = parse_html(page(og(meta), f"<h1>{h1}</h1>"), "https://news.example/a/1")
     assert art.title == expected
+
+
+@pytest.mark.parametrize(("h1", "meta", "expected"), [
+    ("<strong>Blog:</strong> Best Advertising Agencies in 2025 (Ranked)", "Best Advertising Agencies in 2025 (Ranked)",
+     "Best Advertising Agencies in 2025 (Ranked)"),                                  # a label before it
+    ("Title: AlignMerge - Model Merging via Geometric Constraints", "AlignMerge - Model Merging via Geometric Constraints",
+     "AlignMerge - Model Merging via Geometric Constraints"),
+    ("<time>Dec 18 2025</time> Preparing a transition in Debusine", "Preparing a transition in Debusine",
+     "Preparing a transition in Debusine"),                                         # a date before it
+    ("<a href='/s/1'>Grads Find Their Degrees No Longer Guarantee Jobs</a> <a href='https://latimes.com/x'>"
+     "(latimes.com)</a> <span class='comment-bubble'>87</span>", "Grads Find Their Degrees No Longer Guarantee Jobs",
+     "Grads Find Their Degrees No Longer Guarantee Jobs"),                          # source and comment count
+    ("Jokowi Resmikan Tol Cibitung pada Senin", "Jokowi Resmikan Tol Cibitung",   # more words: the h1 stays
+     "Jokowi Resmikan Tol Cibitung pada Senin"),
+    ("Banjir: Warga Kampung Melayu Mengungsi", "Warga Kampung Melayu Mengungsi",   # (a one-word label goes too)
+     "Warga Kampung Melayu Mengungsi"),
+    ("Live 2025: Ukraine war latest news", "Ukraine war latest news", "Ukraine war latest news"),
+])
+def test_an_h1_framing_the_meta_title_is_the_meta_title(h1: str, meta: str, expected: str) -> None:
+    art = parse_html(page(og(meta), f"<h1>{h1}</h1>"), "https://news.example/a/1")
+    assert art.title == expected
