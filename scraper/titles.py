@@ -273,16 +273,18 @@ def _unframed(title: str | None, meta_titles: list[str]) -> str | None:
     after it (``rules.TITLE_FRAME_PREFIX_RE`` / ``TITLE_FRAME_SUFFIX_RE``), is that meta title."""
     if not title:
         return title
-    low = title.casefold()
+    low = title.casefold()              # (compared and cut casefolded: casefold may change the length)
     for m in meta_titles:
-        if len(m.split()) < rules.TITLE_FRAME_MIN_WORDS or len(m) >= len(title):
+        wanted = m.casefold()
+        if len(m.split()) < rules.TITLE_FRAME_MIN_WORDS or len(wanted) >= len(low):
             continue
-        at = low.find(m.casefold())
+        at = low.find(wanted)
         if at < 0:
             continue
-        before, after = title[:at].strip(), title[at + len(m):].strip()
-        if (before and not title[at - 1].isspace() and not before.endswith((":", "："))) or (
-                after and not title[at + len(m)].isspace()):
+        end = at + len(wanted)
+        before, after = low[:at].strip(), low[end:].strip()
+        if (before and not low[at - 1].isspace() and not before.endswith((":", "："))) or (
+                after and not low[end].isspace()):
             continue                                   # inside a word: not a frame
         if (not before or rules.TITLE_FRAME_PREFIX_RE.match(before)) and (
                 not after or rules.TITLE_FRAME_SUFFIX_RE.match(after)):

@@ -126,6 +126,8 @@ def test_a_capitalised_h1_takes_the_meta_titles_case(h1: str, meta: str, expecte
     ("Banjir: Warga Kampung Melayu Mengungsi", "Warga Kampung Melayu Mengungsi",   # (a one-word label goes too)
      "Warga Kampung Melayu Mengungsi"),
     ("Live 2025: Ukraine war latest news", "Ukraine war latest news", "Ukraine war latest news"),
+    ("Weißbuch: Die Bahn erhöht die Preise", "Die Bahn erhöht die Preise",        # casefold lengthens "ß"
+     "Die Bahn erhöht die Preise"),
 ])
 def test_an_h1_framing_the_meta_title_is_the_meta_title(h1: str, meta: str, expected: str) -> None:
     art = parse_html(page(og(meta), f"<h1>{h1}</h1>"), "https://news.example/a/1")
