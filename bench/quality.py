@@ -318,6 +318,11 @@ def score_wcxb(pages: list[tuple[str, dict, str]], extract: Callable[[str, str |
         if data["_internal"]["page_type"]["primary"] != "article":
             continue
         truth = data["ground_truth"]
+        title = truth.get("title")
+        title_ok = None if not title else " ".join((res.title or "").split()) == " ".join(title.split())
+        if not (truth.get("main_content") or "").strip():     # no main text to score the body against
+            scores.append(WcxbScore(page_id, None, title_ok, (0, 0, 0)))
+            continue
         labels = Counter(heading_labels(truth, html))
         right = wrong = 0
         for h in res.headlines or []:
@@ -327,11 +332,6 @@ def score_wcxb(pages: list[tuple[str, dict, str]], extract: Callable[[str, str |
                 right += 1
             else:
                 wrong += 1
-        title = truth.get("title")
-        title_ok = None if not title else " ".join((res.title or "").split()) == " ".join(title.split())
-        if not (truth.get("main_content") or "").strip():     # no main text to score the body against
-            scores.append(WcxbScore(page_id, None, title_ok, (0, 0, 0)))
-            continue
         scores.append(WcxbScore(page_id, bag_f1(tokens(res.text), tokens(truth.get("main_content") or "")),
                                 title_ok, (right, wrong, sum(labels.values()))))
     return scores, outputs
@@ -345,7 +345,8 @@ def report_wcxb(name: str, scores: list[WcxbScore]) -> dict[str, float]:
               "titles": sum(1 for s in titled if s.title_ok) / len(titled) if titled else 0.0,
               "headline_precision": right / (right + wrong) if right + wrong else 0.0,
               "headline_recall": right / (right + missed) if right + missed else 0.0}
-    print(f"  {name:<12} articles {len(scores):>3} ({len(bodies)} with a main text)  body F1 {result['bow_f1']:.3f}  titles exact "
+    print(f"  {name:<12} articles {len(scores):>3} ({len(bodies)} with a main text)  body F1 "
+          f"{result['bow_f1']:.3f}  titles exact "
           f"{sum(1 for s in titled if s.title_ok)}/{len(titled)}  headlines P {result['headline_precision']:.3f} "
           f"R {result['headline_recall']:.3f} ({right} right, {wrong} wrong, {missed} missed)")
     return result
