@@ -15,7 +15,8 @@ Corpora (read from the shared folder, never copied into the repository; see its 
   precision and recall. A heading label is a line of ``main_content`` that is a markdown heading of
   ``main_content_markdown`` or the whole text of an ``h1``-``h6`` / ``b`` / ``strong`` element of the page
   (each element used once; the title excluded); a predicted headline is right when its ``\w+`` tokens equal a
-  label's. An article whose truth has no ``main_content`` (one held-out page) counts for its title only.
+  label's. Publication day: the first 10 characters of the date against ``publish_date`` (pages whose truth
+  gives a full date). An article whose truth has no ``main_content`` (one held-out page) counts for its title only.
   All its pages: kabar's article verdict against the page type (accuracy, article recall,
   non-article precision), beside the text-floor rule alone.
 
@@ -45,6 +46,7 @@ from scraper.parse import parse_html
 from scraper.record import MIN_ARTICLE_CHARS, not_article_reason
 
 TOKEN_RE = re.compile(r"\w+")
+DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A leading "City/brand -" prefix (at most 8 words), for dateline-insensitive scoring.
 DATELINE_RE = re.compile(r"^\s*[^\n]{0,80}?\s*(?:\([^)\n]{0,40}\))?\s*(?:--|[-–—|])\s+")
 REMOVABLE_RE = re.compile(r"^\s*(?:baca\s+juga|baca\s*:|lihat\s+juga|simak\s+juga)\b", re.IGNORECASE)
@@ -150,11 +152,12 @@ class Output:
     text: str
     headlines: list[str] | None = None
     article: Article | None = None
+    date: str | None = None          # publication date (ISO 8601; its first 10 characters are scored)
 
 
 def kabar_extract(html: str, url: str | None) -> Output:
     art = parse_html(html, url)
-    return Output(art.title, art.text, [s.headline for s in art.segments if s.headline], art)
+    return Output(art.title, art.text, [s.headline for s in art.segments if s.headline], art, art.published_at)
 
 
 def trafilatura_xml_extract(html: str, url: str | None) -> Output:
@@ -172,11 +175,11 @@ def trafilatura_xml_extract(html: str, url: str | None) -> Output:
         return Output(None, "", [])
     main = doc.find("main")
     if main is None:
-        return Output(doc.get("title"), "", [])
+        return Output(doc.get("title"), "", [], date=doc.get("date"))
     lines = [" ".join("".join(el.itertext()).split()) for el in main if el.tag in ("p", "head", "list", "quote",
                                                                                    "table", "code")]
     heads = [" ".join("".join(el.itertext()).split()) for el in main.iter("head")]
-    return Output(doc.get("title"), "\n".join(x for x in lines if x), [h for h in heads if h])
+    return Output(doc.get("title"), "\n".join(x for x in lines if x), [h for h in heads if h], date=doc.get("date"))
 
 
 def trafilatura_extract(html: str, url: str | None) -> Output:
@@ -294,6 +297,7 @@ class WcxbScore:
     bow: float | None                # None: the truth has no main text (its title is still scored)
     title_ok: bool | None
     heads: tuple[int, int, int]      # right, wrong, missed
+    date_ok: bool | None = None      # the publication day; None: the truth gives no full date
 
 
 def wcxb_pages(folder: Path, held: bool = True) -> list[tuple[str, dict, str]]:
@@ -320,8 +324,10 @@ def score_wcxb(pages: list[tuple[str, dict, str]], extract: Callable[[str, str |
         truth = data["ground_truth"]
         title = truth.get("title")
         title_ok = None if not title else " ".join((res.title or "").split()) == " ".join(title.split())
+        day = (truth.get("publish_date") or "").strip()
+        date_ok = None if not DAY_RE.fullmatch(day[:10]) else (res.date or "")[:10] == day[:10]
         if not (truth.get("main_content") or "").strip():     # no main text to score the body against
-            scores.append(WcxbScore(page_id, None, title_ok, (0, 0, 0)))
+            scores.append(WcxbScore(page_id, None, title_ok, (0, 0, 0), date_ok))
             continue
         labels = Counter(heading_labels(truth, html))
         right = wrong = 0
@@ -333,22 +339,25 @@ def score_wcxb(pages: list[tuple[str, dict, str]], extract: Callable[[str, str |
             else:
                 wrong += 1
         scores.append(WcxbScore(page_id, bag_f1(tokens(res.text), tokens(truth.get("main_content") or "")),
-                                title_ok, (right, wrong, sum(labels.values()))))
+                                title_ok, (right, wrong, sum(labels.values())), date_ok))
     return scores, outputs
 
 
 def report_wcxb(name: str, scores: list[WcxbScore]) -> dict[str, float]:
     right, wrong, missed = (sum(s.heads[k] for s in scores) for k in range(3))
     titled = [s for s in scores if s.title_ok is not None]
+    dated = [s for s in scores if s.date_ok is not None]
     bodies = [s.bow for s in scores if s.bow is not None]
     result = {"bow_f1": _mean(bodies),
               "titles": sum(1 for s in titled if s.title_ok) / len(titled) if titled else 0.0,
               "headline_precision": right / (right + wrong) if right + wrong else 0.0,
-              "headline_recall": right / (right + missed) if right + missed else 0.0}
+              "headline_recall": right / (right + missed) if right + missed else 0.0,
+              "dates": sum(1 for s in dated if s.date_ok) / len(dated) if dated else 0.0}
     print(f"  {name:<12} articles {len(scores):>3} ({len(bodies)} with a main text)  body F1 "
           f"{result['bow_f1']:.3f}  titles exact "
           f"{sum(1 for s in titled if s.title_ok)}/{len(titled)}  headlines P {result['headline_precision']:.3f} "
-          f"R {result['headline_recall']:.3f} ({right} right, {wrong} wrong, {missed} missed)")
+          f"R {result['headline_recall']:.3f} ({right} right, {wrong} wrong, {missed} missed)  publication day "
+          f"{sum(1 for s in dated if s.date_ok)}/{len(dated)}")
     return result
 
 

@@ -36,8 +36,10 @@ def _offset_tz(offset: str) -> timezone:
     return timezone(sign * timedelta(hours=int(hh), minutes=int(mm)))
 
 
-def parse_date(value: str | None, default_offset: str = rules.DEFAULT_OFFSET_ID) -> str | None:
-    """An ISO 8601 timestamp with offset from ISO, RFC 2822 or Indonesian date text, else None."""
+def parse_date(value: str | None, default_offset: str = rules.DEFAULT_OFFSET_ID, *,
+               month_first: bool = False) -> str | None:
+    """An ISO 8601 timestamp with offset from ISO, RFC 2822 or Indonesian or English date text, else None
+    (``month_first``: see :func:`parse_date_text`)."""
     if not value:
         return None
     s = value.strip()
@@ -65,37 +67,47 @@ def parse_date(value: str | None, default_offset: str = rules.DEFAULT_OFFSET_ID)
             dt2 = None
         if dt2 is not None and 1990 <= dt2.year <= 2100:
             return _fmt(_with_offset(dt2, default_offset))
-    return parse_date_text(s, default_offset)
+    return parse_date_text(s, default_offset, month_first=month_first)
 
 
 def parse_date_text(text: str, default_offset: str = rules.DEFAULT_OFFSET_ID, *,
-                    need_time: bool = False) -> str | None:
-    """Indonesian (or English) date text: ``Kamis, 20 November 2025 09:15 WIB``, ``19/06/2015 11:58``.
+                    need_time: bool = False, month_first: bool = False) -> str | None:
+    """Indonesian or English date text: ``Kamis, 20 November 2025 09:15 WIB``, ``July 9, 2025 at 3:05 pm``,
+    ``19/06/2015 11:58``. A numeric date is read day first unless its second number cannot be a month, or
+    it could be either and ``month_first`` (a US page: ``3/4/2025`` is March 4). The earliest date in
+    ``text`` wins; with ``need_time`` only a date that carries a time of day counts."""
+    best: tuple[int, str] | None = None
+    for pattern in (rules.INDO_DATE_RE, rules.EN_DATE_RE, rules.NUMERIC_DATE_RE):
+        for m in pattern.finditer(text):
+            if best is not None and m.start() >= best[0]:
+                break
+            if need_time and not m.group("H"):
+                continue
+            day: int | None = None
+            month: int | None
+            if pattern is rules.NUMERIC_DATE_RE:
+                first, second = int(m.group("d")), int(m.group("m"))
+                month, day = (first, second) if second > 12 or (month_first and first <= 12) else (second, first)
+            else:
+                month = rules.MONTHS.get(m.group("m").lower().rstrip("."))
+            if month is None:
+                continue
+            out = _build(m, month, default_offset, day)
+            if out:
+                best = (m.start(), out)
+                break
+    return best[1] if best else None
 
-    With ``need_time`` only a date that carries a time of day counts.
-    """
-    for m in rules.INDO_DATE_RE.finditer(text):
-        if need_time and not m.group("H"):
-            continue
-        month = rules.MONTHS.get(m.group("m").lower().rstrip("."))
-        if month is None:
-            continue
-        out = _build(m, month, default_offset)
-        if out:
-            return out
-    for m2 in rules.NUMERIC_DATE_RE.finditer(text):
-        if need_time and not m2.group("H"):
-            continue
-        out = _build(m2, int(m2.group("m")), default_offset)
-        if out:
-            return out
-    return None
 
-
-def _build(m: re.Match[str], month: int, default_offset: str) -> str | None:
+def _build(m: re.Match[str], month: int, default_offset: str, day: int | None = None) -> str | None:
     try:
-        year, day = int(m.group("y")), int(m.group("d"))
+        year, day = int(m.group("y")), day if day is not None else int(m.group("d"))
         hour = int(m.group("H") or 0)
+        half = (m.groupdict().get("ap") or "").lower()
+        if half and not 1 <= hour <= 12:
+            return None
+        if half:
+            hour = hour % 12 + (12 if half == "p" else 0)
         minute = int(m.group("M") or 0)
         second = int(m.group("S") or 0)
         tzname = (m.group("tz") or "").lower()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -28,22 +29,19 @@ __all__ = ["Headings", "find_authors", "find_canonical", "find_dates", "find_ima
 
 
 def find_dates(tree: LexborHTMLParser, meta: Meta, default_offset: str, region: Scope | None = None,
-               title: str | None = None, headings: Headings | None = None, source: str | None = None
-               ) -> tuple[str | None, str | None]:
+               title: str | None = None, headings: Headings | None = None, source: str | None = None,
+               lang: str | None = None) -> tuple[str | None, str | None]:
     """(published_at, modified_at). ``region`` (the article's surroundings) is where date text is looked for;
-    ``source`` (the page's HTML) lets a page without microdata dates skip that selector."""
-    published = parse_date(ld_str(meta.ld.get("datePublished")), default_offset)
-    modified = parse_date(ld_str(meta.ld.get("dateModified")), default_offset)
-    if published is None:
-        for key in rules.PUBLISHED_META_KEYS:
-            published = parse_date(meta.first(key), default_offset)
-            if published:
-                break
-    if modified is None:
-        for key in rules.MODIFIED_META_KEYS:
-            modified = parse_date(meta.first(key), default_offset)
-            if modified:
-                break
+    ``source`` (the page's HTML) lets a page without microdata dates skip that selector; ``lang`` (the
+    page's language tag) says whether ``3/4/2025`` is March 4 (``en-US``) or 3 April."""
+    month_first = (lang or "").lower().replace("_", "-") in rules.MONTH_FIRST_LANGS
+    others = [k for k in meta.props if any(w in k for w in rules.PUBLISHED_META_WORDS)
+              and not any(w in k for w in rules.PUBLISHED_META_SKIP)]
+    published = _declared_date([ld_str(meta.ld.get("datePublished")),
+                                *(meta.first(key) for key in (*rules.PUBLISHED_META_KEYS, *others))],
+                               default_offset, month_first)
+    modified = _declared_date([ld_str(meta.ld.get("dateModified")),
+                               *(meta.first(key) for key in rules.MODIFIED_META_KEYS)], default_offset, month_first)
     if published is None:
         if source is not None and "datePublished" not in source:
             # no itemprop=datePublished (its value matches case-sensitively): only <time datetime> is left,
@@ -53,31 +51,59 @@ def find_dates(tree: LexborHTMLParser, meta: Meta, default_offset: str, region: 
             stamped = tree.css("time[datetime], [itemprop=datePublished]")[:10]
         for node in stamped:
             attrs = node.attributes
-            published = parse_date(attrs.get("datetime") or attrs.get("content"), default_offset)
+            published = parse_date(attrs.get("datetime") or attrs.get("content"), default_offset,
+                                   month_first=month_first)
             if published:
                 break
     if published is None:
         published = _date_from_text(tree, default_offset, region if region is not None else tree, title,
-                                    headings)
+                                    headings, month_first)
     return published, modified
 
 
+def _declared_date(values: Iterable[str | None], default_offset: str, month_first: bool) -> str | None:
+    """The first of ``values`` (strongest first) that is a date, unless a later one gives the same day more
+    precisely: with a time of day (JSON-LD ``November 19, 2019``, ``article:published_time`` with the time)
+    or with a time zone where the first had none."""
+    found: str | None = None
+    found_rank = -1
+    for value in values:
+        got = parse_date(value, default_offset, month_first=month_first)
+        if got is None or value is None:
+            continue
+        rank = _precision(value, got, month_first)
+        if found is None:
+            found, found_rank = got, rank
+        elif rank > found_rank and got[:10] == found[:10]:
+            found, found_rank = got, rank
+        if found_rank == 2:
+            break
+    return found
+
+
+_TIME_OF_DAY_RE = re.compile(r"\d[:.]\d\d")
+
+
+def _precision(value: str, parsed: str, month_first: bool) -> int:
+    """0: a date; 1: a date and time without a zone (the site's offset was assumed); 2: an instant."""
+    if not _TIME_OF_DAY_RE.search(value):
+        return 0
+    other = parse_date(value, "+05:45" if parsed[-6:] != "+05:45" else "-03:30", month_first=month_first)
+    same = other is not None and datetime.fromisoformat(other) == datetime.fromisoformat(parsed)
+    return 2 if same else 1
+
+
 def _date_from_text(tree: LexborHTMLParser, default_offset: str, region: Scope, title: str | None = None,
-                    headings: Headings | None = None) -> str | None:
+                    headings: Headings | None = None, month_first: bool = False) -> str | None:
     """A date shown as text: date elements first, then the title's surroundings, then the page; a date
     with a time of day beats a bare date (which is often today's date in a top bar)."""
     date_only: str | None = None
-    texts = []
-    for node in region.css(_DATE_TEXT_SELECTOR)[:30]:
-        text = node.text(separator=" ")
-        if text and len(text) <= 300:
-            texts.append(norm_space(text))
-    for text in texts:
-        found = parse_date_text(text, default_offset, need_time=True)
+    for text in _date_texts(region):
+        found = _element_date(text, default_offset, month_first, need_time=True)
         if found:
             return found
         if date_only is None:
-            date_only = parse_date_text(text, default_offset)
+            date_only = _element_date(text, default_offset, month_first)
     if headings is None:
         headings = read_headings(tree)
     h1 = next((h for h, text in headings if title and text == title), headings[0][0] if headings else None)
@@ -85,20 +111,62 @@ def _date_from_text(tree: LexborHTMLParser, default_offset: str, region: Scope, 
     for _ in range(2):
         if around is None:
             break
-        found = parse_date_text(norm_space(around.text(separator=" ")[:4000]), default_offset, need_time=True)
+        text = around.text(separator="\n")[:4000]
+        found = parse_date_text(norm_space(text), default_offset, need_time=True, month_first=month_first)
         if found:
             return found
+        if date_only is None:
+            date_only = _date_line(text, default_offset, month_first)
         around = around.parent
     body = tree.body
     if body is not None:
         found = parse_date_text(norm_space(body.text(separator=" ")[:rules.DATE_TEXT_SCAN]), default_offset,
-                                need_time=True)
+                                need_time=True, month_first=month_first)
         if found:
             return found
+    if date_only is None and region is not tree:      # a date element outside the article's surroundings
+        for text in _date_texts(tree):
+            date_only = _element_date(text, default_offset, month_first)
+            if date_only:
+                break
     return date_only
 
 
+def _date_texts(scope: Scope) -> list[str]:
+    """The texts of the first date elements of ``scope`` (``rules.DATE_TEXT_SELECTORS``)."""
+    texts = []
+    for node in scope.css(_DATE_TEXT_SELECTOR)[:30]:
+        text = node.text(separator=" ")
+        if text and len(text) <= 300:
+            texts.append(norm_space(text))
+    return texts
+
+
+def _element_date(text: str, default_offset: str, month_first: bool, *, need_time: bool = False) -> str | None:
+    """The date a date element shows: ISO 8601 (``2022-11-23T08:10+02:00``) or date text."""
+    if text[:4].isdigit() and len(text) >= 10 and text[4] == "-":
+        found = parse_date(text.split()[0], default_offset)
+        if found and (not need_time or "T" in text[:11]):
+            return found
+    return parse_date_text(text, default_offset, need_time=need_time, month_first=month_first)
+
+
 _DATE_TEXT_SELECTOR = ", ".join(rules.DATE_TEXT_SELECTORS)
+
+
+def _date_line(text: str, default_offset: str, month_first: bool = False) -> str | None:
+    """The date of the first short line of ``text`` (one text node per line) that is only a date, maybe
+    with a label, a reading time or a byline (``November 2, 2022``, ``Published Apr 26, 2023``): the date a
+    page prints under its title; a date inside a sentence is not one."""
+    for line in text.splitlines():
+        line = norm_space(line)
+        if len(line) > rules.HEAD_META_MAX or not any(c.isdigit() for c in line):
+            continue
+        if len(line.split()) <= rules.DATE_LINE_WORDS:
+            found = parse_date_text(line, default_offset, month_first=month_first)
+            if found:
+                return found
+    return None
 
 
 # ---------------------------------------------------------------------------------------------------

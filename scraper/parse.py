@@ -222,7 +222,7 @@ def _parse(html: bytes | str | None, url: str | None, profile: ParseProfile | No
     if roots:
         art.next_pages = find_next_pages(tree, roots, base)
     art.published_at, art.modified_at = find_dates(tree, meta, _offset(meta, url, art.text if roots or art.segments else art.title or ""),
-                                                   region if roots else None, art.title, headings, text)
+                                                   region if roots else None, art.title, headings, text, art.lang)
     if not art.segments:
         art.warnings.append(NO_BODY_WARNING)
     return art

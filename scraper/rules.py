@@ -517,7 +517,10 @@ MONTHS: dict[str, int] = {
     "desember": 12, "des": 12, "dec": 12, "december": 12,
 }
 TIMEZONES: dict[str, str] = {"wib": "+07:00", "wita": "+08:00", "wit": "+09:00", "utc": "+00:00",
-                             "gmt": "+00:00"}
+                             "gmt": "+00:00", "est": "-05:00", "edt": "-04:00", "et": "-05:00", "cst": "-06:00",
+                             "cdt": "-05:00", "ct": "-06:00", "mst": "-07:00", "mdt": "-06:00", "mt": "-07:00",
+                             "pst": "-08:00", "pdt": "-07:00", "pt": "-08:00", "bst": "+01:00", "cet": "+01:00",
+                             "cest": "+02:00"}
 #: schema.org's Article and its subtypes (lower case): a page whose JSON-LD main entity has one of these
 #: ``@type`` values declares itself an article (``Article.declared_type``).
 ARTICLE_LD_TYPES = frozenset({
@@ -536,6 +539,10 @@ PUBLISHED_META_KEYS = ("article:published_time", "og:published_time", "article:p
                        "dc.date", "dcterms.created", "sailthru.date", "parsely-pub-date", "content_publisheddate",
                        "dtm_publish", "article_date_original", "original-publish-date", "publication_date",
                        "release_date", "cxenseparse:recs:publishtime")
+#: Other ``<meta>`` keys holding the publication time contain one of these words (``w-published-date``,
+#: ``published``), and none of PUBLISHED_META_SKIP.
+PUBLISHED_META_WORDS = ("publish",)
+PUBLISHED_META_SKIP = ("publisher",)
 MODIFIED_META_KEYS = ("article:modified_time", "og:updated_time", "article:updated_time", "datemodified",
                       "last-modified", "dcterms.modified", "lastmod", "dc.date.modified")
 #: Host labels that never name the site (for taking the site's name off a document title).
@@ -554,13 +561,24 @@ INDO_DATE_RE = re.compile(
     r"(?:[\s,|/-]+(?:pukul|jam|pkl\.?|at|@)?\s*(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?"
     r"\s*(?P<tz>WIB|WITA|WIT|UTC|GMT)?)?",
     re.IGNORECASE)
+#: English month-first date text: ``July 9, 2025``, ``Feb. 08, 2022 at 10:30 am EST``, ``Sept 3rd 2024``.
+EN_DATE_RE = re.compile(
+    r"\b(?P<m>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s{1,3}(?P<d>\d\d?)(?:st|nd|rd|th)?,?\s{1,3}(?P<y>\d{4})\b"
+    r"(?:(?:\s{0,3}[,|@-]|\s{1,3}at)?\s{1,3}(?P<H>\d\d?)[:.](?P<M>\d\d)(?:[:.](?P<S>\d\d))?"
+    r"(?:\s?(?P<ap>[ap])\.?m\b\.?)?(?:\s{1,3}(?P<tz>WIB|WITA|WIT|UTC|GMT|[ECMP][SD]T|[ECMP]T|BST|CES?T)\b)?)?",
+    re.IGNORECASE)
 NUMERIC_DATE_RE = re.compile(
-    r"(?P<d>\d\d?)[/-](?P<m>\d{1,2})[/-](?P<y>\d{4})"
+    r"(?<![\d.])(?P<d>\d\d?)(?P<sep>[/.-])(?P<m>\d\d?)(?P=sep)(?P<y>\d{4})(?![\d.]\d)"
     r"(?:[\s,|-]+(?:pukul\s*)?(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?\s*(?P<tz>WIB|WITA|WIT)?)?",
     re.IGNORECASE)
+#: Most words of a line under a title that is read as the article's date (``By Dr. Jo Ng - Mar 27, 2024``).
+DATE_LINE_WORDS = 10
+#: Language tags (lower case) of pages that write a numeric date month first (``3/4/2025``: March 4).
+MONTH_FIRST_LANGS = frozenset({"en-us", "en-ph"})
 #: Where a page shows its date as text.
-DATE_TEXT_SELECTORS = ("time", "[itemprop=datePublished]", "[class*=date]", "[class*=time]", "[class*=tgl]",
-                       "[class*=tanggal]", "[class*=publish]")
+DATE_TEXT_SELECTORS = ("time", "[itemprop=datePublished]", "[class*=date i]", "[class*=time i]", "[class*=tgl]",
+                       "[class*=tanggal]", "[class*=publish i]")
 #: Where older templates put the headline when it is not an ``<h1>``.
 TITLE_FALLBACK_SELECTORS = ("h2", "h3", "[class*=title]", "[class*=judul]", "[class*=jdl]", "[class*=headline]")
 #: How much of the page's text is searched for a date as a last resort (characters from the top).

@@ -150,6 +150,94 @@ def test_date_text_with_time_beats_todays_date_in_a_top_bar() -> None:
     assert art.published_at == "2025-11-18T10:20:00+07:00"
 
 
+EN_BODY = ("<p>The city council approved the new budget on Tuesday after a long debate about the cost of "
+           "the bridge and the schools that the mayor promised during the campaign.</p>" * 3)
+EN_URL = "https://news.example.com/a"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("July 9, 2025", "2025-07-09T00:00:00+00:00"),
+    ("Updated on Feb. 08, 2022 at 10:30 pm EST", "2022-02-08T22:30:00-05:00"),
+    ("Published Sept 3rd 2024 | 5 min read", "2024-09-03T00:00:00+00:00"),
+    ("Dec 12, 2023 12:05 AM", "2023-12-12T00:05:00+00:00"),
+    ("Tue Nov 19 2019 03:05:46 GMT+0000", "2019-11-19T03:05:46+00:00"),     # JavaScript's Date string
+    ("12.12.2025", "2025-12-12T00:00:00+00:00"),
+    ("23.07.2025", "2025-07-23T00:00:00+00:00"),
+    ("3/24/2025", "2025-03-24T00:00:00+00:00"),     # the second number cannot be a month: month first
+    ("version 1.2.2024.5", None),                   # a version number is not a date
+    ("May 2025", None),
+    ("13:00 on 14 Mar 2024, posted July 9, 2025", "2024-03-14T00:00:00+00:00"),  # the earliest date wins
+])
+def test_english_and_numeric_date_text(text: str, expected: str | None) -> None:
+    assert parse_date_text(text, "+00:00") == expected
+
+
+def test_ambiguous_numeric_date_is_month_first_on_a_us_page() -> None:
+    assert parse_date_text("3/4/2025", "+00:00") == "2025-04-03T00:00:00+00:00"
+    assert parse_date_text("3/4/2025", "+00:00", month_first=True) == "2025-03-04T00:00:00+00:00"
+    art = parse_html(page("<meta property='article:published_time' content='03-09-2026'>", body=EN_BODY,
+                          lang="en-US"), EN_URL)
+    assert art.published_at == "2026-03-09T00:00:00+00:00"
+    art = parse_html(page("<meta property='article:published_time' content='03-09-2026'>", body=EN_BODY,
+                          lang="en-GB"), EN_URL)
+    assert art.published_at == "2026-09-03T00:00:00+00:00"
+
+
+def test_a_later_declaration_of_the_same_day_with_the_time_wins() -> None:
+    ld = {"@type": "NewsArticle", "headline": "x", "datePublished": "November 19, 2019"}
+    head = (f"<script type='application/ld+json'>{json.dumps(ld)}</script>"
+            "<meta property='article:published_time' content='2019-11-19T11:21:08+00:00'>")
+    assert parse_html(page(head, body=EN_BODY, lang="en"), EN_URL).published_at == "2019-11-19T11:21:08+00:00"
+    ld["datePublished"] = "2019-11-19T11:21:08"                   # naive: the zone of the meta tag
+    head = (f"<script type='application/ld+json'>{json.dumps(ld)}</script>"
+            "<meta property='article:published_time' content='2019-11-19T11:21:08-05:00'>")
+    assert parse_html(page(head, body=EN_BODY, lang="en"), EN_URL).published_at == "2019-11-19T11:21:08-05:00"
+    ld["datePublished"] = "November 18, 2019"                     # another day: the stronger source stands
+    head = (f"<script type='application/ld+json'>{json.dumps(ld)}</script>"
+            "<meta property='article:published_time' content='2019-11-19T11:21:08+00:00'>")
+    assert parse_html(page(head, body=EN_BODY, lang="en"), EN_URL).published_at == "2019-11-18T00:00:00+00:00"
+
+
+def test_other_publish_meta_keys_and_english_text_in_json_ld() -> None:
+    art = parse_html(page("<meta name='published' content='July 17, 2025'>", body=EN_BODY, lang="en"), EN_URL)
+    assert art.published_at == "2025-07-17T00:00:00+00:00"
+    art = parse_html(page("<meta name='w-published-date' content='2025-05-27T06:03:43.274Z'>"
+                          "<meta name='publisher' content='2020-01-01'>", body=EN_BODY, lang="en"), EN_URL)
+    assert art.published_at == "2025-05-27T06:03:43+00:00"
+    ld = {"@type": "BlogPosting", "headline": "x", "datePublished": "Feb 08, 2022"}
+    art = parse_html(page(f"<script type='application/ld+json'>{json.dumps(ld)}</script>", body=EN_BODY,
+                          lang="en"), EN_URL)
+    assert art.published_at == "2022-02-08T00:00:00+00:00"
+
+
+@pytest.mark.parametrize("line", [
+    "<p>November 2, 2022</p>",
+    "<div>Published&ensp;<span>Apr 26, 2023</span></div>",
+    "<div><strong>By <a href='/team/jo'>Dr. Jo Ng</a></strong> - Mar 27, 2024</div>",
+    "<div class='postDate'><span>Nov 2, 2022</span></div>",           # a class name in another case
+])
+def test_a_date_line_under_the_title(line: str) -> None:
+    before = f"<header><h1>The city budget</h1>{line}</header>"
+    art = parse_html(page(before=before, body=EN_BODY, lang="en"), EN_URL)
+    assert art.published_at is not None and art.published_at[:10] in ("2022-11-02", "2023-04-26", "2024-03-27")
+
+
+def test_an_iso_date_element_and_a_date_element_away_from_the_article() -> None:
+    before = "<div class='meta'><span class='Author_publicationTime__F2'>2022-11-23T08:10+02:00 </span></div>"
+    art = parse_html(page(before=before, body=EN_BODY, lang="en"), EN_URL)
+    assert art.published_at == "2022-11-23T08:10:00+02:00"
+    html = (f"<html lang='en'><body><nav><div class='card'><div class='published-date'>September 4, 2025</div>"
+            f"</div></nav><main><h2>x</h2><article><div class='entry-content'>{EN_BODY}</div></article></main>"
+            f"</body></html>")
+    assert parse_html(html, EN_URL).published_at == "2025-09-04T00:00:00+00:00"
+
+
+def test_a_date_inside_a_sentence_under_the_title_is_not_the_date() -> None:
+    before = ("<header><h1>The city budget</h1><p>The council first met on March 3, 2020 to talk about the "
+              "bridge, and the mayor promised a vote soon after that.</p></header>")
+    assert parse_html(page(before=before, body=EN_BODY, lang="en"), EN_URL).published_at is None
+
+
 # ---------------------------------------------------------------------------------------------------
 # Authors, section, tags, lang, image, canonical
 # ---------------------------------------------------------------------------------------------------
