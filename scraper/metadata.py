@@ -7,6 +7,7 @@ Indonesian date text such as ``Kamis, 20 November 2025 09:15 WIB``. Pure functio
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from collections.abc import Iterable
@@ -175,8 +176,8 @@ def _date_line(text: str, default_offset: str, month_first: bool = False) -> str
 def _clean_authors(raw: Iterable[str]) -> list[str]:
     out: list[str] = []
     for value in raw:
-        value = norm_space(value)
-        if not value or value.startswith(("http://", "https://", "/")):
+        value = norm_space(html.unescape(value) if "&" in value else value)
+        if not value or value.startswith(("http://", "https://", "/", "#")):
             continue
         value = rules.AUTHOR_PREFIX_RE.sub("", value)
         for name in rules.AUTHOR_SPLIT_RE.split(value):
@@ -216,7 +217,7 @@ def find_authors(tree: Scope, meta: Meta, page: LexborHTMLParser | None = None) 
 
 
 _AUTHOR_SELECTOR = ", ".join(rules.AUTHOR_SELECTORS)
-_AUTHOR_PAGE_SELECTOR = "[rel~=author], [itemprop=author], .byline"
+_AUTHOR_PAGE_SELECTOR = "[rel~=author], [itemprop=author], .byline, a[href*='/author/']"
 
 
 def find_section(tree: LexborHTMLParser, meta: Meta, title: str | None, source: str | None = None) -> str | None:

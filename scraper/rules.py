@@ -586,13 +586,14 @@ DATE_TEXT_SCAN = 30_000
 #: Title separators before a site name: ``Title - Site``, ``Title | Site``, ``Title :: Site``.
 TITLE_SEP_RE = re.compile(r"\s+(?:[-–—|:»·•]|::|\|\|)\s+")
 AUTHOR_PREFIX_RE = re.compile(
-    r"^(?:by|oleh|penulis|pewarta|reporter|author|editor|ditulis\s+oleh|written\s+by)\s*[:：]?\s*",
+    r"^(?:by|oleh|penulis|pewarta|reporter|author|editor|ditulis\s+oleh|(?:written|posted|words|story|text|article"
+    r"|published)\s+by)\s*[:：]?\s*",
     re.IGNORECASE)
 AUTHOR_SPLIT_RE = re.compile(r"\s*(?:,|&|\band\b|\bdan\b|;|\|)\s*")
 #: How many levels above the article container the byline, date and tag links are looked for.
 REGION_LEVELS = 3
 AUTHOR_SELECTORS = ("[rel~=author]", "[itemprop=author]", ".author-name", ".byline", ".author", ".penulis",
-                    ".reporter", ".detail__author", ".read__credit__item")
+                    ".reporter", ".detail__author", ".read__credit__item", "a[href*='/author/']")
 BREADCRUMB_SELECTORS = ("[itemtype*=BreadcrumbList] [itemprop=name]", "[class*=breadcrumb] a")
 #: A piece of text every breadcrumb holder above has in its page source (the selectors' ``*=`` matching is
 #: case-sensitive): a page without it skips their search, which is slow (a descendant test on every link).

@@ -254,6 +254,20 @@ def test_authors_from_json_ld_meta_and_byline() -> None:
     assert art3.authors == ["Budisantoso Budiman", "Agus S"]
 
 
+def test_authors_from_author_links_prefixes_and_escaped_json_ld() -> None:
+    art = parse_html(page(before="<p>By <a href='/author/chris-mcnamara'>Chris McNamara</a></p>", body=EN_BODY,
+                          lang="en"), EN_URL)
+    assert art.authors == ["Chris McNamara"]
+    art = parse_html(page(before="<div class='byline'>Posted by Damien Walter</div>", body=EN_BODY, lang="en"),
+                     EN_URL)
+    assert art.authors == ["Damien Walter"]
+    ld = {"@type": "BlogPosting", "headline": "x", "author": [{"@type": "Person", "name": "Maria &amp; Katerina"},
+                                                              {"@id": "#identity"}]}
+    art = parse_html(page(f"<script type='application/ld+json'>{json.dumps(ld)}</script>", body=EN_BODY,
+                          lang="en"), EN_URL)
+    assert art.authors == ["Maria", "Katerina"]
+
+
 def test_section_tags_lang_image() -> None:
     head = ("<meta property='article:section' content='Daerah'><meta property='article:tag' content='banjir'>"
             "<meta property='article:tag' content='Lebak'><meta property='og:image' content='/img/banjir.jpg'>")
