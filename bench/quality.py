@@ -15,7 +15,8 @@ Corpora (read from the shared folder, never copied into the repository; see its 
   precision and recall. A heading label is a line of ``main_content`` that is a markdown heading of
   ``main_content_markdown`` or the whole text of an ``h1``-``h6`` / ``b`` / ``strong`` element of the page
   (each element used once; the title excluded); a predicted headline is right when its ``\w+`` tokens equal a
-  label's. Publication day: the first 10 characters of the date against ``publish_date`` (pages whose truth
+  label's. Titles are also counted equal up to typographic quotes and dashes (the truth mostly writes ASCII
+  ones where the page has ’ or —). Publication day: the first 10 characters of the date against ``publish_date`` (pages whose truth
   gives a full date). An article whose truth has no ``main_content`` (one held-out page) counts for its title only.
   All its pages: kabar's article verdict against the page type (accuracy, article recall,
   non-article precision), beside the text-floor rule alone.
@@ -47,6 +48,12 @@ from scraper.record import MIN_ARTICLE_CHARS, not_article_reason
 
 TOKEN_RE = re.compile(r"\w+")
 DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# WCXB's truth writes most titles with ASCII quotes and dashes where the page has typographic ones.
+_PLAIN = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "--"})
+
+
+def plain_quotes(text: str) -> str:
+    return " ".join(text.translate(_PLAIN).split())
 # A leading "City/brand -" prefix (at most 8 words), for dateline-insensitive scoring.
 DATELINE_RE = re.compile(r"^\s*[^\n]{0,80}?\s*(?:\([^)\n]{0,40}\))?\s*(?:--|[-–—|])\s+")
 REMOVABLE_RE = re.compile(r"^\s*(?:baca\s+juga|baca\s*:|lihat\s+juga|simak\s+juga)\b", re.IGNORECASE)
@@ -298,6 +305,7 @@ class WcxbScore:
     title_ok: bool | None
     heads: tuple[int, int, int]      # right, wrong, missed
     date_ok: bool | None = None      # the publication day; None: the truth gives no full date
+    title_quotes_ok: bool | None = None   # the title equal once typographic quotes and dashes are ASCII
 
 
 def wcxb_pages(folder: Path, held: bool = True) -> list[tuple[str, dict, str]]:
@@ -324,10 +332,11 @@ def score_wcxb(pages: list[tuple[str, dict, str]], extract: Callable[[str, str |
         truth = data["ground_truth"]
         title = truth.get("title")
         title_ok = None if not title else " ".join((res.title or "").split()) == " ".join(title.split())
+        quotes_ok = None if not title else plain_quotes(res.title or "") == plain_quotes(title)
         day = (truth.get("publish_date") or "").strip()
         date_ok = None if not DAY_RE.fullmatch(day[:10]) else (res.date or "")[:10] == day[:10]
         if not (truth.get("main_content") or "").strip():     # no main text to score the body against
-            scores.append(WcxbScore(page_id, None, title_ok, (0, 0, 0), date_ok))
+            scores.append(WcxbScore(page_id, None, title_ok, (0, 0, 0), date_ok, quotes_ok))
             continue
         labels = Counter(heading_labels(truth, html))
         right = wrong = 0
@@ -339,7 +348,7 @@ def score_wcxb(pages: list[tuple[str, dict, str]], extract: Callable[[str, str |
             else:
                 wrong += 1
         scores.append(WcxbScore(page_id, bag_f1(tokens(res.text), tokens(truth.get("main_content") or "")),
-                                title_ok, (right, wrong, sum(labels.values())), date_ok))
+                                title_ok, (right, wrong, sum(labels.values())), date_ok, quotes_ok))
     return scores, outputs
 
 
@@ -355,7 +364,8 @@ def report_wcxb(name: str, scores: list[WcxbScore]) -> dict[str, float]:
               "dates": sum(1 for s in dated if s.date_ok) / len(dated) if dated else 0.0}
     print(f"  {name:<12} articles {len(scores):>3} ({len(bodies)} with a main text)  body F1 "
           f"{result['bow_f1']:.3f}  titles exact "
-          f"{sum(1 for s in titled if s.title_ok)}/{len(titled)}  headlines P {result['headline_precision']:.3f} "
+          f"{sum(1 for s in titled if s.title_ok)}/{len(titled)} ({sum(1 for s in titled if s.title_quotes_ok)} "
+          f"up to typographic quotes)  headlines P {result['headline_precision']:.3f} "
           f"R {result['headline_recall']:.3f} ({right} right, {wrong} wrong, {missed} missed)  publication day "
           f"{sum(1 for s in dated if s.date_ok)}/{len(dated)}")
     return result
