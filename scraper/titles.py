@@ -231,6 +231,10 @@ def find_title(tree: LexborHTMLParser, meta: Meta, url: str | None, selector: st
     if headings is None:
         headings = read_headings(tree)
     h1s = [unescape_title(h) for _, h in headings if 3 <= len(h) <= 400]
+    logos = _host_named(h1s, url)
+    if logos:                     # an <h1> that is the site's host name is its logo: "davidbau.com Title"
+        h1s = [h for h in h1s if h not in logos]
+        raw = [_without_prefix(c, logos) for c in raw]
     keys = site_keys(site_name, url, _repeated_parts(raw, h1s[:3]) if raw else None)
     meta_titles = [_strip_site_name(c, keys) for c in raw]
     raw = [c for c, m in zip(raw, meta_titles, strict=True) if m]
@@ -255,6 +259,25 @@ def find_title(tree: LexborHTMLParser, meta: Meta, url: str | None, selector: st
         if any(w and low.endswith(w) and len(low) - len(w) <= 30 for w in wanted):
             return text
     return meta_titles[0] or None
+
+
+def _host_named(h1s: list[str], url: str | None) -> set[str]:
+    """The ``<h1>`` texts that are the page's host name itself (``davidbau.com``, ``www.example.org``)."""
+    host = (urlsplit(url).hostname or "") if url else ""
+    if not host:
+        return set()
+    names = {host, host.removeprefix("www.")}
+    return {h for h in h1s if h.strip().casefold() in names}
+
+
+def _without_prefix(title: str, logos: set[str]) -> str:
+    """``title`` without a leading logo text followed by a space, when at least two words are left."""
+    for logo in logos:
+        if title.casefold().startswith(logo.casefold() + " "):
+            rest = title[len(logo):].strip(" -|:")
+            if len(rest.split()) >= 2:
+                return rest
+    return title
 
 
 def _cased_like_meta(title: str | None, meta_titles: list[str]) -> str | None:

@@ -40,6 +40,13 @@ def test_logo_h1_is_not_the_title() -> None:
     assert art.title == "Banjir Rendam Ribuan Rumah di Lebak"
 
 
+def test_an_h1_that_is_the_host_name_is_a_logo() -> None:
+    body = "<p>" + "Some notes about the thing that we built in the lab this week, and why it worked. " * 5 + "</p>"
+    html = ("<html><head><title>davidbau.com Vibe Coding</title></head><body><h1><a href='https://davidbau.com/'>"
+            f"davidbau.com</a></h1><div class='post'><h2>Vibe Coding</h2>{body}</div></body></html>")
+    assert parse_html(html, "https://davidbau.com/archives/2025/vibe.html").title == "Vibe Coding"
+
+
 @pytest.mark.parametrize(("raw", "site", "expected"), [
     ("Banjir Rendam Lebak - FAM68", None, "Banjir Rendam Lebak"),
     ("Banjir Rendam Lebak | FAM68", None, "Banjir Rendam Lebak"),
