@@ -77,7 +77,8 @@ def parse_date_text(text: str, default_offset: str = rules.DEFAULT_OFFSET_ID, *,
     it could be either and ``month_first`` (a US page: ``3/4/2025`` is March 4). The earliest date in
     ``text`` wins; with ``need_time`` only a date that carries a time of day counts."""
     best: tuple[int, str] | None = None
-    for pattern in (rules.INDO_DATE_RE, rules.EN_DATE_RE, rules.NUMERIC_DATE_RE):
+    for pattern in (rules.INDO_DATE_RE, rules.EN_DATE_RE, rules.NUMERIC_DATE_RE, rules.WORLD_DATE_RE,
+                    rules.CJK_DATE_RE):
         for m in pattern.finditer(text):
             if best is not None and m.start() >= best[0]:
                 break
@@ -88,6 +89,10 @@ def parse_date_text(text: str, default_offset: str = rules.DEFAULT_OFFSET_ID, *,
             if pattern is rules.NUMERIC_DATE_RE:
                 first, second = int(m.group("d")), int(m.group("m"))
                 month, day = (first, second) if second > 12 or (month_first and first <= 12) else (second, first)
+            elif pattern is rules.CJK_DATE_RE:
+                month = int(m.group("m"))
+            elif pattern is rules.WORLD_DATE_RE:
+                month = rules.WORLD_MONTHS.get(m.group("m").lower())
             else:
                 month = rules.MONTHS.get(m.group("m").lower().rstrip("."))
             if month is None:
@@ -109,8 +114,8 @@ def _build(m: re.Match[str], month: int, default_offset: str, day: int | None = 
         if half:
             hour = hour % 12 + (12 if half == "p" else 0)
         minute = int(m.group("M") or 0)
-        second = int(m.group("S") or 0)
-        tzname = (m.group("tz") or "").lower()
+        second = int(m.groupdict().get("S") or 0)
+        tzname = (m.groupdict().get("tz") or "").lower()
         offset = rules.TIMEZONES.get(tzname, default_offset)
         dt = datetime(year, month, day, hour, minute, second, tzinfo=_offset_tz(offset))
     except (ValueError, TypeError):

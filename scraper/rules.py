@@ -520,7 +520,7 @@ TIMEZONES: dict[str, str] = {"wib": "+07:00", "wita": "+08:00", "wit": "+09:00",
                              "gmt": "+00:00", "est": "-05:00", "edt": "-04:00", "et": "-05:00", "cst": "-06:00",
                              "cdt": "-05:00", "ct": "-06:00", "mst": "-07:00", "mdt": "-06:00", "mt": "-07:00",
                              "pst": "-08:00", "pdt": "-07:00", "pt": "-08:00", "bst": "+01:00", "cet": "+01:00",
-                             "cest": "+02:00"}
+                             "cest": "+02:00", "mez": "+01:00", "mesz": "+02:00"}
 #: schema.org's Article and its subtypes (lower case): a page whose JSON-LD main entity has one of these
 #: ``@type`` values declares itself an article (``Article.declared_type``).
 ARTICLE_LD_TYPES = frozenset({
@@ -568,6 +568,32 @@ EN_DATE_RE = re.compile(
     r"(?:(?:\s{0,3}[,|@-]|\s{1,3}at)?\s{1,3}(?P<H>\d\d?)[:.](?P<M>\d\d)(?:[:.](?P<S>\d\d))?"
     r"(?:\s?(?P<ap>[ap])\.?m\b\.?)?(?:\s{1,3}(?P<tz>WIB|WITA|WIT|UTC|GMT|[ECMP][SD]T|[ECMP]T|BST|CES?T)\b)?)?",
     re.IGNORECASE)
+#: Month names of other languages news pages are written in (German, French, Spanish, Italian, Portuguese,
+#: Dutch), lower case, for WORLD_DATE_RE.
+WORLD_MONTHS: dict[str, int] = {name: n for n, names in enumerate((
+    "januar janvier enero gennaio janeiro januari jänner",
+    "februar février fevrier febrero febbraio fevereiro februari",
+    "märz maerz mars marzo março marco maart",
+    "april avril abril aprile",
+    "mai mayo maggio maio mei",
+    "juni juin junio giugno junho",
+    "juli juillet julio luglio julho",
+    "august août aout agosto augustus",
+    "september septembre septiembre setiembre settembre setembro",
+    "oktober octobre octubre ottobre outubro",
+    "november novembre noviembre novembro",
+    "dezember décembre decembre diciembre dicembre dezembro december"), start=1) for name in names.split()}
+#: Day-first date text of those languages: ``3. Dezember 2026 um 14:05 Uhr``, ``3 de diciembre de 2026``,
+#: ``3 décembre 2026 à 14h05``.
+WORLD_DATE_RE = re.compile(
+    r"(?<!\d)(?P<d>\d\d?)\.?\s{1,3}(?:de\s{1,3})?(?P<m>[^\W\d_]{3,10})\.?,?\s{1,3}(?:de\s{1,3}|del\s{1,3})?(?P<y>\d{4})\b"
+    r"(?:,?\s{1,3}(?:um|à|a\s{1,3}las|alle|às|om|-|\|)?\s{0,3}(?P<H>\d\d?)[:.h](?P<M>\d\d)(?:[:.](?P<S>\d\d))?"
+    r"(?:\s{0,2}(?:uhr|h)\b)?(?:\s{1,3}(?P<tz>UTC|GMT|CES?T|MES?Z)\b)?)?",
+    re.IGNORECASE)
+#: Chinese, Japanese and Korean dates: ``2026年12月3日 14:05``, ``2026년 12월 3일``.
+CJK_DATE_RE = re.compile(
+    r"(?P<y>\d{4})\s?[年년]\s?(?P<m>\d\d?)\s?[月월]\s?(?P<d>\d\d?)\s?[日일]"
+    r"(?:\s{0,3}(?:\([^)\d]{1,3}\)|（[^）\d]{1,3}）)?\s{0,3}(?P<H>\d\d?)[:：時시](?P<M>\d\d))?")
 NUMERIC_DATE_RE = re.compile(
     r"(?<![\d.])(?P<d>\d\d?)(?P<sep>[/.-])(?P<m>\d\d?)(?P=sep)(?P<y>\d{4})(?![\d.]\d)"
     r"(?:[\s,|-]+(?:pukul\s*)?(?P<H>\d{1,2})[:.](?P<M>\d{2})(?:[:.](?P<S>\d{2}))?\s*(?P<tz>WIB|WITA|WIT)?)?",

@@ -174,6 +174,14 @@ EN_URL = "https://news.example.com/a"
     ("version 1.2.2024.5", None),                   # a version number is not a date
     ("May 2025", None),
     ("13:00 on 14 Mar 2024, posted July 9, 2025", "2024-03-14T00:00:00+00:00"),  # the earliest date wins
+    ("3. Dezember 2026 um 14:05 Uhr", "2026-12-03T14:05:00+00:00"),
+    ("1. Januar 2025 12:00 MEZ", "2025-01-01T12:00:00+01:00"),
+    ("3 de diciembre de 2026", "2026-12-03T00:00:00+00:00"),
+    ("3 décembre 2026 à 14h05", "2026-12-03T14:05:00+00:00"),
+    ("12 marzo 2025, 10:30", "2025-03-12T10:30:00+00:00"),
+    ("2026年12月3日(木) 14:05", "2026-12-03T14:05:00+00:00"),
+    ("2026년 12월 3일", "2026-12-03T00:00:00+00:00"),
+    ("Seite 3 von 2024", None),
 ])
 def test_english_and_numeric_date_text(text: str, expected: str | None) -> None:
     assert parse_date_text(text, "+00:00") == expected
