@@ -151,7 +151,10 @@ def _indonesian(meta: Meta, url: str | None, sample: str) -> bool:
     lang = (meta.html_lang or meta.first("og:locale", "content-language", "language") or "").lower()
     if lang.startswith(("id", "in")):
         return True
-    host = (urlsplit(url).hostname or "") if url else ""
+    try:
+        host = (urlsplit(url).hostname or "") if url else ""
+    except ValueError:                       # "http://[bad": no host to go by
+        host = ""
     if host.endswith(".id"):
         return True
     words = _TOKEN_RE.findall(sample[:3000].lower())

@@ -89,7 +89,7 @@ def site_keys(site_name: str | None, url: str | None, repeated: list[str] | None
     if k:
         names.append(k)
     if url:
-        host = (urlsplit(url).hostname or "").lower()
+        host = _host(url)
         labels = host.split(".")
         for i, label in enumerate(labels):
             if label in rules.SITE_NAME_SKIP_LABELS:
@@ -261,9 +261,18 @@ def find_title(tree: LexborHTMLParser, meta: Meta, url: str | None, selector: st
     return meta_titles[0] or None
 
 
+def _host(url: str | None) -> str:
+    """The lower-case host of ``url``; "" when there is none or the URL cannot be split (``http://[bad``:
+    an untrusted URL never stops the parse)."""
+    try:
+        return (urlsplit(url).hostname or "").lower() if url else ""
+    except ValueError:
+        return ""
+
+
 def _host_named(h1s: list[str], url: str | None) -> set[str]:
     """The ``<h1>`` texts that are the page's host name itself (``davidbau.com``, ``www.example.org``)."""
-    host = (urlsplit(url).hostname or "") if url else ""
+    host = _host(url)
     if not host:
         return set()
     names = {host, host.removeprefix("www.")}

@@ -94,3 +94,12 @@ def test_odd_markup_does_not_raise() -> None:
     for html in odd:
         art = parse_html(html, "https://example.id/a")
         assert isinstance(art.to_json(), dict)
+
+
+def test_a_url_that_cannot_be_split_does_not_stop_the_parse() -> None:
+    html = ("<html><head><title>Banjir Rendam Lebak - FAM68</title></head><body><h1>Banjir Rendam Lebak</h1>"
+            "<article><p>" + "Ribuan rumah di Kabupaten Lebak terendam banjir setelah hujan deras. " * 6 +
+            "</p></article></body></html>")
+    art = parse_html(html, "http://[bad/berita")
+    assert art.title == "Banjir Rendam Lebak"
+    assert art.text and not art.warnings
