@@ -16,8 +16,9 @@ Corpora (read from the shared folder, never copied into the repository; see its 
   ``main_content_markdown`` or the whole text of an ``h1``-``h6`` / ``b`` / ``strong`` element of the page
   (each element used once; the title excluded); a predicted headline is right when its ``\w+`` tokens equal a
   label's. Titles are also counted equal up to typographic quotes and dashes (the truth mostly writes ASCII
-  ones where the page has ’ or —). Publication day: the first 10 characters of the date against ``publish_date`` (pages whose truth
-  gives a full date). An article whose truth has no ``main_content`` (one held-out page) counts for its title only.
+  ones where the page has ’ or —). Publication day: the first 10 characters of the date against
+  ``publish_date`` (pages whose truth gives a full date). An article whose truth has no ``main_content``
+  (one held-out page) counts for its title only.
   All its pages: kabar's article verdict against the page type (accuracy, article recall,
   non-article precision), beside the text-floor rule alone.
 

@@ -8,6 +8,7 @@ Indonesian date text such as ``Kamis, 20 November 2025 09:15 WIB``. Pure functio
 from __future__ import annotations
 
 import html
+import itertools
 import logging
 import re
 from collections.abc import Iterable
@@ -36,13 +37,13 @@ def find_dates(tree: LexborHTMLParser, meta: Meta, default_offset: str, region: 
     ``source`` (the page's HTML) lets a page without microdata dates skip that selector; ``lang`` (the
     page's language tag) says whether ``3/4/2025`` is March 4 (``en-US``) or 3 April."""
     month_first = (lang or "").lower().replace("_", "-") in rules.MONTH_FIRST_LANGS
-    others = [k for k in meta.props if any(w in k for w in rules.PUBLISHED_META_WORDS)
-              and not any(w in k for w in rules.PUBLISHED_META_SKIP)]
-    published = _declared_date([ld_str(meta.ld.get("datePublished")),
-                                *(meta.first(key) for key in (*rules.PUBLISHED_META_KEYS, *others))],
+    others = (k for k in meta.props if any(w in k for w in rules.PUBLISHED_META_WORDS)
+              and not any(w in k for w in rules.PUBLISHED_META_SKIP))     # read only when still needed
+    published = _declared_date(itertools.chain([ld_str(meta.ld.get("datePublished"))],
+                                               map(meta.first, rules.PUBLISHED_META_KEYS), map(meta.first, others)),
                                default_offset, month_first)
-    modified = _declared_date([ld_str(meta.ld.get("dateModified")),
-                               *(meta.first(key) for key in rules.MODIFIED_META_KEYS)], default_offset, month_first)
+    modified = _declared_date(itertools.chain([ld_str(meta.ld.get("dateModified"))],
+                                              map(meta.first, rules.MODIFIED_META_KEYS)), default_offset, month_first)
     if published is None:
         if source is not None and "datePublished" not in source:
             # no itemprop=datePublished (its value matches case-sensitively): only <time datetime> is left,
@@ -156,9 +157,10 @@ _DATE_TEXT_SELECTOR = ", ".join(rules.DATE_TEXT_SELECTORS)
 
 
 def _date_line(text: str, default_offset: str, month_first: bool = False) -> str | None:
-    """The date of the first short line of ``text`` (one text node per line) that is only a date, maybe
-    with a label, a reading time or a byline (``November 2, 2022``, ``Published Apr 26, 2023``): the date a
-    page prints under its title; a date inside a sentence is not one."""
+    """The date of the first short line of ``text`` (one text node per line, at most
+    ``rules.DATE_LINE_WORDS`` words) that holds one (``November 2, 2022``, ``Published Apr 26, 2023``,
+    ``By Dr. Jo Ng - Mar 27, 2024``): the date a page prints under its title; a date inside a sentence is
+    in a longer line."""
     for line in text.splitlines():
         line = norm_space(line)
         if len(line) > rules.HEAD_META_MAX or not any(c.isdigit() for c in line):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -47,6 +46,7 @@ from scraper.metadata import (
     read_headings,
 )
 from scraper.pages import find_next_pages
+from scraper.urls import url_host
 from scraper.walker import extract_blocks, forced_removals
 
 __all__ = ["MAX_DEPTH", "NO_BODY_WARNING", "flatten_deep_nesting", "parse_html"]
@@ -151,10 +151,7 @@ def _indonesian(meta: Meta, url: str | None, sample: str) -> bool:
     lang = (meta.html_lang or meta.first("og:locale", "content-language", "language") or "").lower()
     if lang.startswith(("id", "in")):
         return True
-    try:
-        host = (urlsplit(url).hostname or "") if url else ""
-    except ValueError:                       # "http://[bad": no host to go by
-        host = ""
+    host = url_host(url)
     if host.endswith(".id"):
         return True
     words = _TOKEN_RE.findall(sample[:3000].lower())

@@ -563,8 +563,7 @@ INDO_DATE_RE = re.compile(
     re.IGNORECASE)
 #: English month-first date text: ``July 9, 2025``, ``Feb. 08, 2022 at 10:30 am EST``, ``Sept 3rd 2024``.
 EN_DATE_RE = re.compile(
-    r"\b(?P<m>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
-    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s{1,3}(?P<d>\d\d?)(?:st|nd|rd|th)?,?\s{1,3}(?P<y>\d{4})\b"
+    rf"\b(?P<m>{_MONTH_EN})\s{{1,3}}(?P<d>\d\d?)(?:st|nd|rd|th)?,?\s{{1,3}}(?P<y>\d{{4}})\b"
     r"(?:(?:\s{0,3}[,|@-]|\s{1,3}at)?\s{1,3}(?P<H>\d\d?)[:.](?P<M>\d\d)(?:[:.](?P<S>\d\d))?"
     r"(?:\s?(?P<ap>[ap])\.?m\b\.?)?(?:\s{1,3}(?P<tz>WIB|WITA|WIT|UTC|GMT|[ECMP][SD]T|[ECMP]T|BST|CES?T)\b)?)?",
     re.IGNORECASE)

@@ -14,13 +14,13 @@ from __future__ import annotations
 import functools
 import html
 import re
-from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper import rules
 from scraper.dom import norm_space
 from scraper.head import Meta, ld_str
+from scraper.urls import url_host
 
 _WORD_RE = re.compile(r"\w+")
 _NON_WORD_RE = re.compile(r"\W+")
@@ -89,7 +89,7 @@ def site_keys(site_name: str | None, url: str | None, repeated: list[str] | None
     if k:
         names.append(k)
     if url:
-        host = _host(url)
+        host = url_host(url)
         labels = host.split(".")
         for i, label in enumerate(labels):
             if label in rules.SITE_NAME_SKIP_LABELS:
@@ -261,18 +261,9 @@ def find_title(tree: LexborHTMLParser, meta: Meta, url: str | None, selector: st
     return meta_titles[0] or None
 
 
-def _host(url: str | None) -> str:
-    """The lower-case host of ``url``; "" when there is none or the URL cannot be split (``http://[bad``:
-    an untrusted URL never stops the parse)."""
-    try:
-        return (urlsplit(url).hostname or "").lower() if url else ""
-    except ValueError:
-        return ""
-
-
 def _host_named(h1s: list[str], url: str | None) -> set[str]:
     """The ``<h1>`` texts that are the page's host name itself (``davidbau.com``, ``www.example.org``)."""
-    host = _host(url)
+    host = url_host(url)
     if not host:
         return set()
     names = {host, host.removeprefix("www.")}
@@ -282,7 +273,7 @@ def _host_named(h1s: list[str], url: str | None) -> set[str]:
 def _without_prefix(title: str, logos: set[str]) -> str:
     """``title`` without a leading logo text followed by a space, when at least two words are left."""
     for logo in logos:
-        if title.casefold().startswith(logo.casefold() + " "):
+        if title[:len(logo)].casefold() == logo.casefold() and title[len(logo):len(logo) + 1] == " ":
             rest = title[len(logo):].strip(" -|:")
             if len(rest.split()) >= 2:
                 return rest

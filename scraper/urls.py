@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from storage.urls import MAX_URL_CHARS, idna_host, remove_dot_segments
 
-__all__ = ["HTTP_SCHEMES", "absolutize", "host_allowed", "host_key", "normalize_host", "same_site"]
+__all__ = ["HTTP_SCHEMES", "absolutize", "host_allowed", "host_key", "normalize_host", "same_site", "url_host"]
 
 HTTP_SCHEMES = frozenset({"http", "https"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -71,6 +71,15 @@ def _strip_port(domain: str) -> str:
     if domain.count(":") == 1:
         return domain.split(":", 1)[0]
     return domain
+
+
+def url_host(url: str | None) -> str:
+    """The lower-case host name of ``url`` as written; "" when it has none or cannot be split
+    (``http://[bad``): a page's URL is untrusted and never stops the parse."""
+    try:
+        return (urlsplit(url).hostname or "").lower() if url else ""
+    except ValueError:
+        return ""
 
 
 def host_key(url: str) -> str:
